@@ -1,0 +1,11 @@
+/* mproc.h - Python's multiprocessing for C. The only header a user needs.
+ * See README.md and docs/python-mapping.md. */
+#ifndef MPROC_H
+#define MPROC_H
+
+#include "mproc/error.h"
+#include "mproc/pack.h"
+#include "mproc/process.h"
+#include "mproc/registry.h"
+
+#endif

@@ -1,0 +1,54 @@
+/* harness.h - what every test executable shares.
+ *
+ * Every test executable calls mp_main first, so that it can be its own child
+ * under spawn and forkserver, then runs its cmocka group through MPT_RUN.
+ * MPT_TEST(f) wraps a test with the leak check: no fd/handle and no child
+ * process (live or zombie) may be left behind by the test.
+ */
+#ifndef MPROC_TESTS_HARNESS_H
+#define MPROC_TESTS_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "mproc.h"
+
+/* Run a group of tests. Before the first test it warms the library up (one
+ * trivial child per start method) so that lazily made objects, such as the
+ * forkserver, are not counted as leaks. Returns the number of failures. */
+int mpt_run(const char *group, const struct CMUnitTest *tests, size_t n);
+#define MPT_RUN(tests) mpt_run(__FILE__, (tests), sizeof(tests) / sizeof((tests)[0]))
+
+int mpt_setup(void **state);
+int mpt_teardown(void **state);
+#define MPT_TEST(f) cmocka_unit_test_setup_teardown(f, mpt_setup, mpt_teardown)
+
+/* assert_int_equal with the thread's mproc error message on failure. */
+#define MPT_OK(expr) mpt_check_code((expr), MP_OK, #expr, __FILE__, __LINE__)
+#define MPT_CODE(expr, want) mpt_check_code((expr), (want), #expr, __FILE__, __LINE__)
+void mpt_check_code(int got, int want, const char *expr, const char *file, int line);
+
+/* The start methods this system supports; returns how many. */
+size_t mpt_methods(mp_start_method out[3]);
+/* Options for a process under a given method (static storage per method). */
+const mp_process_options *mpt_opts(mp_start_method method);
+
+/* Start p, join it (forever) and return its exit code; fails the test on any
+ * error. Closes p. */
+int mpt_run_child(mp_process *p);
+
+/* ---- implemented per system in support_posix.c / support_win32.c ------- */
+
+/* Open file descriptors (POSIX) or handles (Windows) of this process. */
+long mpt_count_handles(void);
+/* Child processes of this process, live or zombie, not counting mproc's
+ * forkserver. */
+long mpt_count_children(void);
+/* Zombie children of this process (always 0 on Windows). */
+long mpt_count_zombies(void);
+
+#endif
