@@ -6,7 +6,11 @@
 
 #include "mproc/error.h"
 
-#if defined(__GNUC__)
+/* MinGW builds use its C99 printf (__USE_MINGW_ANSI_STDIO), so the format
+ * checks follow GNU rules there too (%zu, %lld). */
+#if defined(__MINGW32__)
+#define MP_PRINTF_(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
 #define MP_PRINTF_(f, a) __attribute__((format(printf, f, a)))
 #else
 #define MP_PRINTF_(f, a)

@@ -1,9 +1,9 @@
 /* platform.h - the one seam between the portable core and the OS.
  *
- * The core (src/*.c) includes no OS header; whatever it needs from the OS it
- * asks for here. src/posix/ and src/win32/ each implement every function
- * below. Platform code may use the core's internal helpers (errors.h,
- * frame.h, pack.h), never the other way round.
+ * The core (the .c files directly in src/) includes no OS header; whatever it
+ * needs from the OS it asks for here. src/posix/ and src/win32/ each implement
+ * every function below. Platform code may use the core's internal helpers
+ * (errors.h, frame.h, pack.h), never the other way round.
  *
  * Conventions: functions return MP_OK or a negative MP_E* code and, on
  * failure, set the thread's error message with mp_fail / mp_fail_os

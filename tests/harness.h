@@ -51,4 +51,21 @@ long mpt_count_children(void);
 /* Zombie children of this process (always 0 on Windows). */
 long mpt_count_zombies(void);
 
+/* ---- implemented per system in selfexec_posix.c / selfexec_win32.c ----- */
+
+/* Run this test executable again as a plain program (not through mproc),
+ * with args after argv[0] (UTF-8), wait for it and return its exit code, or
+ * -1000 if it could not run. exe is the program to run, NULL for this one. */
+int mpt_exec_self(const char *exe, const char *const *args, size_t nargs);
+
+/* Copy this executable to dir/name (UTF-8, dir made if missing); write the
+ * new path to out. Returns 0 or -1. */
+int mpt_copy_self(const char *dir, const char *name, char *out, size_t size);
+
+/* Remove what mpt_copy_self made: the file, then the directory. */
+void mpt_remove_copy(const char *dir, const char *path);
+
+/* A temporary directory path for this process, UTF-8, no trailing slash. */
+void mpt_temp_dir(char *out, size_t size);
+
 #endif

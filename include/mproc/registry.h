@@ -53,7 +53,9 @@ const char *mp_target_name(mp_target_fn fn);
 
 /* Set this thread's error message (printf format) and return code. */
 int mp_raise(int code, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+    __attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;

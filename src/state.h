@@ -1,0 +1,56 @@
+/* state.h - who this process is: main process or child, its name and
+ * identity, its parent, the phase of its start-up, and the main process's
+ * argv. One instance per process (mp_self); children get theirs from the
+ * handoff (spawn, forkserver) or from the parent's process object (fork). */
+#ifndef MPROC_STATE_H
+#define MPROC_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc/process.h"
+
+#define MP_AUTHKEY_SIZE 32
+#define MP_MAX_IDENT 32 /* nesting depth of children's children */
+
+typedef enum mp_phase {
+    MP_PHASE_UNINIT,    /* mp_main has not run (yet) */
+    MP_PHASE_MAIN,      /* the main process, after mp_main */
+    MP_PHASE_BOOTSTRAP, /* a child before its target runs */
+    MP_PHASE_CHILD      /* a child running its target */
+} mp_phase;
+
+typedef struct mp_state {
+    mp_phase phase;
+    bool daemon;
+    long parent_pid; /* 0 in the main process */
+    char *name;      /* NULL means "MainProcess" */
+    /* Python's _identity: (1, 3) is the 3rd child of the 1st child. */
+    uint32_t ident[MP_MAX_IDENT];
+    size_t ident_len;
+    uint32_t children_made; /* counter for the next child's identity */
+    unsigned char authkey[MP_AUTHKEY_SIZE];
+    bool authkey_ready;
+    /* The main process's argv, UTF-8, one malloc'd block. */
+    int argc;
+    char **argv;
+} mp_state;
+
+extern mp_state mp_self;
+
+/* Make the authkey if this process has none yet (main process). */
+int mp_state_ensure_authkey(void);
+
+/* Become a child: the identity, name, parent and daemon flag it was given.
+ * Takes ownership of name. */
+void mp_state_become_child(char *name, const uint32_t *ident, size_t ident_len, long parent_pid,
+                           bool daemon);
+
+/* The identity and default name of this process's next child. */
+int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name);
+
+/* Install the main process's argv (one malloc'd block; ownership passes). */
+void mp_state_set_argv(int argc, char **argv);
+
+#endif
