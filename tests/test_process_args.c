@@ -228,7 +228,7 @@ static const char *const odd_args[] = {
     "trailing\\",
     "trailing two\\\\",
     "\\\"",
-    "\xc3\xbcn\xc3\xafc\xc3\xb6" "d\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80",
+    "\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80",
     "",
 };
 #define N_ODD (sizeof odd_args / sizeof odd_args[0])

@@ -1,0 +1,298 @@
+/* decode.c - MessagePack to an mp_value tree in one allocation.
+ *
+ * Two passes. The first walks the input trusting nothing: every length is
+ * checked against the bytes that remain, depth and node count are bounded,
+ * strings are checked for UTF-8, and it adds up the exact size of the tree.
+ * The second fills one block laid out as
+ *     [nodes][bin and ext data, each 16-byte aligned][strings, NUL-ended]
+ * and cannot fail. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "pack_internal.h"
+#include "utf8.h"
+
+#define DEFAULT_DEPTH 64
+#define DEFAULT_NODES ((size_t)4 << 20)
+#define DEFAULT_BYTES ((size_t)0xffffffffu)
+
+typedef struct input {
+    const unsigned char *p;
+    size_t len;
+    size_t pos;
+} input;
+
+typedef struct totals {
+    size_t nodes;
+    size_t aligned; /* bin and ext bytes, each rounded up to 16 */
+    size_t text;    /* string bytes, each with its NUL */
+    size_t max_nodes;
+    size_t max_depth;
+} totals;
+
+static uint64_t be(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int truncated(const input *in, const char *what)
+{
+    return mp_fail(MP_EPROTO, "mp_decode: truncated %s at offset %zu", what, in->pos);
+}
+
+/* The shape of the value that starts at the current byte. */
+typedef struct head {
+    mp_type type;
+    size_t size;   /* bytes after the head (str, bin, ext) or items (array, map) */
+    size_t extra;  /* width of the length or value field after the type byte */
+    int8_t ext_type;
+} head;
+
+/* Read the type byte and its fixed fields; leaves in->pos after them. */
+static int read_head(input *in, head *h, uint64_t *scalar)
+{
+    if (in->pos >= in->len)
+        return truncated(in, "value");
+    unsigned char c = in->p[in->pos++];
+    size_t width = 0;
+    *h = (head){MP_NIL, 0, 0, 0};
+    if (c <= 0x7f || c >= 0xe0) {
+        h->type = MP_INT;
+        *scalar = c <= 0x7f ? c : (uint64_t)(int64_t)(int8_t)c;
+        return MP_OK;
+    }
+    if ((c & 0xf0) == 0x80 || (c & 0xf0) == 0x90) {
+        h->type = (c & 0xf0) == 0x80 ? MP_MAP : MP_ARRAY;
+        h->size = c & 0x0f;
+        return MP_OK;
+    }
+    if ((c & 0xe0) == 0xa0) {
+        h->type = MP_STR;
+        h->size = c & 0x1f;
+        return MP_OK;
+    }
+    switch (c) {
+    case 0xc0: h->type = MP_NIL; return MP_OK;
+    case 0xc2: case 0xc3: h->type = MP_BOOL; *scalar = c == 0xc3; return MP_OK;
+    case 0xc4: case 0xc5: case 0xc6: h->type = MP_BIN; width = (size_t)1 << (c - 0xc4); break;
+    case 0xc7: case 0xc8: case 0xc9: h->type = MP_EXT; width = (size_t)1 << (c - 0xc7); break;
+    case 0xca: h->type = MP_DOUBLE; width = 4; break;
+    case 0xcb: h->type = MP_DOUBLE; width = 8; break;
+    case 0xcc: case 0xcd: case 0xce: case 0xcf: h->type = MP_UINT; width = (size_t)1 << (c - 0xcc); break;
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3: h->type = MP_INT; width = (size_t)1 << (c - 0xd0); break;
+    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+        h->type = MP_EXT;
+        h->size = (size_t)1 << (c - 0xd4);
+        width = 0;
+        break;
+    case 0xd9: case 0xda: case 0xdb: h->type = MP_STR; width = (size_t)1 << (c - 0xd9); break;
+    case 0xdc: case 0xdd: h->type = MP_ARRAY; width = c == 0xdc ? 2 : 4; break;
+    case 0xde: case 0xdf: h->type = MP_MAP; width = c == 0xde ? 2 : 4; break;
+    default: /* 0xc1 */
+        return mp_fail(MP_EPROTO, "mp_decode: reserved byte 0x%02x at offset %zu", c, in->pos - 1);
+    }
+    bool is_ext = h->type == MP_EXT;
+    if (in->len - in->pos < width + is_ext)
+        return truncated(in, mp_type_name(h->type));
+    uint64_t field = be(in->p + in->pos, width);
+    in->pos += width;
+    switch (h->type) {
+    case MP_DOUBLE:
+    case MP_UINT:
+        *scalar = field;
+        break;
+    case MP_INT: /* sign-extend int8..int64 */
+        *scalar = width == 8 ? field : (uint64_t)((int64_t)(field << (64 - 8 * width)) >> (64 - 8 * width));
+        break;
+    case MP_EXT:
+        if (width)
+            h->size = (size_t)field;
+        h->ext_type = (int8_t)in->p[in->pos++];
+        break;
+    default:
+        h->size = (size_t)field;
+    }
+    h->extra = width;
+    return MP_OK;
+}
+
+static int scan(input *in, totals *t, size_t depth)
+{
+    if (++t->nodes > t->max_nodes)
+        return mp_fail(MP_ETOOBIG, "mp_decode: more than %zu values", t->max_nodes);
+    head h;
+    uint64_t scalar;
+    int rc = read_head(in, &h, &scalar);
+    if (rc != MP_OK)
+        return rc;
+    size_t left = in->len - in->pos;
+    switch (h.type) {
+    case MP_STR:
+    case MP_BIN:
+    case MP_EXT:
+        if (h.size > left)
+            return mp_fail(MP_EPROTO, "mp_decode: %s of %zu bytes at offset %zu has only %zu", mp_type_name(h.type),
+                           h.size, in->pos, left);
+        if (h.type == MP_STR && !mp_utf8_valid(in->p + in->pos, h.size))
+            return mp_fail(MP_EPROTO, "mp_decode: str at offset %zu is not valid UTF-8", in->pos);
+        if (h.type == MP_STR)
+            t->text += h.size + 1;
+        else
+            t->aligned += (h.size + 15) & ~(size_t)15;
+        in->pos += h.size;
+        return MP_OK;
+    case MP_ARRAY:
+    case MP_MAP: {
+        if (depth + 1 > t->max_depth)
+            return mp_fail(MP_ETOOBIG, "mp_decode: nested deeper than %zu at offset %zu", t->max_depth, in->pos);
+        /* Every item takes at least one byte. */
+        if (h.size > (h.type == MP_MAP ? left / 2 : left))
+            return mp_fail(MP_EPROTO, "mp_decode: %s of %zu items at offset %zu has only %zu bytes",
+                           mp_type_name(h.type), h.size, in->pos, left);
+        size_t items = h.type == MP_MAP ? 2 * h.size : h.size;
+        for (size_t i = 0; i < items; i++)
+            if ((rc = scan(in, t, depth + 1)) != MP_OK)
+                return rc;
+        return MP_OK;
+    }
+    default:
+        return MP_OK;
+    }
+}
+
+typedef struct filler {
+    input in;
+    mp_value *next_node;
+    unsigned char *next_aligned;
+    char *next_text;
+} filler;
+
+static void fill(filler *f, mp_value *v)
+{
+    head h;
+    uint64_t scalar = 0;
+    read_head(&f->in, &h, &scalar);
+    const unsigned char *data = f->in.p + f->in.pos;
+    v->type = h.type;
+    switch (h.type) {
+    case MP_NIL:
+        break;
+    case MP_BOOL:
+        v->as.b = scalar != 0;
+        break;
+    case MP_INT:
+        v->as.i = (int64_t)scalar;
+        break;
+    case MP_UINT:
+        if (scalar <= INT64_MAX) {
+            v->type = MP_INT;
+            v->as.i = (int64_t)scalar;
+        } else {
+            v->as.u = scalar;
+        }
+        break;
+    case MP_DOUBLE:
+        if (h.extra == 4) {
+            float x;
+            uint32_t bits = (uint32_t)scalar;
+            memcpy(&x, &bits, sizeof x);
+            v->as.d = (double)x;
+        } else {
+            memcpy(&v->as.d, &scalar, sizeof v->as.d);
+        }
+        break;
+    case MP_STR:
+        memcpy(f->next_text, data, h.size);
+        f->next_text[h.size] = '\0';
+        v->as.str.ptr = f->next_text;
+        v->as.str.len = (uint32_t)h.size;
+        f->next_text += h.size + 1;
+        f->in.pos += h.size;
+        break;
+    case MP_BIN:
+    case MP_EXT:
+        memcpy(f->next_aligned, data, h.size);
+        if (h.type == MP_BIN) {
+            v->as.bin.ptr = f->next_aligned;
+            v->as.bin.len = (uint32_t)h.size;
+        } else {
+            v->as.ext.ptr = f->next_aligned;
+            v->as.ext.len = (uint32_t)h.size;
+            v->as.ext.type = h.ext_type;
+        }
+        f->next_aligned += (h.size + 15) & ~(size_t)15;
+        f->in.pos += h.size;
+        break;
+    case MP_ARRAY:
+    case MP_MAP: {
+        size_t items = h.type == MP_MAP ? 2 * h.size : h.size;
+        mp_value *children = f->next_node;
+        f->next_node += items;
+        for (size_t i = 0; i < items; i++)
+            fill(f, &children[i]);
+        v->as.array.items = children;
+        v->as.array.len = (uint32_t)h.size;
+        break;
+    }
+    }
+}
+
+static bool add(size_t *total, size_t more)
+{
+    if (more > SIZE_MAX - *total)
+        return false;
+    *total += more;
+    return true;
+}
+
+int mp_decode(const void *data, size_t len, const mp_limits *limits, mp_value **out)
+{
+    if (out == NULL || (data == NULL && len > 0))
+        return mp_fail(MP_EINVAL, "mp_decode: NULL argument");
+    *out = NULL;
+    mp_limits lim = limits ? *limits : (mp_limits){0};
+    totals t = {.max_depth = lim.max_depth ? lim.max_depth : DEFAULT_DEPTH,
+                .max_nodes = lim.max_nodes ? lim.max_nodes : DEFAULT_NODES};
+    if (t.max_depth > MP_MAX_DEPTH)
+        t.max_depth = MP_MAX_DEPTH;
+    size_t max_bytes = lim.max_bytes ? lim.max_bytes : DEFAULT_BYTES;
+    if (len > max_bytes)
+        return mp_fail(MP_ETOOBIG, "mp_decode: %zu bytes, at most %zu", len, max_bytes);
+    if (len == 0)
+        return mp_fail(MP_EPROTO, "mp_decode: empty input");
+
+    input in = {data, len, 0};
+    int rc = scan(&in, &t, 0);
+    if (rc != MP_OK)
+        return rc;
+    if (in.pos != len)
+        return mp_fail(MP_EPROTO, "mp_decode: %zu trailing bytes after the value", len - in.pos);
+
+    size_t nodes_size = t.nodes * sizeof(mp_value);
+    size_t total = (nodes_size + 15) & ~(size_t)15;
+    if (t.nodes > SIZE_MAX / sizeof(mp_value) || total < nodes_size || !add(&total, t.aligned) ||
+        !add(&total, t.text))
+        return mp_fail(MP_ETOOBIG, "mp_decode: the tree does not fit in memory");
+    unsigned char *block = malloc(total ? total : 1);
+    if (block == NULL)
+        return mp_fail(MP_ENOMEM, "mp_decode: out of memory for %zu bytes", total);
+
+    filler f = {
+        .in = {data, len, 0},
+        .next_node = (mp_value *)(void *)block + 1,
+        .next_aligned = block + ((nodes_size + 15) & ~(size_t)15),
+    };
+    f.next_text = (char *)f.next_aligned + t.aligned;
+    fill(&f, (mp_value *)(void *)block);
+    *out = (mp_value *)(void *)block;
+    return MP_OK;
+}
+
+void mp_value_free(mp_value *v)
+{
+    free(v);
+}

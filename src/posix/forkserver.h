@@ -1,0 +1,45 @@
+/* forkserver.h - the conversation between a process and its forkserver,
+ * over a stream socketpair made when the server starts.
+ *
+ * Each request is a 24-byte header, little-endian u32 type, u32 count,
+ * u32 arg1, u32 arg2, u64 length, then `length` bytes of payload:
+ *
+ *   START   count = handles, arg1 = daemon, payload = the handoff blob.
+ *           The header travels with count + 1 descriptors (SCM_RIGHTS): the
+ *           write end of the child's status pipe, then the handles.
+ *           Reply: i64 pid, or -errno.
+ *   SIGNAL  arg1 = pid, arg2 = signal. Reply: i64 0, or -errno. A pid the
+ *           server has already reaped is not signalled (reply 0), so a
+ *           reused pid is never hit.
+ *
+ * When the server reaps a child it writes the raw wait status (i32) to the
+ * child's status pipe and closes it; the requesting process reads it there.
+ * End of file with no status means the server died, and its children with
+ * it (they have PR_SET_PDEATHSIG): such a child reads as killed (-9).
+ *
+ * The server exits when the requesting process goes away (end of file on
+ * the socket), after killing its daemonic children and reaping the rest.
+ */
+#ifndef MPROC_POSIX_FORKSERVER_H
+#define MPROC_POSIX_FORKSERVER_H
+
+#include <stdint.h>
+
+#define MP_FS_START 1u
+#define MP_FS_SIGNAL 2u
+#define MP_FS_HEADER_SIZE 24
+/* SCM_MAX_FD is 253 on Linux: the status pipe and 252 handles. */
+#define MP_FS_MAX_HANDLES 252
+
+typedef struct mp_fs_header {
+    uint32_t type;
+    uint32_t count;
+    uint32_t arg1;
+    uint32_t arg2;
+    uint64_t length;
+} mp_fs_header;
+
+void mp_fs_encode(unsigned char out[MP_FS_HEADER_SIZE], const mp_fs_header *h);
+void mp_fs_decode(const unsigned char in[MP_FS_HEADER_SIZE], mp_fs_header *h);
+
+#endif

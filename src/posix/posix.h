@@ -1,0 +1,72 @@
+/* posix.h - what the POSIX platform files share. */
+#ifndef MPROC_POSIX_H
+#define MPROC_POSIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "platform.h"
+
+/* A started child. Direct children (fork, spawn) are watched through a
+ * pidfd; forkserver children through a pipe on which the server writes the
+ * wait status when it reaps them. */
+struct mp_os_child {
+    pid_t pid;
+    int sentinel;
+    bool via_server;
+    bool reaped;
+    int exitcode;
+};
+
+/* In a spawned child the handoff socket is fd 3 and the travelling handles
+ * follow it; in a forkserver child the handles start at 3. */
+#define MP_POSIX_FIRST_FD 3
+
+/* Starting, one file per start method. */
+int mp_posix_fork_start(const mp_os_start *req, mp_os_child **out);
+int mp_posix_spawn_start(const mp_os_start *req, mp_os_child **out);
+int mp_posix_forkserver_start(const mp_os_start *req, mp_os_child **out);
+/* Ask the server to signal one of its children it has not reaped yet. */
+int mp_posix_forkserver_signal(mp_os_child *c, int sig);
+/* A forked child must not use its parent's connection to the server. */
+void mp_posix_forkserver_forget(void);
+/* Install the fork handlers before the first fork. */
+void mp_posix_prepare_fork(void);
+
+/* Run this program's executable again: argv = {exe, marker, token}; the new
+ * process has fds 0, 1, 2 as this one, then fds[0..n) at 3, 4, ..., and no
+ * other descriptor. */
+int mp_posix_spawn_self(const char *marker, const char *token, const int *fds, size_t n, pid_t *pid);
+/* Use fork+exec instead of posix_spawn (tests exercise both paths). */
+void mp_posix_use_fork_exec(bool on);
+
+/* I/O that survives EINTR; writes never raise SIGPIPE. read_all gives
+ * MP_EEOF on end of file before len bytes. */
+int mp_posix_write_all(int fd, const void *data, size_t len);
+int mp_posix_read_all(int fd, void *data, size_t len);
+
+/* The poll() timeout in ms until deadline (monotonic seconds); -1 when
+ * timeout is negative (forever). Rounded up, so a wait never ends early. */
+int mp_posix_poll_ms(double timeout, double deadline);
+
+/* A pidfd for pid, close-on-exec; -1 with errno on failure. */
+int mp_posix_pidfd_open(pid_t pid);
+int mp_posix_pidfd_send_signal(int pidfd, int sig);
+
+/* In a fresh child: move fds[0..n) to 3, 4, ... and close every other
+ * descriptor above 2. Async-signal-safe. */
+int mp_posix_renumber_fds(const int *fds, size_t n);
+
+/* Python's exit code for a wait status: the code, or -signal. */
+int mp_posix_exitcode(int status);
+
+/* The child side: the travelling handles of a fork or forkserver child, and
+ * whether this process is a forkserver child. */
+void mp_posix_set_child_handles(const int *fds, size_t n);
+void mp_posix_mark_forkserver_child(void);
+
+/* The path of this program's executable, for argv[0] of spawned children. */
+const char *mp_posix_exe_path(void);
+
+#endif

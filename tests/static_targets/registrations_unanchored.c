@@ -1,0 +1,3 @@
+#include "targets.h"
+
+MP_TARGET(lib_unanchored)

@@ -1,0 +1,85 @@
+/* support_posix.c - the leak counters of harness.h on Linux: open fds from
+ * /proc/self/fd, children and zombies from /proc/<pid>/stat. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "platform.h"
+
+long mpt_count_handles(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    long n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (isdigit((unsigned char)e->d_name[0]))
+            n++;
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
+static bool is_forkserver(const char *pid)
+{
+    char path[300], cmd[4096];
+    snprintf(path, sizeof path, "/proc/%s/cmdline", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, cmd, sizeof cmd - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    for (ssize_t at = 0; at < n; at += (ssize_t)strlen(cmd + at) + 1)
+        if (strcmp(cmd + at, MP_FORKSERVER_MARKER) == 0)
+            return true;
+    return false;
+}
+
+/* Count processes whose parent is this one; zombies_only counts state Z. */
+static long count(bool zombies_only)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return -1;
+    long n = 0;
+    pid_t me = getpid();
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        char path[300], stat[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "re");
+        if (f == NULL)
+            continue;
+        size_t len = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[len] = '\0';
+        /* pid (comm) state ppid ...; comm may hold spaces and parentheses. */
+        char *close = strrchr(stat, ')');
+        char state;
+        long ppid;
+        if (close == NULL || sscanf(close + 1, " %c %ld", &state, &ppid) != 2 || ppid != me)
+            continue;
+        if (zombies_only ? state == 'Z' : !is_forkserver(e->d_name))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+long mpt_count_children(void)
+{
+    return count(false);
+}
+
+long mpt_count_zombies(void)
+{
+    return count(true);
+}
