@@ -1,0 +1,321 @@
+/* test_posix_platform.c - what only the POSIX layer can show: a spawned or
+ * forkserver child holds no descriptor but the ones passed; a daemonic
+ * child dies with a SIGKILLed parent; a grandchild holding descriptors does
+ * not delay join; the forkserver comes back after it is killed; the
+ * fork+exec fallback of spawn. On Windows the group reports a skip:
+ * test_win32_*.c cover that system. */
+#ifdef _WIN32
+#include "harness.h"
+
+static void posix_only(void **state)
+{
+    (void)state;
+    skip(); /* POSIX descriptors, signals and forkserver: see test_win32_*.c */
+}
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    const struct CMUnitTest tests[] = {cmocka_unit_test(posix_only)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+#else
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "posix/posix.h"
+#include "process_internal.h"
+
+/* ---- the child's descriptors ------------------------------------------- */
+
+/* Exit code 0 if the open descriptors are exactly 0, 1, 2 and the handles
+ * that travelled; the first handle is a pipe to write "ok" to. */
+static int check_own_fds(const mp_value *args)
+{
+    (void)args;
+    size_t n;
+    const mp_os_handle *handles = mp_os_child_handles(&n);
+    if (n != 2)
+        return 2;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 3;
+    int unexpected = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = atoi(e->d_name);
+        bool expected = fd <= 2 || fd == dirfd(d) || fd == handles[0] || fd == handles[1];
+        if (!expected) {
+            char link[256] = "";
+            char path[64];
+            snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+            ssize_t len = readlink(path, link, sizeof link - 1);
+            link[len > 0 ? len : 0] = '\0';
+            fprintf(stderr, "child: unexpected fd %d -> %s\n", fd, link);
+            unexpected++;
+        }
+    }
+    closedir(d);
+    if (unexpected)
+        return 4;
+    return write((int)handles[0], "ok", 2) == 2 ? 0 : 5;
+}
+MP_TARGET(check_own_fds)
+
+static void only_passed_fds_reach_the_child(mp_start_method m)
+{
+    int pipe_fds[2], stray[2];
+    assert_int_equal(pipe(pipe_fds), 0);
+    /* Not close-on-exec and not passed: it must still not reach the child. */
+    assert_int_equal(pipe(stray), 0);
+    mp_process *p;
+    size_t index;
+    MPT_OK(mp_process_new(&p, check_own_fds, mpt_opts(m), NULL));
+    MPT_OK(mp_process_pass_handle(p, pipe_fds[1], &index));
+    assert_int_equal(index, 0);
+    MPT_OK(mp_process_pass_handle(p, stray[0], &index));
+    assert_int_equal(mpt_run_child(p), 0);
+    char buf[3] = "";
+    assert_int_equal(read(pipe_fds[0], buf, 2), 2);
+    assert_string_equal(buf, "ok");
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    close(stray[0]);
+    close(stray[1]);
+}
+
+static void spawn_child_fds(void **state)
+{
+    (void)state;
+    only_passed_fds_reach_the_child(MP_START_SPAWN);
+}
+
+static void forkserver_child_fds(void **state)
+{
+    (void)state;
+    only_passed_fds_reach_the_child(MP_START_FORKSERVER);
+}
+
+static void fork_exec_fallback(void **state)
+{
+    (void)state;
+    mp_posix_use_fork_exec(true);
+    only_passed_fds_reach_the_child(MP_START_SPAWN);
+    mp_posix_use_fork_exec(false);
+}
+
+/* ---- a daemonic child dies with its SIGKILLed parent --------------------- */
+
+static int sleep_long(const mp_value *args)
+{
+    (void)args;
+    mp_os_sleep(60);
+    return 0;
+}
+MP_TARGET(sleep_long)
+
+static bool gone(pid_t pid)
+{
+    char path[64], stat[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return true;
+    size_t len = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[len] = '\0';
+    char *close_paren = strrchr(stat, ')');
+    return close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z';
+}
+
+static bool wait_until_gone(pid_t pid, double seconds)
+{
+    for (double waited = 0; waited < seconds; waited += 0.01) {
+        if (gone(pid))
+            return true;
+        mp_os_sleep(0.01);
+    }
+    return gone(pid);
+}
+
+static void daemon_dies_with(mp_start_method m)
+{
+    int report[2];
+    assert_int_equal(pipe(report), 0);
+    pid_t parent = fork();
+    if (parent == 0) {
+        /* The middle process: start a daemonic child, say its pid, wait. */
+        close(report[0]);
+        mp_process_options opts = *mpt_opts(m);
+        opts.daemon = true;
+        mp_process *p;
+        long pid = -1;
+        if (mp_process_new(&p, sleep_long, &opts, NULL) == MP_OK && mp_process_start(p) == MP_OK)
+            pid = mp_process_pid(p);
+        if (write(report[1], &pid, sizeof pid) != sizeof pid)
+            _exit(2);
+        pause();
+        _exit(0);
+    }
+    close(report[1]);
+    long child = -1;
+    assert_int_equal(read(report[0], &child, sizeof child), sizeof child);
+    close(report[0]);
+    assert_true(child > 0);
+    assert_false(gone((pid_t)child));
+    kill(parent, SIGKILL);
+    assert_int_equal(waitpid(parent, NULL, 0), parent);
+    if (!wait_until_gone((pid_t)child, 30)) {
+        kill((pid_t)child, SIGKILL);
+        fail_msg("the daemonic child %ld outlived its SIGKILLed parent (%s)", child, mp_start_method_name(m));
+    }
+}
+
+static void daemon_dies_with_killed_parent(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    size_t n = mpt_methods(methods);
+    for (size_t i = 0; i < n; i++)
+        daemon_dies_with(methods[i]);
+}
+
+/* ---- a grandchild holding descriptors does not delay join --------------- */
+
+/* Fork a grandchild that keeps every descriptor and sleeps; report its pid
+ * on the passed pipe; end at once. */
+static int leave_grandchild(const mp_value *args)
+{
+    (void)args;
+    size_t n;
+    const mp_os_handle *handles = mp_os_child_handles(&n);
+    pid_t grandchild = fork();
+    if (grandchild == 0) {
+        sleep(60);
+        _exit(0);
+    }
+    long pid = grandchild;
+    return write((int)handles[0], &pid, sizeof pid) == sizeof pid ? 0 : 2;
+}
+MP_TARGET(leave_grandchild)
+
+static void grandchild_does_not_delay_join(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    size_t n = mpt_methods(methods);
+    for (size_t i = 0; i < n; i++) {
+        int report[2];
+        assert_int_equal(pipe(report), 0);
+        mp_process *p;
+        size_t index;
+        MPT_OK(mp_process_new(&p, leave_grandchild, mpt_opts(methods[i]), NULL));
+        MPT_OK(mp_process_pass_handle(p, report[1], &index));
+        MPT_OK(mp_process_start(p));
+        long grandchild = -1;
+        assert_int_equal(read(report[0], &grandchild, sizeof grandchild), sizeof grandchild);
+        /* The grandchild sleeps for a minute holding all it inherited. */
+        int rc = mp_process_join(p, 20);
+        kill((pid_t)grandchild, SIGKILL);
+        MPT_OK(rc);
+        int code;
+        MPT_OK(mp_process_exitcode(p, &code));
+        assert_int_equal(code, 0);
+        MPT_OK(mp_process_close(p));
+        close(report[0]);
+        close(report[1]);
+    }
+}
+
+/* ---- the forkserver comes back ------------------------------------------ */
+
+static pid_t forkserver_pid(void)
+{
+    DIR *d = opendir("/proc");
+    pid_t found = 0;
+    for (struct dirent *e; d && (e = readdir(d)) && found == 0;) {
+        char path[300], cmd[512];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t len = read(fd, cmd, sizeof cmd - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        cmd[len] = '\0';
+        char stat_path[300], stat[512];
+        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(stat_path, "re");
+        if (f == NULL)
+            continue;
+        size_t slen = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[slen] = '\0';
+        char *close_paren = strrchr(stat, ')');
+        long ppid = 0;
+        char state;
+        if (close_paren && sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2 && ppid == getpid() &&
+            memmem(cmd, (size_t)len, MP_FORKSERVER_MARKER, strlen(MP_FORKSERVER_MARKER)))
+            found = (pid_t)atol(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static int return_seven(const mp_value *args)
+{
+    (void)args;
+    return 7;
+}
+MP_TARGET(return_seven)
+
+static void forkserver_restarts_after_kill(void **state)
+{
+    (void)state;
+    const mp_process_options *opts = mpt_opts(MP_START_FORKSERVER);
+    mp_process *sleeper;
+    MPT_OK(mp_process_new(&sleeper, sleep_long, opts, NULL));
+    MPT_OK(mp_process_start(sleeper));
+    pid_t server = forkserver_pid();
+    assert_true(server > 0);
+    kill(server, SIGKILL);
+    /* Its children die with it, and read as killed. */
+    int code = 0;
+    MPT_OK(mp_process_join(sleeper, 30));
+    MPT_OK(mp_process_exitcode(sleeper, &code));
+    assert_int_equal(code, -SIGKILL);
+    MPT_OK(mp_process_close(sleeper));
+    /* The next start brings up a new server. */
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, return_seven, opts, NULL));
+    assert_int_equal(mpt_run_child(p), 7);
+    pid_t again = forkserver_pid();
+    assert_true(again > 0 && again != server);
+}
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    const struct CMUnitTest tests[] = {
+        MPT_TEST(spawn_child_fds),
+        MPT_TEST(forkserver_child_fds),
+        MPT_TEST(fork_exec_fallback),
+        MPT_TEST(daemon_dies_with_killed_parent),
+        MPT_TEST(grandchild_does_not_delay_join),
+        MPT_TEST(forkserver_restarts_after_kill),
+    };
+    return MPT_RUN(tests);
+}
+#endif
