@@ -71,7 +71,7 @@ static void raw_fork_once(void)
 
 static void raw_spawn_once(const char *self)
 {
-    char *argv[] = {(char *)self, RAW_CHILD_FLAG, NULL};
+    char *argv[] = {(char *)self, (char *)RAW_CHILD_FLAG, NULL};
     pid_t pid;
     if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0) {
         perror("posix_spawn");
