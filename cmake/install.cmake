@@ -23,5 +23,7 @@ if(WIN32)
 else()
   set(MPROC_PC_LIBS "-pthread")
 endif()
+# Relative to the .pc file, so the installed tree can move (cmake --install --prefix).
+file(RELATIVE_PATH MPROC_PC_PREFIX_FROM_PCDIR /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/mproc.pc.in ${PROJECT_BINARY_DIR}/mproc.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/mproc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

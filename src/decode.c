@@ -55,11 +55,12 @@ typedef struct head {
 /* Read the type byte and its fixed fields; leaves in->pos after them. */
 static int read_head(input *in, head *h, uint64_t *scalar)
 {
+    *h = (head){MP_NIL, 0, 0, 0};
+    *scalar = 0;
     if (in->pos >= in->len)
         return truncated(in, "value");
     unsigned char c = in->p[in->pos++];
     size_t width = 0;
-    *h = (head){MP_NIL, 0, 0, 0};
     if (c <= 0x7f || c >= 0xe0) {
         h->type = MP_INT;
         *scalar = c <= 0x7f ? c : (uint64_t)(int64_t)(int8_t)c;

@@ -41,9 +41,13 @@ int mp_last_os_error(void)
     return last_os_error;
 }
 
+/* Messages often quote the previous one (mp_last_error() as an argument),
+ * so format into a scratch buffer before replacing it. */
 int mp_vfail(int code, const char *fmt, va_list ap)
 {
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    char message[MESSAGE_SIZE];
+    vsnprintf(message, sizeof message, fmt, ap);
+    memcpy(last_message, message, sizeof message);
     last_os_error = 0;
     return code;
 }
@@ -68,15 +72,17 @@ int mp_raise(int code, const char *fmt, ...)
 
 int mp_fail_os(int code, int oserr, const char *fmt, ...)
 {
+    char message[MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
 
     char text[256];
     mp_os_error_text(oserr, text, sizeof text);
-    size_t used = strlen(last_message);
-    snprintf(last_message + used, sizeof last_message - used, ": %s (os error %d)", text, oserr);
+    size_t used = strlen(message);
+    snprintf(message + used, sizeof message - used, ": %s (os error %d)", text, oserr);
+    memcpy(last_message, message, sizeof message);
     last_os_error = oserr;
     return code;
 }

@@ -104,9 +104,9 @@ static int string(unpacker *k, const mp_value *v, size_t item, bool nullable)
 
 static int unpack_one(unpacker *k, char c, const mp_value *v, size_t item)
 {
-    int64_t s;
-    uint64_t u;
-    double d;
+    int64_t s = 0;
+    uint64_t u = 0;
+    double d = 0;
     int rc = MP_OK;
     switch (c) {
     case 'n':

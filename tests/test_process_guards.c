@@ -127,8 +127,10 @@ static void wrong_states(void **state)
 
 /* ---- guards against recursion and fork bombs --------------------------- */
 
-/* Code that runs before mp_main in a spawned child (simulated: this program
- * started with the child marker and a token it never reads). */
+/* Code that runs before mp_main in a spawned child. Simulated: this program
+ * started with the child marker and a token of its own, which main() checks
+ * so that real spawned children still go straight to mp_main. */
+#define BEFORE_MAIN_TOKEN "simulated-before-main"
 static int start_before_main(void)
 {
     mp_start_method methods[3];
@@ -177,7 +179,7 @@ static void spawn_without_mp_main_is_refused(void **state)
 static void start_before_mp_main_in_child_is_refused(void **state)
 {
     (void)state;
-    const char *args[] = {MP_CHILD_MARKER, "0"};
+    const char *args[] = {MP_CHILD_MARKER, BEFORE_MAIN_TOKEN};
     assert_int_equal(mpt_exec_self(NULL, args, 2), 0);
 }
 
@@ -400,7 +402,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--without-main") == 0)
         return start_without_main();
-    if (argc > 1 && strcmp(argv[1], MP_CHILD_MARKER) == 0)
+    if (argc == 3 && strcmp(argv[1], MP_CHILD_MARKER) == 0 && strcmp(argv[2], BEFORE_MAIN_TOKEN) == 0)
         return start_before_main();
     mp_on_child_init(hook, NULL);
     mp_main(argc, argv);

@@ -54,11 +54,11 @@ static int parse_token(const char *token, int *fd)
 static int read_frame(int fd, mp_buf *blob)
 {
     unsigned char header[MP_FRAME_HEADER_SIZE];
-    mp_frame_header h;
+    mp_frame_header h = {0, 0, 0};
     int rc = mp_posix_read_all(fd, header, sizeof header);
     if (rc == MP_OK)
         rc = mp_frame_decode_header(header, &h);
-    for (uint32_t i = 0; i < h.nhandles && rc == MP_OK; i++) {
+    for (uint32_t i = 0; rc == MP_OK && i < h.nhandles; i++) {
         unsigned char value[8];
         rc = mp_posix_read_all(fd, value, sizeof value);
         uint64_t v = mp_frame_get_u64(value);
@@ -81,7 +81,7 @@ static int read_frame(int fd, mp_buf *blob)
 
 int mp_os_read_handoff(const char *token, mp_buf *blob)
 {
-    int fd;
+    int fd = -1;
     int rc = parse_token(token, &fd);
     if (rc != MP_OK)
         return rc;

@@ -94,6 +94,8 @@ static int send_header(const mp_fs_header *h, const int *fds, size_t nfds)
         msg.msg_control = control.buf;
         msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        if (cm == NULL)
+            return mp_fail(MP_EINVAL, "forkserver: no room for %zu descriptors", nfds);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
         cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
