@@ -1,0 +1,157 @@
+/* wait.c - waiting for any of many handles (mp_wait).
+ *
+ * WaitForMultipleObjects takes at most 64 handles, each at most once. So the
+ * handles are made distinct first; up to 64 are waited for directly. Beyond
+ * that they are split into groups of 63, each waited for together with one
+ * shared manual-reset stop event: this thread takes the first group, a
+ * helper thread each other group. Whoever sees a handle ready sets stop,
+ * which wakes everyone. Every handle is then polled, so that all the ready
+ * ones are reported, not just the first.
+ *
+ * Waiting must not change the objects: process and thread handles and
+ * manual-reset events qualify; an auto-reset event, a mutex or a semaphore
+ * would be taken by the wait. */
+#include <windows.h>
+
+#include <limits.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "errors.h"
+#include "platform.h"
+#include "wait.h"
+
+#define GROUP_SIZE (MAXIMUM_WAIT_OBJECTS - 1)
+#define HELPER_STACK (64 * 1024)
+
+typedef struct group {
+    HANDLE handles[MAXIMUM_WAIT_OBJECTS]; /* up to GROUP_SIZE, then stop */
+    DWORD n;
+    HANDLE thread;
+    DWORD error; /* of a failed wait, else 0 */
+} group;
+
+static int wait_failed(DWORD err)
+{
+    return mp_fail_os(err == ERROR_INVALID_HANDLE ? MP_EINVAL : MP_EOS, (int)err, "mp_wait: cannot wait");
+}
+
+/* MP_OK once one of h is ready or the deadline has passed. */
+static int wait_any(const HANDLE *h, DWORD n, double deadline)
+{
+    for (;;) {
+        DWORD r = WaitForMultipleObjects(n, h, FALSE, mp_win_wait_ms(deadline));
+        if (r == WAIT_FAILED)
+            return wait_failed(GetLastError());
+        if (r != WAIT_TIMEOUT || mp_os_monotonic() >= deadline)
+            return MP_OK;
+    }
+}
+
+int mp_win_wait_one(HANDLE h, double timeout)
+{
+    double deadline = mp_win_deadline(timeout);
+    int rc = wait_any(&h, 1, deadline);
+    if (rc == MP_OK && WaitForSingleObject(h, 0) == WAIT_TIMEOUT)
+        return MP_ETIMEDOUT;
+    return rc;
+}
+
+static DWORD WINAPI helper(LPVOID arg)
+{
+    group *g = arg;
+    if (WaitForMultipleObjects(g->n, g->handles, FALSE, INFINITE) == WAIT_FAILED)
+        g->error = GetLastError();
+    SetEvent(g->handles[g->n - 1]);
+    return 0;
+}
+
+static int wait_groups(const HANDLE *h, size_t n, double deadline)
+{
+    size_t ngroups = (n + GROUP_SIZE - 1) / GROUP_SIZE;
+    group *g = calloc(ngroups, sizeof *g);
+    HANDLE stop = CreateEventW(NULL, TRUE, FALSE, NULL);
+    int rc = MP_OK;
+    if (g == NULL)
+        rc = mp_fail(MP_ENOMEM, "out of memory");
+    else if (stop == NULL)
+        rc = mp_fail_os(MP_EOS, (int)GetLastError(), "mp_wait: CreateEvent");
+    for (size_t i = 0; rc == MP_OK && i < ngroups; i++) {
+        size_t first = i * GROUP_SIZE;
+        g[i].n = (DWORD)(n - first < GROUP_SIZE ? n - first : GROUP_SIZE);
+        for (DWORD k = 0; k < g[i].n; k++)
+            g[i].handles[k] = h[first + k];
+        g[i].handles[g[i].n++] = stop;
+    }
+    for (size_t i = 1; rc == MP_OK && i < ngroups; i++) {
+        g[i].thread =
+            CreateThread(NULL, HELPER_STACK, helper, &g[i], STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+        if (g[i].thread == NULL)
+            rc = mp_fail_os(MP_EOS, (int)GetLastError(), "mp_wait: CreateThread");
+    }
+    if (rc == MP_OK)
+        rc = wait_any(g[0].handles, g[0].n, deadline);
+    if (stop != NULL)
+        SetEvent(stop);
+    for (size_t i = 1; g != NULL && i < ngroups; i++) {
+        if (g[i].thread == NULL)
+            continue;
+        WaitForSingleObject(g[i].thread, INFINITE);
+        CloseHandle(g[i].thread);
+        if (rc == MP_OK && g[i].error != 0)
+            rc = wait_failed(g[i].error);
+    }
+    if (stop != NULL)
+        CloseHandle(stop);
+    free(g);
+    return rc;
+}
+
+static int compare_handles(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const HANDLE *)a, y = (uintptr_t) * (const HANDLE *)b;
+    return (x > y) - (x < y);
+}
+
+/* The number of ready handles, or an error. */
+static int poll_all(const mp_sentinel *s, size_t n, bool *ready)
+{
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        DWORD r = WaitForSingleObject((HANDLE)s[i], 0);
+        if (r == WAIT_FAILED)
+            return wait_failed(GetLastError());
+        ready[i] = r != WAIT_TIMEOUT;
+        count += ready[i];
+    }
+    return count;
+}
+
+int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
+{
+    if (s == NULL || ready == NULL || n == 0)
+        return mp_fail(MP_EINVAL, "mp_wait: no objects to wait for");
+    if (n > INT_MAX)
+        return mp_fail(MP_ETOOBIG, "mp_wait: too many objects");
+    HANDLE *distinct = malloc(n * sizeof *distinct);
+    if (distinct == NULL)
+        return mp_fail(MP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        distinct[i] = (HANDLE)s[i];
+    qsort(distinct, n, sizeof *distinct, compare_handles);
+    size_t m = 1;
+    for (size_t i = 1; i < n; i++)
+        if (distinct[i] != distinct[m - 1])
+            distinct[m++] = distinct[i];
+
+    double deadline = mp_win_deadline(timeout);
+    int rc;
+    do {
+        rc = m <= MAXIMUM_WAIT_OBJECTS ? wait_any(distinct, (DWORD)m, deadline)
+                                       : wait_groups(distinct, m, deadline);
+        if (rc == MP_OK)
+            rc = poll_all(s, n, ready);
+    } while (rc == 0 && mp_os_monotonic() < deadline);
+    free(distinct);
+    return rc == 0 ? MP_ETIMEDOUT : rc;
+}
