@@ -33,6 +33,20 @@ static int die_by_signal(const mp_value *args)
 }
 MP_TARGET(die_by_signal)
 
+#ifdef _WIN32
+#include <windows.h>
+
+/* Crash the way a bad pointer does. No error dialog: the test runs unattended. */
+static int access_violation(const mp_value *args)
+{
+    (void)args;
+    SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+    RaiseException(EXCEPTION_ACCESS_VIOLATION, EXCEPTION_NONCONTINUABLE, 0, NULL);
+    return 0;
+}
+MP_TARGET(access_violation)
+#endif
+
 static int sleep_arg(const mp_value *args)
 {
     double seconds;
@@ -99,6 +113,21 @@ static void killed_by_signal_is_minus_n(void **state)
 {
     (void)state;
     for_each_method(signalled);
+}
+
+/* Windows: an access violation reads as -11, as SIGSEGV does on POSIX. On
+ * POSIX, signals are covered above (a raised SIGSEGV would be caught by
+ * ASan in the sanitizer build). */
+static void crash_reads_as_sigsegv(void **state)
+{
+    (void)state;
+#ifdef _WIN32
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, access_violation, NULL, NULL));
+    assert_int_equal(mpt_run_child(p), -11);
+#else
+    skip();
+#endif
 }
 
 static void stop_sleeper(mp_start_method m, bool kill, int expected)
@@ -199,7 +228,8 @@ int main(int argc, char **argv)
     mp_main(argc, argv);
     const struct CMUnitTest tests[] = {
         MPT_TEST(exit_code_is_return_value), MPT_TEST(error_in_child_exits_1),
-        MPT_TEST(killed_by_signal_is_minus_n), MPT_TEST(terminate_reads_minus_15),
+        MPT_TEST(killed_by_signal_is_minus_n), MPT_TEST(crash_reads_as_sigsegv),
+        MPT_TEST(terminate_reads_minus_15),
         MPT_TEST(kill_reads_minus_9),          MPT_TEST(join_with_timeout),
         MPT_TEST(exitcode_polls),
     };
