@@ -155,7 +155,10 @@ typedef struct mp_limits {
 int mp_decode(const void *data, size_t len, const mp_limits *limits, mp_value **out);
 void mp_value_free(mp_value *v);
 
-/* Re-encode a decoded value (or any tree built by hand) as MessagePack. */
+/* Re-encode a decoded value (or any acyclic tree built by hand) as
+ * MessagePack, in the smallest forms. Floats are written as float 64, so a
+ * float 32 grows by 4 bytes; everything else comes out byte for byte as a
+ * smallest-form encoder wrote it. */
 int mp_pack_value(mp_buf *b, const mp_value *v);
 
 /* Take one value apart by a format that describes exactly one value. */

@@ -1,0 +1,101 @@
+/* fuzz_decode.c - libFuzzer target for the MessagePack decoder: decoding
+ * any input must fail cleanly or give a tree that re-encodes and decodes to
+ * the same tree; unpacking by format must never misbehave. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <mproc.h>
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+static bool same(const mp_value *a, const mp_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case MP_NIL: return true;
+    case MP_BOOL: return a->as.b == b->as.b;
+    case MP_INT: return a->as.i == b->as.i;
+    case MP_UINT: return a->as.u == b->as.u;
+    case MP_DOUBLE: return memcmp(&a->as.d, &b->as.d, sizeof a->as.d) == 0;
+    case MP_STR:
+        return a->as.str.len == b->as.str.len && memcmp(a->as.str.ptr, b->as.str.ptr, a->as.str.len) == 0 &&
+               b->as.str.ptr[b->as.str.len] == '\0';
+    case MP_BIN:
+        return a->as.bin.len == b->as.bin.len && memcmp(a->as.bin.ptr, b->as.bin.ptr, a->as.bin.len) == 0 &&
+               (uintptr_t)b->as.bin.ptr % 16 == 0;
+    case MP_EXT:
+        return a->as.ext.type == b->as.ext.type && a->as.ext.len == b->as.ext.len &&
+               memcmp(a->as.ext.ptr, b->as.ext.ptr, a->as.ext.len) == 0;
+    case MP_ARRAY:
+    case MP_MAP: {
+        if (a->as.array.len != b->as.array.len)
+            return false;
+        size_t n = (size_t)a->as.array.len * (a->type == MP_MAP ? 2 : 1);
+        for (size_t i = 0; i < n; i++)
+            if (!same(&a->as.array.items[i], &b->as.array.items[i]))
+                return false;
+        return true;
+    }
+    }
+    return false;
+}
+
+static void unpack_every_way(const mp_value *v)
+{
+    int i;
+    unsigned u;
+    int64_t q;
+    uint64_t uq;
+    double d;
+    float f;
+    bool b;
+    const char *s;
+    const void *p;
+    size_t len;
+    int8_t t;
+    const mp_value *any;
+    mp_unpack(v, "i", &i);
+    mp_unpack(v, "I", &u);
+    mp_unpack(v, "q", &q);
+    mp_unpack(v, "Q", &uq);
+    mp_unpack(v, "d", &d);
+    mp_unpack(v, "f", &f);
+    mp_unpack(v, "?", &b);
+    mp_unpack(v, "s", &s);
+    mp_unpack(v, "z", &s);
+    mp_unpack(v, "s#", &s, &len);
+    mp_unpack(v, "y#", &p, &len);
+    mp_unpack(v, "e", &t, &p, &len);
+    mp_unpack(v, "V", &any);
+    mp_unpack(v, "n");
+    mp_args(v, "i|s y# (d[?]) V", &i, &s, &p, &len, &d, &b, &any);
+    mp_args(v, "|q Q z e", &q, &uq, &s, &t, &p, &len);
+    mp_map_get(v, "key");
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    mp_limits limits = {.max_depth = 32, .max_nodes = 20000};
+    mp_value *v = NULL;
+    if (mp_decode(data, size, &limits, &v) != MP_OK) {
+        if (v != NULL)
+            abort();
+        return 0;
+    }
+    unpack_every_way(v);
+    if (v->type == MP_ARRAY || v->type == MP_MAP)
+        for (size_t k = 0; k < v->as.array.len && k < 8; k++)
+            unpack_every_way(&v->as.array.items[k]);
+
+    mp_buf again = MP_BUF_INIT;
+    if (mp_pack_value(&again, v) != MP_OK)
+        abort();
+    mp_value *w = NULL;
+    if (mp_decode(again.data, again.len, &limits, &w) != MP_OK || !same(v, w))
+        abort();
+    mp_value_free(w);
+    mp_value_free(v);
+    mp_buf_free(&again);
+    return 0;
+}
