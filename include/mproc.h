@@ -7,5 +7,9 @@
 #include "mproc/pack.h"
 #include "mproc/process.h"
 #include "mproc/registry.h"
+#include "mproc/conn.h"
+#include "mproc/sync.h"
+#include "mproc/shm.h"
+#include "mproc/thread.h"
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "handoff.h"
+#include "object.h"
 #include "process_internal.h"
 #include "registry.h"
 
@@ -37,6 +38,7 @@ _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_v
                 mp_os_getpid(), target_name, mp_errname(code), mp_last_error());
         code = 1;
     }
+    mp_objects_release_imported();
     mp_value_free(owner);
     finish(code);
 }

@@ -22,6 +22,7 @@ int mp_main(int argc, char **argv)
 {
     if (mp_self.phase != MP_PHASE_UNINIT)
         return MP_OK;
+    mp_thread_note_main();
 
     int own_argc;
     char **own_argv;

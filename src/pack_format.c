@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "object.h"
 #include "pack_format.h"
 #include "pack_internal.h"
 
@@ -36,7 +37,7 @@ int mp_format_scan(const char *fmt, size_t *pos, char close, unsigned flags, siz
             continue;
         switch (c) {
         case 'n': case '?': case 'i': case 'I': case 'q': case 'Q': case 'd': case 'f':
-        case 'z': case 'e': case 'V':
+        case 'z': case 'e': case 'V': case 'O':
             break;
         case 's':
             if (fmt[*pos] == '#')
@@ -78,6 +79,7 @@ typedef struct packer {
     const char *fmt;
     size_t pos;
     va_list ap;
+    mp_handle_list *objects; /* NULL: 'O' is refused */
 } packer;
 
 static int pack_items(packer *k, char close);
@@ -138,6 +140,7 @@ static int pack_one(packer *k, char c)
         return mp_pack_ext(k->b, (int8_t)type, data, len);
     }
     case 'V': return mp_pack_value(k->b, va_arg(k->ap, const mp_value *));
+    case 'O': return mp_object_pack(k->b, va_arg(k->ap, const void *), k->objects);
     default: return pack_container(k, c);
     }
 }
@@ -160,7 +163,7 @@ static int pack_items(packer *k, char close)
     }
 }
 
-int mp_vpack(mp_buf *b, const char *fmt, va_list ap)
+int mp_vpack_objects(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *objects)
 {
     if (b == NULL || fmt == NULL)
         return mp_fail(MP_EINVAL, "mp_pack: NULL buffer or format");
@@ -169,7 +172,7 @@ int mp_vpack(mp_buf *b, const char *fmt, va_list ap)
     int rc = mp_format_scan(fmt, &pos, '\0', 0, 0, &n);
     if (rc != MP_OK)
         return rc;
-    packer k = {.b = b, .fmt = fmt};
+    packer k = {.b = b, .fmt = fmt, .objects = objects};
     va_copy(k.ap, ap);
     size_t start = b->len;
     rc = pack_items(&k, '\0');
@@ -177,6 +180,11 @@ int mp_vpack(mp_buf *b, const char *fmt, va_list ap)
     if (rc != MP_OK)
         b->len = start;
     return rc;
+}
+
+int mp_vpack(mp_buf *b, const char *fmt, va_list ap)
+{
+    return mp_vpack_objects(b, fmt, ap, NULL);
 }
 
 int mp_pack(mp_buf *b, const char *fmt, ...)

@@ -103,6 +103,8 @@ int mp_os_child_signal(mp_os_child *c, bool kill);
 void mp_os_child_free(mp_os_child *c);
 
 /* Wait for any of n sentinels (see mp_wait). */
+/* Wait for any of n sentinels (see mp_wait): process sentinels, and read
+ * ends of mp_os_pipe, ready when a read would not block. */
 int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready);
 
 /* ---- the child side ---------------------------------------------------- */
@@ -132,5 +134,143 @@ int mp_os_parent_alive(void);
  * handoff blob. Never returns. POSIX only. */
 typedef void (*mp_os_child_entry)(const unsigned char *handoff, size_t len);
 void mp_os_forkserver_main(const char *token, mp_os_child_entry entry);
+
+
+/* ---- threads, mutexes, condition variables, TLS (thread.h) ------------- */
+
+typedef struct mp_os_thread mp_os_thread;
+
+/* Run fn(arg) on a new native thread. MP_ENOMEM, MP_EOS. */
+int mp_os_thread_start(mp_os_thread **out, void (*fn)(void *arg), void *arg);
+/* Wait for the thread to end, then free t. */
+void mp_os_thread_join(mp_os_thread *t);
+/* Let the thread's resources go when it ends; frees t. */
+void mp_os_thread_detach(mp_os_thread *t);
+/* The calling thread's id: never 0, unique among the live threads of the
+ * process (pthread_self / GetCurrentThreadId). */
+uint64_t mp_os_thread_id(void);
+
+/* A non-recursive mutex for the threads of one process. In a child made by
+ * fork every mutex and condition variable is reset to its initial state
+ * (their holders and waiters are threads the child does not have). */
+typedef struct mp_os_mutex mp_os_mutex;
+int mp_os_mutex_new(mp_os_mutex **out);
+void mp_os_mutex_free(mp_os_mutex *m);
+void mp_os_mutex_lock(mp_os_mutex *m);
+bool mp_os_mutex_trylock(mp_os_mutex *m);
+void mp_os_mutex_unlock(mp_os_mutex *m);
+
+typedef struct mp_os_cond mp_os_cond;
+int mp_os_cond_new(mp_os_cond **out);
+void mp_os_cond_free(mp_os_cond *c);
+/* MP_OK (signalled, or spuriously woken) or MP_ETIMEDOUT; m is held again
+ * on return. Deadlines on the monotonic clock. */
+int mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m, double timeout);
+void mp_os_cond_signal(mp_os_cond *c);
+void mp_os_cond_broadcast(mp_os_cond *c);
+
+/* Thread-local slot; dtor (may be NULL) runs on a thread's non-NULL value
+ * when that thread ends. */
+typedef struct mp_os_tls mp_os_tls;
+int mp_os_tls_new(mp_os_tls **out, void (*dtor)(void *));
+void mp_os_tls_free(mp_os_tls *k);
+void *mp_os_tls_get(mp_os_tls *k);
+int mp_os_tls_set(mp_os_tls *k, void *value);
+
+/* ---- handles ----------------------------------------------------------- */
+
+#define MP_OS_NO_HANDLE ((mp_os_handle)-1)
+
+void mp_os_handle_close(mp_os_handle h);
+
+/* 1 if a process with this pid exists and has not ended (a zombie counts as
+ * ended), 0 if not. */
+int mp_os_pid_alive(long pid);
+
+/* ---- shared memory ------------------------------------------------------ */
+
+/* A mapping of a shared memory object. Every handle made here is closed on
+ * exec / not inheritable: it reaches a child only when passed. */
+typedef struct mp_os_shm {
+    void *addr;
+    size_t size;
+    mp_os_handle handle;
+} mp_os_shm;
+
+/* Create and map a zero-filled object of size bytes (> 0). name NULL: an
+ * anonymous object that dies with its last handle and mapping (memfd /
+ * pagefile-backed section). A name is a portable short name without '/'
+ * or '\\' ("psm_1a2b"): POSIX shm_open("/name"), Windows "Local\\name";
+ * MP_EEXIST if it exists. POSIX registers a created name with this process
+ * tree's resource tracker, which unlinks it if every process of the tree
+ * ends without unlinking it. Memory is committed lazily where the OS can. */
+int mp_os_shm_create(const char *name, size_t size, mp_os_shm *out);
+/* Map an existing named object; its size comes from the OS (Windows: the
+ * section's size, which is rounded up to a page). MP_EOS with the OS error
+ * when it does not exist. */
+int mp_os_shm_open(const char *name, mp_os_shm *out);
+/* Map a handle that was passed to this process; takes ownership of it. */
+int mp_os_shm_adopt(mp_os_handle h, size_t size, mp_os_shm *out);
+/* Unmap and close the handle. */
+void mp_os_shm_close(mp_os_shm *s);
+/* Remove a name (POSIX shm_unlink, and unregister it from the tracker;
+ * Windows: nothing to do, MP_OK). */
+int mp_os_shm_unlink(const char *name);
+/* Give back the memory of [off, off+len) (page-aligned inside); it reads
+ * as zeroes afterwards in every process. May be a no-op. */
+void mp_os_shm_discard(mp_os_shm *s, size_t off, size_t len);
+
+/* ---- cross-process semaphores and robust recursive mutexes ------------- */
+
+/* Each lives in MP_OS_SYNC_SLOT bytes of shared memory, 8-byte aligned,
+ * that the core lays out in a mapping (POSIX: a process-shared sem_t or
+ * pthread_mutex_t lives there). Windows keeps a kernel object whose handle
+ * travels next to the mapping; POSIX has no handle (MP_OS_NO_HANDLE). */
+#define MP_OS_SYNC_SLOT 64
+
+typedef struct mp_os_sem mp_os_sem;
+int mp_os_sem_create(void *slot, unsigned value, mp_os_sem **out);
+/* Use a semaphore made by another process: h is what its creator's
+ * mp_os_sem_handle gave (duplicated into this process); takes ownership. */
+int mp_os_sem_attach(void *slot, mp_os_handle h, mp_os_sem **out);
+mp_os_handle mp_os_sem_handle(const mp_os_sem *s);
+/* MP_OK, or MP_ETIMEDOUT (timeout 0 polls). */
+int mp_os_sem_wait(mp_os_sem *s, double timeout);
+int mp_os_sem_post(mp_os_sem *s);
+/* The current count (a snapshot). */
+int mp_os_sem_value(mp_os_sem *s, int *value);
+/* Free this process's use of it (closes the handle; the semaphore itself
+ * lives as long as its memory or its last handle). */
+void mp_os_sem_free(mp_os_sem *s);
+
+typedef struct mp_os_rmutex mp_os_rmutex;
+int mp_os_rmutex_create(void *slot, mp_os_rmutex **out);
+int mp_os_rmutex_attach(void *slot, mp_os_handle h, mp_os_rmutex **out);
+mp_os_handle mp_os_rmutex_handle(const mp_os_rmutex *m);
+/* Recursive, owned by the calling thread. MP_OK; MP_ETIMEDOUT; or
+ * MP_EOWNERDEAD: the lock is now held by the caller (count 1) but its
+ * previous owner ended while holding it (POSIX EOWNERDEAD, made consistent
+ * again; Windows WAIT_ABANDONED). */
+int mp_os_rmutex_lock(mp_os_rmutex *m, double timeout);
+/* MP_ESTATE if the calling thread does not hold it. */
+int mp_os_rmutex_unlock(mp_os_rmutex *m);
+void mp_os_rmutex_free(mp_os_rmutex *m);
+
+/* ---- pipes ------------------------------------------------------------- */
+
+/* Two connected, not inheritable handles. duplex: both ends read and write
+ * (socketpair; Windows: a duplex overlapped named pipe with a unique name
+ * and FILE_FLAG_FIRST_PIPE_INSTANCE). Otherwise *r only reads and *w only
+ * writes (pipe; Windows: an inbound named pipe). */
+int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w);
+/* Write all len bytes. MP_EEOF if the peer has closed its end; MP_EOS. Two
+ * threads may write to one handle only if the caller serialises them. */
+int mp_os_pipe_write(mp_os_handle h, const void *buf, size_t len);
+/* Read exactly len bytes. MP_EEOF if the peer closed before the first
+ * byte, MP_EPROTO if it closed in the middle; MP_EOS. */
+int mp_os_pipe_read(mp_os_handle h, void *buf, size_t len);
+/* MP_OK when a read would not block (data, or the peer closed), else
+ * MP_ETIMEDOUT after timeout. */
+int mp_os_pipe_poll(mp_os_handle h, double timeout);
 
 #endif

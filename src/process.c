@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "object.h"
 #include "handoff.h"
 #include "process_internal.h"
 #include "start_method.h"
@@ -87,12 +88,23 @@ int mp_process_newv(mp_process **out, mp_target_fn target, const mp_process_opti
     memcpy(wrapped + 1 + len, ")", 2);
 
     mp_buf args = MP_BUF_INIT;
-    int rc = mp_vpack(&args, wrapped, ap);
+    mp_handle_list objects = {NULL, 0, 0};
+    int rc = mp_vpack_objects(&args, wrapped, ap, &objects);
     free(wrapped);
     if (rc == MP_OK)
         rc = make_process("mp_process_new", out, target, opts, &args);
     else
         rc = mp_fail(rc, "mp_process_new: arguments: %s", mp_last_error());
+    /* The objects' handles travel in the order their indices were packed. */
+    for (size_t i = 0; rc == MP_OK && i < objects.len; i++) {
+        size_t index;
+        rc = mp_process_pass_handle(*out, objects.items[i], &index);
+        if (rc != MP_OK) {
+            mp_process_close(*out);
+            *out = NULL;
+        }
+    }
+    mp_handle_list_free(&objects);
     mp_buf_free(&args);
     return rc;
 }

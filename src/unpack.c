@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "object.h"
 #include "pack_format.h"
 #include "pack_internal.h"
 
@@ -183,6 +184,8 @@ static int unpack_one(unpacker *k, char c, const mp_value *v, size_t item)
     case 'V':
         *va_arg(k->ap, const mp_value **) = v;
         return MP_OK;
+    case 'O':
+        return mp_object_import(v, va_arg(k->ap, void **));
     default: /* '(' or '[' */
         if (v->type != MP_ARRAY)
             return wrong_type("mp_unpack", item, "array", v);

@@ -43,8 +43,13 @@ const mp_process_options *mpt_opts(mp_start_method method)
 
 int mpt_run_child(mp_process *p)
 {
-    int code = -1000;
     MPT_OK(mp_process_start(p));
+    return mpt_join_child(p);
+}
+
+int mpt_join_child(mp_process *p)
+{
+    int code = -1000;
     MPT_OK(mp_process_join(p, MP_FOREVER));
     MPT_OK(mp_process_exitcode(p, &code));
     MPT_OK(mp_process_close(p));

@@ -40,6 +40,8 @@ const mp_process_options *mpt_opts(mp_start_method method);
 /* Start p, join it (forever) and return its exit code; fails the test on any
  * error. Closes p. */
 int mpt_run_child(mp_process *p);
+/* The same for a child already started. */
+int mpt_join_child(mp_process *p);
 
 /* ---- implemented per system in support_posix.c / support_win32.c ------- */
 

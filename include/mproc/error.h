@@ -28,7 +28,7 @@ extern "C" {
     X(ETIMEDOUT, -4, "timed out")                                              \
     X(EUNSUPPORTED, -5, "not supported on this system")                        \
     X(ENOTREG, -6, "not registered")                                           \
-    X(EEXIST, -7, "already registered")                                        \
+    X(EEXIST, -7, "already registered or already exists")                      \
     X(EPROTO, -8, "malformed message")                                         \
     X(ETOOBIG, -9, "too large")                                                \
     X(EFORMAT, -10, "bad format string")                                       \
@@ -38,7 +38,11 @@ extern "C" {
     X(ERUNNING, -14, "process has not exited yet")                             \
     X(EBOOTSTRAP, -15, "process is still bootstrapping")                       \
     X(ECHILD, -16, "child process failed to start")                            \
-    X(EEOF, -17, "end of file")
+    X(EEOF, -17, "end of file")                                                \
+    X(EOWNERDEAD, -18, "acquired, but its previous owner died holding it")     \
+    X(EEMPTY, -19, "empty (queue.Empty)")                                      \
+    X(EFULL, -20, "full (queue.Full)")                                         \
+    X(EBROKEN, -21, "barrier is broken (BrokenBarrierError)")
 
 enum {
 #define MP_ERROR_ENUM_(name, value, text) MP_##name = value,

@@ -60,6 +60,16 @@ int mp_posix_poll_ms(double timeout, double deadline)
     return (int)(left * 1000) + 1;
 }
 
+struct timespec mp_posix_abstime(double timeout)
+{
+    if (timeout > 86400)
+        timeout = 86400;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ns = (long long)now.tv_nsec + (long long)(timeout * 1e9);
+    return (struct timespec){.tv_sec = now.tv_sec + (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+}
+
 int mp_posix_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "platform.h"
 
@@ -50,6 +51,10 @@ int mp_posix_read_all(int fd, void *data, size_t len);
  * timeout is negative (forever). Rounded up, so a wait never ends early. */
 int mp_posix_poll_ms(double timeout, double deadline);
 
+/* CLOCK_MONOTONIC now + timeout (>= 0; capped at a day), for the
+ * pthread and semaphore waits that take an absolute time. */
+struct timespec mp_posix_abstime(double timeout);
+
 /* A pidfd for pid, close-on-exec; -1 with errno on failure. */
 int mp_posix_pidfd_open(pid_t pid);
 int mp_posix_pidfd_send_signal(int pidfd, int sig);
@@ -65,6 +70,12 @@ int mp_posix_exitcode(int status);
  * whether this process is a forkserver child. */
 void mp_posix_set_child_handles(const int *fds, size_t n);
 void mp_posix_mark_forkserver_child(void);
+
+/* The resource tracker (tracker.c): names of shared memory that this
+ * process tree created and has not unlinked. When every process that
+ * registered a name has ended, the tracker unlinks what is left. */
+int mp_posix_tracker_register(const char *name);
+void mp_posix_tracker_unregister(const char *name);
 
 /* The path of this program's executable, for argv[0] of spawned children. */
 const char *mp_posix_exe_path(void);

@@ -1,0 +1,208 @@
+/* lock.c - Lock and RLock (sync.h). A Lock is a semaphore of one, so that
+ * any process may release it; an RLock is a robust recursive mutex. Both
+ * record their holder in shared memory: the RLock for its count and
+ * Condition's ownership checks, the Lock to notice a holder that died. */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "block.h"
+#include "errors.h"
+#include "lock_internal.h"
+
+/* How often a blocked Lock acquirer checks that the holder still lives. */
+#define OWNER_CHECK_INTERVAL 0.1
+
+typedef struct holder {
+    _Atomic long pid; /* 0: free */
+    _Atomic uint64_t thread;
+    int count; /* RLock depth; written only by the holder */
+} holder;
+
+struct mp_lock {
+    mp_object hdr;
+    mp_block block;
+};
+
+static holder *state(const mp_lock *l)
+{
+    return l->block.payload;
+}
+
+static bool recursive(const mp_lock *l)
+{
+    return l->hdr.kind == MP_KIND_RLOCK;
+}
+
+static int make(mp_lock **out, mp_kind kind)
+{
+    if (out == NULL)
+        return mp_fail(MP_EINVAL, "%s: NULL out", kind == MP_KIND_RLOCK ? "mp_rlock_new" : "mp_lock_new");
+    *out = NULL;
+    mp_lock *l = malloc(sizeof *l);
+    if (l == NULL)
+        return mp_fail(MP_ENOMEM, "Lock: out of memory");
+    mp_object_init(&l->hdr, kind);
+    bool rlock = kind == MP_KIND_RLOCK;
+    int rc = mp_block_create(&l->block, rlock ? 0 : 1, (unsigned[]){1}, rlock, sizeof(holder));
+    if (rc != MP_OK) {
+        free(l);
+        return rc;
+    }
+    *out = l;
+    return MP_OK;
+}
+
+int mp_lock_new(mp_lock **out)
+{
+    return make(out, MP_KIND_LOCK);
+}
+
+int mp_rlock_new(mp_lock **out)
+{
+    return make(out, MP_KIND_RLOCK);
+}
+
+static void take(mp_lock *l)
+{
+    holder *h = state(l);
+    h->thread = mp_os_thread_id();
+    h->pid = mp_os_getpid();
+}
+
+/* The Lock's holder is a process that has ended: take the lock over from
+ * it, unless someone else did first. */
+static bool take_over_from_dead(mp_lock *l)
+{
+    holder *h = state(l);
+    long dead = h->pid;
+    if (dead == 0 || dead == mp_os_getpid() || mp_os_pid_alive(dead))
+        return false;
+    if (!atomic_compare_exchange_strong(&h->pid, &dead, mp_os_getpid()))
+        return false;
+    h->thread = mp_os_thread_id();
+    return true;
+}
+
+static int acquire_lock(mp_lock *l, double timeout)
+{
+    mp_os_sem *sem = l->block.sems[0];
+    int rc = mp_os_sem_wait(sem, 0);
+    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
+    while (rc == MP_ETIMEDOUT) {
+        if (take_over_from_dead(l))
+            return MP_EOWNERDEAD;
+        double left = timeout < 0 ? OWNER_CHECK_INTERVAL : deadline - mp_os_monotonic();
+        if (left <= 0)
+            return MP_ETIMEDOUT;
+        rc = mp_os_sem_wait(sem, left < OWNER_CHECK_INTERVAL ? left : OWNER_CHECK_INTERVAL);
+    }
+    if (rc == MP_OK)
+        take(l);
+    return rc;
+}
+
+static int acquire_rlock(mp_lock *l, double timeout)
+{
+    int rc = mp_os_rmutex_lock(l->block.mutex, timeout);
+    if (rc == MP_EOWNERDEAD)
+        state(l)->count = 0;
+    if (rc == MP_OK || rc == MP_EOWNERDEAD) {
+        take(l);
+        state(l)->count++;
+    }
+    return rc;
+}
+
+int mp_lock_acquire(mp_lock *l, double timeout)
+{
+    int rc = mp_object_check(l, MP_KIND_LOCK, "mp_lock_acquire");
+    if (rc != MP_OK)
+        return rc;
+    return recursive(l) ? acquire_rlock(l, timeout) : acquire_lock(l, timeout);
+}
+
+bool mp_lock_is_mine(const mp_lock *l)
+{
+    const holder *h = state(l);
+    return h->pid == mp_os_getpid() && h->thread == mp_os_thread_id();
+}
+
+int mp_lock_release(mp_lock *l)
+{
+    int rc = mp_object_check(l, MP_KIND_LOCK, "mp_lock_release");
+    if (rc != MP_OK)
+        return rc;
+    holder *h = state(l);
+    if (recursive(l)) {
+        if (!mp_lock_is_mine(l) || h->count <= 0)
+            return mp_fail(MP_ESTATE, "mp_lock_release: this RLock is not held by this thread");
+        if (--h->count == 0) {
+            h->thread = 0;
+            h->pid = 0;
+        }
+        return mp_os_rmutex_unlock(l->block.mutex);
+    }
+    if (atomic_exchange(&h->pid, 0) == 0)
+        return mp_fail(MP_ESTATE, "mp_lock_release: the Lock is not locked");
+    h->thread = 0;
+    return mp_os_sem_post(l->block.sems[0]);
+}
+
+int mp_lock_release_all(mp_lock *l, int *depth)
+{
+    *depth = recursive(l) ? state(l)->count : 1;
+    for (int i = 0; i < *depth; i++) {
+        int rc = mp_lock_release(l);
+        if (rc != MP_OK)
+            return rc;
+    }
+    return MP_OK;
+}
+
+int mp_lock_restore(mp_lock *l, int depth)
+{
+    for (int i = 0; i < depth; i++) {
+        int rc = mp_lock_acquire(l, MP_FOREVER);
+        if (rc != MP_OK && rc != MP_EOWNERDEAD)
+            return rc;
+    }
+    return MP_OK;
+}
+
+static void lock_free(mp_object *o)
+{
+    mp_lock *l = (mp_lock *)o;
+    mp_block_close(&l->block);
+    mp_object_kill(o);
+    if (!o->imported)
+        free(l);
+}
+
+void mp_lock_free(mp_lock *l)
+{
+    if (l != NULL && mp_object_check(l, MP_KIND_LOCK, "mp_lock_free") == MP_OK)
+        lock_free(&l->hdr);
+}
+
+static int lock_export(const mp_object *o, mp_export *e)
+{
+    return mp_export_block_object(&((const mp_lock *)o)->block, e);
+}
+
+static int lock_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+{
+    (void)nested;
+    mp_lock *l = malloc(sizeof *l);
+    if (l == NULL)
+        return mp_fail(MP_ENOMEM, "Lock: out of memory");
+    int rc = mp_import_block_object(fields, h, n, &l->block);
+    if (rc != MP_OK) {
+        free(l);
+        return rc;
+    }
+    mp_object_init(&l->hdr, l->block.mutex ? MP_KIND_RLOCK : MP_KIND_LOCK);
+    *out = &l->hdr;
+    return MP_OK;
+}
+
+const mp_object_ops mp_lock_ops = {"Lock", lock_export, lock_import, lock_free};

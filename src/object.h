@@ -1,0 +1,100 @@
+/* object.h - what every mproc object that can travel to a child shares:
+ * a header with its kind (checked by every public function, so a wrong
+ * pointer type gives MP_ETYPE, not a crash), and how it is exported as an
+ * MP_EXT_OBJECT argument and imported again in the child.
+ *
+ * On the wire an object is ext 77 holding the array
+ *   [kind, fields, [handle index or -1, ...], nested]
+ * where fields is the kind's own value, each index names a handle that
+ * travelled with the process (mp_os_child_handles), and nested is nil or
+ * one more object of this form that the object uses (a Condition's lock, a
+ * Value's lock). docs/protocol.md §5. */
+#ifndef MPROC_OBJECT_H
+#define MPROC_OBJECT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mproc/pack.h"
+#include "platform.h"
+
+typedef enum mp_kind {
+    MP_KIND_CONN = 1,
+    MP_KIND_LOCK,
+    MP_KIND_RLOCK,
+    MP_KIND_SEMAPHORE,
+    MP_KIND_CONDITION,
+    MP_KIND_EVENT,
+    MP_KIND_BARRIER,
+    MP_KIND_QUEUE,
+    MP_KIND_VALUE,
+    MP_KIND_SHM,
+    MP_KIND_COUNT_
+} mp_kind;
+
+#define MP_OBJECT_MAGIC 0x6d704f62u /* "mpOb" */
+#define MP_OBJECT_MAX_HANDLES 16
+
+typedef struct mp_object {
+    unsigned magic;
+    mp_kind kind;
+    /* Made by importing an argument in a child: the child's runtime owns
+     * the memory; freeing it only releases its OS resources. */
+    bool imported;
+} mp_object;
+
+/* What a kind exports: its fields (one packed value) and its handles. */
+typedef struct mp_export {
+    mp_buf fields;
+    mp_os_handle handles[MP_OBJECT_MAX_HANDLES];
+    size_t nhandles;
+    const mp_object *nested; /* or NULL */
+} mp_export;
+
+typedef struct mp_object_ops {
+    const char *name; /* Python's name: "Queue", "RLock", ... */
+    int (*export_)(const mp_object *o, mp_export *e);
+    /* Build the object from what export_ wrote; takes ownership of the
+     * handles (MP_OS_NO_HANDLE where none travelled). */
+    int (*import_)(const mp_value *fields, const mp_os_handle *handles, size_t n, mp_object *nested,
+                   mp_object **out);
+    /* Release OS resources (and, unless imported, the memory). */
+    void (*free_)(mp_object *o);
+} mp_object_ops;
+
+/* Each kind's table, defined in its own file. */
+extern const mp_object_ops mp_conn_ops, mp_lock_ops, mp_semaphore_ops, mp_condition_ops, mp_event_ops,
+    mp_barrier_ops, mp_value_ops, mp_shm_ops;
+
+void mp_object_init(mp_object *o, mp_kind kind);
+/* MP_OK if o is a live object of that kind, else MP_EINVAL (NULL) or
+ * MP_ETYPE, with a message naming the function. */
+int mp_object_check(const void *o, mp_kind kind, const char *where);
+/* Mark freed (a later use is MP_ETYPE rather than a use of freed state,
+ * for imported objects whose memory stays). */
+void mp_object_kill(mp_object *o);
+
+/* Collects the handles of objects packed as process arguments. */
+typedef struct mp_handle_list {
+    mp_os_handle *items;
+    size_t len, cap;
+} mp_handle_list;
+
+void mp_handle_list_free(mp_handle_list *l);
+
+/* Pack the object o (any kind) as ext 77, appending its handles to l.
+ * l NULL: MP_EUNSUPPORTED (objects travel only as process arguments). */
+int mp_object_pack(mp_buf *b, const void *o, mp_handle_list *l);
+
+/* mp_pack with 'O' allowed: objects' handles are appended to l. */
+int mp_vpack_objects(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l);
+
+/* In a child: the object an ext 77 node stands for, imported on first use
+ * and the same object on every later use of the same node. */
+int mp_object_import(const mp_value *v, void **out);
+
+/* At a child's exit: free every imported object. */
+void mp_objects_release_imported(void);
+
+#endif
