@@ -6,7 +6,6 @@
 
 #include "errors.h"
 #include "handoff.h"
-#include "object.h"
 #include "process_internal.h"
 #include "registry.h"
 
@@ -38,7 +37,9 @@ _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_v
                 mp_os_getpid(), target_name, mp_errname(code), mp_last_error());
         code = 1;
     }
-    mp_objects_release_imported();
+    /* Imported objects stay mapped until the exit itself: a robust mutex
+     * the target still holds must be in memory when the kernel marks it
+     * owner-dead. */
     mp_value_free(owner);
     finish(code);
 }

@@ -44,10 +44,12 @@ int mp_shcond_wait(mp_cond_object *c, double timeout)
     if (rc != MP_OK)
         return rc;
     mp_os_sem **s = c->block.sems;
+    /* Counted as a sleeper before the lock goes, so that no notify can
+     * run in between and miss this waiter. */
+    mp_os_sem_post(s[SLEEPING]);
     int depth;
     if ((rc = mp_lock_release_all(c->lock, &depth)) != MP_OK)
         return rc;
-    mp_os_sem_post(s[SLEEPING]);
     int waited = mp_os_sem_wait(s[WAKEUP], timeout);
     mp_os_sem_post(s[WOKEN]);
     rc = mp_lock_restore(c->lock, depth);

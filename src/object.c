@@ -180,16 +180,3 @@ int mp_object_import(const mp_value *v, void **out)
     *out = o;
     return MP_OK;
 }
-
-void mp_objects_release_imported(void)
-{
-    for (size_t i = ncache; i-- > 0;) {
-        mp_object *o = cache[i].object;
-        if (o->magic == MP_OBJECT_MAGIC)
-            ops_of[o->kind]->free_(o);
-        free(o);
-    }
-    free(cache);
-    cache = NULL;
-    ncache = cache_cap = 0;
-}

@@ -94,7 +94,4 @@ int mp_vpack_objects(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l);
  * and the same object on every later use of the same node. */
 int mp_object_import(const mp_value *v, void **out);
 
-/* At a child's exit: free every imported object. */
-void mp_objects_release_imported(void);
-
 #endif
