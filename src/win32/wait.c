@@ -113,11 +113,21 @@ static int compare_handles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static bool is_pipe(mp_sentinel s)
+{
+    return GetFileType((HANDLE)s) == FILE_TYPE_PIPE;
+}
+
 /* The number of ready handles, or an error. */
 static int poll_all(const mp_sentinel *s, size_t n, bool *ready)
 {
     int count = 0;
     for (size_t i = 0; i < n; i++) {
+        if (is_pipe(s[i])) {
+            ready[i] = mp_os_pipe_poll(s[i], 0) == MP_OK;
+            count += ready[i];
+            continue;
+        }
         DWORD r = WaitForSingleObject((HANDLE)s[i], 0);
         if (r == WAIT_FAILED)
             return wait_failed(GetLastError());
@@ -127,10 +137,31 @@ static int poll_all(const mp_sentinel *s, size_t n, bool *ready)
     return count;
 }
 
+/* With pipes among the sentinels (a pipe cannot be waited for), poll all
+ * of them, at first by yielding, then every millisecond. */
+static int wait_with_pipes(const mp_sentinel *s, size_t n, double timeout, bool *ready)
+{
+    double deadline = mp_win_deadline(timeout);
+    for (int spin = 0;; spin++) {
+        int rc = poll_all(s, n, ready);
+        if (rc != 0)
+            return rc;
+        if (mp_os_monotonic() >= deadline)
+            return mp_fail(MP_ETIMEDOUT, "mp_wait: nothing ready after %g s", timeout);
+        if (spin < 50)
+            SwitchToThread();
+        else
+            Sleep(1);
+    }
+}
+
 int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
 {
     if (s == NULL || ready == NULL || n == 0)
         return mp_fail(MP_EINVAL, "mp_wait: no objects to wait for");
+    for (size_t i = 0; i < n; i++)
+        if (is_pipe(s[i]))
+            return wait_with_pipes(s, n, timeout, ready);
     if (n > INT_MAX)
         return mp_fail(MP_ETOOBIG, "mp_wait: too many objects");
     HANDLE *distinct = malloc(n * sizeof *distinct);

@@ -1,0 +1,153 @@
+/* sync.c - semaphores and mutexes shared between processes: unnamed kernel
+ * objects whose handles travel with the shared block; the shared memory
+ * slot is unused. A mutex whose owner ends is abandoned: the next waiter
+ * gets it with WAIT_ABANDONED, reported as MP_EOWNERDEAD. */
+#include <windows.h>
+
+#include <limits.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "errors.h"
+#include "platform.h"
+
+struct mp_os_sem {
+    HANDLE h;
+};
+
+struct mp_os_rmutex {
+    HANDLE h;
+};
+
+static int wrap(HANDLE h, void **out, size_t size)
+{
+    HANDLE *p = malloc(size);
+    if (p == NULL) {
+        CloseHandle(h);
+        return mp_fail(MP_ENOMEM, "synchronisation object: out of memory");
+    }
+    *p = h;
+    *out = p;
+    return MP_OK;
+}
+
+/* Wait on h up to timeout: the raw WaitForSingleObject result. */
+static DWORD wait_for(HANDLE h, double timeout)
+{
+    double deadline = mp_win_deadline(timeout);
+    for (;;) {
+        DWORD r = WaitForSingleObject(h, mp_win_wait_ms(deadline));
+        if (r != WAIT_TIMEOUT || mp_os_monotonic() >= deadline)
+            return r;
+    }
+}
+
+int mp_os_sem_create(void *slot, unsigned value, mp_os_sem **out)
+{
+    (void)slot;
+    HANDLE h = CreateSemaphoreW(NULL, (LONG)value, LONG_MAX, NULL);
+    if (h == NULL)
+        return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateSemaphore");
+    return wrap(h, (void **)out, sizeof(mp_os_sem));
+}
+
+int mp_os_sem_attach(void *slot, mp_os_handle h, mp_os_sem **out)
+{
+    (void)slot;
+    if (h == MP_OS_NO_HANDLE)
+        return mp_fail(MP_EPROTO, "semaphore argument: no handle");
+    return wrap((HANDLE)h, (void **)out, sizeof(mp_os_sem));
+}
+
+mp_os_handle mp_os_sem_handle(const mp_os_sem *s)
+{
+    return (mp_os_handle)s->h;
+}
+
+int mp_os_sem_wait(mp_os_sem *s, double timeout)
+{
+    DWORD r = wait_for(s->h, timeout);
+    if (r == WAIT_OBJECT_0)
+        return MP_OK;
+    if (r == WAIT_TIMEOUT)
+        return MP_ETIMEDOUT;
+    return mp_fail_os(MP_EOS, (int)GetLastError(), "WaitForSingleObject(semaphore)");
+}
+
+int mp_os_sem_post(mp_os_sem *s)
+{
+    if (ReleaseSemaphore(s->h, 1, NULL))
+        return MP_OK;
+    DWORD err = GetLastError();
+    return err == ERROR_TOO_MANY_POSTS ? mp_fail(MP_ERANGE, "semaphore: value at its maximum")
+                                       : mp_fail_os(MP_EOS, (int)err, "ReleaseSemaphore");
+}
+
+/* Windows cannot read a semaphore's count: take one if there is one and
+ * put it back, which tells the count before. A snapshot, as on POSIX. */
+int mp_os_sem_value(mp_os_sem *s, int *value)
+{
+    if (WaitForSingleObject(s->h, 0) != WAIT_OBJECT_0) {
+        *value = 0;
+        return MP_OK;
+    }
+    LONG before;
+    if (!ReleaseSemaphore(s->h, 1, &before))
+        return mp_fail_os(MP_EOS, (int)GetLastError(), "ReleaseSemaphore");
+    *value = (int)before + 1;
+    return MP_OK;
+}
+
+void mp_os_sem_free(mp_os_sem *s)
+{
+    CloseHandle(s->h);
+    free(s);
+}
+
+int mp_os_rmutex_create(void *slot, mp_os_rmutex **out)
+{
+    (void)slot;
+    HANDLE h = CreateMutexW(NULL, FALSE, NULL);
+    if (h == NULL)
+        return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateMutex");
+    return wrap(h, (void **)out, sizeof(mp_os_rmutex));
+}
+
+int mp_os_rmutex_attach(void *slot, mp_os_handle h, mp_os_rmutex **out)
+{
+    (void)slot;
+    if (h == MP_OS_NO_HANDLE)
+        return mp_fail(MP_EPROTO, "lock argument: no handle");
+    return wrap((HANDLE)h, (void **)out, sizeof(mp_os_rmutex));
+}
+
+mp_os_handle mp_os_rmutex_handle(const mp_os_rmutex *m)
+{
+    return (mp_os_handle)m->h;
+}
+
+int mp_os_rmutex_lock(mp_os_rmutex *m, double timeout)
+{
+    DWORD r = wait_for(m->h, timeout);
+    switch (r) {
+    case WAIT_OBJECT_0: return MP_OK;
+    case WAIT_ABANDONED: return MP_EOWNERDEAD;
+    case WAIT_TIMEOUT: return MP_ETIMEDOUT;
+    default: return mp_fail_os(MP_EOS, (int)GetLastError(), "WaitForSingleObject(mutex)");
+    }
+}
+
+int mp_os_rmutex_unlock(mp_os_rmutex *m)
+{
+    if (ReleaseMutex(m->h))
+        return MP_OK;
+    DWORD err = GetLastError();
+    return err == ERROR_NOT_OWNER ? mp_fail(MP_ESTATE, "lock is not held by this thread")
+                                  : mp_fail_os(MP_EOS, (int)err, "ReleaseMutex");
+}
+
+void mp_os_rmutex_free(mp_os_rmutex *m)
+{
+    CloseHandle(m->h);
+    free(m);
+}

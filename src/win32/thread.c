@@ -1,0 +1,175 @@
+/* thread.c - native threads, SRW-lock mutexes, condition variables and
+ * fiber-local slots (whose destructor runs when a thread ends). There is
+ * no fork on Windows, so nothing needs resetting. */
+#include <windows.h>
+
+#include <process.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "errors.h"
+#include "platform.h"
+
+struct mp_os_thread {
+    HANDLE h;
+};
+
+typedef struct start_block {
+    void (*fn)(void *);
+    void *arg;
+} start_block;
+
+struct mp_os_mutex {
+    SRWLOCK lock;
+};
+
+struct mp_os_cond {
+    CONDITION_VARIABLE cv;
+};
+
+struct mp_os_tls {
+    DWORD index;
+};
+
+static unsigned __stdcall thread_main(void *p)
+{
+    start_block b = *(start_block *)p;
+    free(p);
+    b.fn(b.arg);
+    return 0;
+}
+
+int mp_os_thread_start(mp_os_thread **out, void (*fn)(void *arg), void *arg)
+{
+    mp_os_thread *t = malloc(sizeof *t);
+    start_block *b = malloc(sizeof *b);
+    if (t == NULL || b == NULL) {
+        free(t);
+        free(b);
+        return mp_fail(MP_ENOMEM, "thread: out of memory");
+    }
+    *b = (start_block){fn, arg};
+    uintptr_t h = _beginthreadex(NULL, 0, thread_main, b, 0, NULL);
+    if (h == 0) {
+        free(t);
+        free(b);
+        return mp_fail_os(MP_EOS, (int)GetLastError(), "_beginthreadex");
+    }
+    t->h = (HANDLE)h;
+    *out = t;
+    return MP_OK;
+}
+
+void mp_os_thread_join(mp_os_thread *t)
+{
+    WaitForSingleObject(t->h, INFINITE);
+    CloseHandle(t->h);
+    free(t);
+}
+
+void mp_os_thread_detach(mp_os_thread *t)
+{
+    CloseHandle(t->h);
+    free(t);
+}
+
+uint64_t mp_os_thread_id(void)
+{
+    return GetCurrentThreadId();
+}
+
+int mp_os_mutex_new(mp_os_mutex **out)
+{
+    mp_os_mutex *m = malloc(sizeof *m);
+    if (m == NULL)
+        return mp_fail(MP_ENOMEM, "mutex: out of memory");
+    InitializeSRWLock(&m->lock);
+    *out = m;
+    return MP_OK;
+}
+
+void mp_os_mutex_free(mp_os_mutex *m)
+{
+    free(m);
+}
+
+void mp_os_mutex_lock(mp_os_mutex *m)
+{
+    AcquireSRWLockExclusive(&m->lock);
+}
+
+bool mp_os_mutex_trylock(mp_os_mutex *m)
+{
+    return TryAcquireSRWLockExclusive(&m->lock) != 0;
+}
+
+void mp_os_mutex_unlock(mp_os_mutex *m)
+{
+    ReleaseSRWLockExclusive(&m->lock);
+}
+
+int mp_os_cond_new(mp_os_cond **out)
+{
+    mp_os_cond *c = malloc(sizeof *c);
+    if (c == NULL)
+        return mp_fail(MP_ENOMEM, "condition variable: out of memory");
+    InitializeConditionVariable(&c->cv);
+    *out = c;
+    return MP_OK;
+}
+
+void mp_os_cond_free(mp_os_cond *c)
+{
+    free(c);
+}
+
+int mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m, double timeout)
+{
+    double deadline = mp_win_deadline(timeout);
+    if (SleepConditionVariableSRW(&c->cv, &m->lock, mp_win_wait_ms(deadline), 0))
+        return MP_OK;
+    return GetLastError() == ERROR_TIMEOUT ? MP_ETIMEDOUT : MP_OK;
+}
+
+void mp_os_cond_signal(mp_os_cond *c)
+{
+    WakeConditionVariable(&c->cv);
+}
+
+void mp_os_cond_broadcast(mp_os_cond *c)
+{
+    WakeAllConditionVariable(&c->cv);
+}
+
+int mp_os_tls_new(mp_os_tls **out, void (*dtor)(void *))
+{
+    mp_os_tls *k = malloc(sizeof *k);
+    if (k == NULL)
+        return mp_fail(MP_ENOMEM, "thread-local: out of memory");
+    /* A fiber-local slot's callback runs at thread exit, as a destructor. */
+    k->index = FlsAlloc((PFLS_CALLBACK_FUNCTION)(void (*)(void))dtor);
+    if (k->index == FLS_OUT_OF_INDEXES) {
+        free(k);
+        return mp_fail_os(MP_EOS, (int)GetLastError(), "FlsAlloc");
+    }
+    *out = k;
+    return MP_OK;
+}
+
+void mp_os_tls_free(mp_os_tls *k)
+{
+    if (k == NULL)
+        return;
+    FlsFree(k->index);
+    free(k);
+}
+
+void *mp_os_tls_get(mp_os_tls *k)
+{
+    return FlsGetValue(k->index);
+}
+
+int mp_os_tls_set(mp_os_tls *k, void *value)
+{
+    return FlsSetValue(k->index, value) ? MP_OK : mp_fail_os(MP_EOS, (int)GetLastError(), "FlsSetValue");
+}
