@@ -94,7 +94,7 @@ int mp_shcond_wait_for(mp_cond_object *c, bool (*pred)(void *), void *arg, doubl
 
 int mp_shcond_export(const mp_object *o, mp_export *e)
 {
-    const mp_cond_object *c = (const mp_cond_object *)o;
+    const mp_cond_object *c = (const mp_cond_object *)(const void *)o;
     e->nested = (const mp_object *)c->lock; /* an mp_lock starts with its header */
     return mp_export_block_object(&c->block, e);
 }
@@ -115,11 +115,11 @@ int mp_shcond_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h
     }
     if (rc != MP_OK) {
         free(c);
-        mp_lock_free((mp_lock *)nested);
+        mp_lock_free((mp_lock *)(void *)nested);
         return rc;
     }
     mp_object_init(&c->hdr, kind);
-    c->lock = (mp_lock *)nested;
+    c->lock = (mp_lock *)(void *)nested;
     c->owns_lock = true;
     *out = &c->hdr;
     return MP_OK;
@@ -127,7 +127,7 @@ int mp_shcond_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h
 
 void mp_shcond_free(mp_object *o)
 {
-    mp_cond_object *c = (mp_cond_object *)o;
+    mp_cond_object *c = (mp_cond_object *)(void *)o;
     mp_block_close(&c->block);
     if (c->owns_lock)
         mp_lock_free(c->lock);

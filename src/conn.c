@@ -321,7 +321,7 @@ bool mp_conn_closed(const mp_conn *c)
 
 static void conn_free(mp_object *o)
 {
-    mp_conn *c = (mp_conn *)o;
+    mp_conn *c = (mp_conn *)(void *)o;
     mp_os_handle_close(c->h);
     c->h = MP_OS_NO_HANDLE;
     mp_os_mutex_free(c->send_lock);
@@ -344,7 +344,7 @@ int mp_conn_close(mp_conn *c)
 
 static int conn_export(const mp_object *o, mp_export *e)
 {
-    const mp_conn *c = (const mp_conn *)o;
+    const mp_conn *c = (const mp_conn *)(const void *)o;
     if (c->h == MP_OS_NO_HANDLE)
         return mp_fail(MP_ESTATE, "a closed Connection cannot be passed");
     e->handles[e->nhandles++] = c->h;

@@ -171,7 +171,7 @@ int mp_lock_restore(mp_lock *l, int depth)
 
 static void lock_free(mp_object *o)
 {
-    mp_lock *l = (mp_lock *)o;
+    mp_lock *l = (mp_lock *)(void *)o;
     mp_block_close(&l->block);
     mp_object_kill(o);
     if (!o->imported)
@@ -186,7 +186,7 @@ void mp_lock_free(mp_lock *l)
 
 static int lock_export(const mp_object *o, mp_export *e)
 {
-    return mp_export_block_object(&((const mp_lock *)o)->block, e);
+    return mp_export_block_object(&((const mp_lock *)(const void *)o)->block, e);
 }
 
 static int lock_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)

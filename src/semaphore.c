@@ -72,7 +72,7 @@ int mp_semaphore_get_value(mp_semaphore *s, int *value)
 
 static void semaphore_free(mp_object *o)
 {
-    mp_semaphore *s = (mp_semaphore *)o;
+    mp_semaphore *s = (mp_semaphore *)(void *)o;
     mp_block_close(&s->block);
     mp_object_kill(o);
     if (!o->imported)
@@ -87,7 +87,7 @@ void mp_semaphore_free(mp_semaphore *s)
 
 static int semaphore_export(const mp_object *o, mp_export *e)
 {
-    return mp_export_block_object(&((const mp_semaphore *)o)->block, e);
+    return mp_export_block_object(&((const mp_semaphore *)(const void *)o)->block, e);
 }
 
 static int semaphore_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,

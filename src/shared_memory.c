@@ -98,7 +98,7 @@ const char *mp_shm_name(const mp_shm *s)
 
 static void shm_free(mp_object *o)
 {
-    mp_shm *s = (mp_shm *)o;
+    mp_shm *s = (mp_shm *)(void *)o;
     mp_os_shm_close(&s->map);
     mp_object_kill(o);
     if (!o->imported)
@@ -125,7 +125,7 @@ int mp_shm_unlink(mp_shm *s)
 
 static int shm_export(const mp_object *o, mp_export *e)
 {
-    const mp_shm *s = (const mp_shm *)o;
+    const mp_shm *s = (const mp_shm *)(const void *)o;
     e->handles[e->nhandles++] = s->map.handle;
     return mp_pack(&e->fields, "(Qz)", (uint64_t)s->map.size, s->name);
 }

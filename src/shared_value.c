@@ -98,7 +98,7 @@ mp_lock *mp_shared_get_lock(mp_shared *v)
 
 static void shared_free(mp_object *o)
 {
-    mp_shared *v = (mp_shared *)o;
+    mp_shared *v = (mp_shared *)(void *)o;
     mp_block_close(&v->block);
     mp_lock_free(v->lock);
     mp_object_kill(o);
@@ -114,7 +114,7 @@ void mp_shared_free(mp_shared *v)
 
 static int shared_export(const mp_object *o, mp_export *e)
 {
-    const mp_shared *v = (const mp_shared *)o;
+    const mp_shared *v = (const mp_shared *)(const void *)o;
     e->nested = (const mp_object *)v->lock; /* an mp_lock starts with its header */
     return mp_export_block_object(&v->block, e);
 }
@@ -138,11 +138,11 @@ static int shared_import(const mp_value *fields, const mp_os_handle *h, size_t n
     }
     if (rc != MP_OK) {
         free(v);
-        mp_lock_free((mp_lock *)nested);
+        mp_lock_free((mp_lock *)(void *)nested);
         return rc;
     }
     mp_object_init(&v->hdr, MP_KIND_VALUE);
-    v->lock = (mp_lock *)nested;
+    v->lock = (mp_lock *)(void *)nested;
     *out = &v->hdr;
     return MP_OK;
 }
