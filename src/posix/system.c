@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,29 +45,9 @@ void mp_os_sleep(double seconds)
         ;
 }
 
-/* Locks record their holder's pid on every acquire, so it is cached; a
- * fork child forgets the cache. */
-static _Atomic long cached_pid;
-static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
-
-static void forget_pid(void)
-{
-    cached_pid = 0;
-}
-
-static void watch_forks(void)
-{
-    pthread_atfork(NULL, NULL, forget_pid);
-}
-
 long mp_os_getpid(void)
 {
-    long pid = cached_pid;
-    if (pid == 0) {
-        pthread_once(&pid_once, watch_forks);
-        cached_pid = pid = (long)getpid();
-    }
-    return pid;
+    return (long)getpid();
 }
 
 int mp_os_cpu_count(void)
