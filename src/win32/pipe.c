@@ -2,32 +2,71 @@
  * name, created with FILE_FLAG_FIRST_PIPE_INSTANCE (no one can have made it
  * first) and handles that are not inheritable. Overlapped I/O lets one
  * thread read while another writes on the same duplex handle; each call
- * waits for its own I/O to finish. */
+ * waits on its own event for its own I/O to finish.
+ *
+ * Waiting for a pipe to become readable is a zero-byte overlapped read (a
+ * probe, wait.h): it completes, consuming nothing, once data is there or
+ * the peer has gone, and its event can be waited for like any handle. So
+ * readiness costs no polling and no latency. */
 #include <windows.h>
 
 #include <stdio.h>
 
 #include "errors.h"
 #include "platform.h"
+#include "wait.h"
 
 #define PIPE_BUFFER (64 * 1024)
+/* The most one WriteFile or ReadFile is asked to move. */
 #define CHUNK (1u << 20)
 
 static volatile LONG counter;
 
-int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
+static int pipe_name(wchar_t *name, size_t size)
 {
     unsigned char rnd[8];
-    mp_os_random(rnd, sizeof rnd);
-    wchar_t name[128];
-    swprintf(name, 128, L"\\\\.\\pipe\\mproc-%lu-%ld-%02x%02x%02x%02x%02x%02x%02x%02x", GetCurrentProcessId(),
+    int rc = mp_os_random(rnd, sizeof rnd);
+    if (rc != MP_OK)
+        return rc;
+    swprintf(name, size, L"\\\\.\\pipe\\mproc-%lu-%ld-%02x%02x%02x%02x%02x%02x%02x%02x", GetCurrentProcessId(),
              InterlockedIncrement(&counter), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    return MP_OK;
+}
+
+/* The client has already opened the pipe, so this normally finds it
+ * connected (ERROR_PIPE_CONNECTED) at once. */
+static int connect_server(HANDLE server)
+{
+    OVERLAPPED ov = {0};
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (ov.hEvent == NULL)
+        return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateEvent");
+    DWORD err = 0, ignored;
+    if (!ConnectNamedPipe(server, &ov)) {
+        err = GetLastError();
+        if (err == ERROR_IO_PENDING)
+            err = GetOverlappedResult(server, &ov, &ignored, TRUE) ? 0 : GetLastError();
+        else if (err == ERROR_PIPE_CONNECTED)
+            err = 0;
+    }
+    CloseHandle(ov.hEvent);
+    return err == 0 ? MP_OK : mp_fail_os(MP_EOS, (int)err, "ConnectNamedPipe");
+}
+
+int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
+{
+    wchar_t name[128];
+    int rc = pipe_name(name, sizeof name / sizeof name[0]);
+    if (rc != MP_OK)
+        return rc;
     DWORD access = duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND;
     HANDLE server = CreateNamedPipeW(name, access | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
-                                     PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, PIPE_BUFFER, PIPE_BUFFER,
-                                     0, NULL);
+                                     PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+                                     1, PIPE_BUFFER, PIPE_BUFFER, 0, NULL);
     if (server == INVALID_HANDLE_VALUE)
         return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateNamedPipe");
+    /* The write-only end still reads attributes, so it can be inspected
+     * (GetFileType, GetNamedPipeInfo). */
     DWORD client_access = duplex ? GENERIC_READ | GENERIC_WRITE : GENERIC_WRITE | FILE_READ_ATTRIBUTES;
     HANDLE client = CreateFileW(name, client_access, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
     if (client == INVALID_HANDLE_VALUE) {
@@ -35,15 +74,12 @@ int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
         CloseHandle(server);
         return mp_fail_os(MP_EOS, (int)err, "CreateFile(pipe)");
     }
-    OVERLAPPED ov = {0};
-    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!ConnectNamedPipe(server, &ov)) {
-        DWORD err = GetLastError();
-        DWORD ignored;
-        if (err == ERROR_IO_PENDING)
-            GetOverlappedResult(server, &ov, &ignored, TRUE);
+    rc = connect_server(server);
+    if (rc != MP_OK) {
+        CloseHandle(client);
+        CloseHandle(server);
+        return rc;
     }
-    CloseHandle(ov.hEvent);
     *r = (mp_os_handle)server;
     *w = (mp_os_handle)client;
     return MP_OK;
@@ -86,6 +122,8 @@ int mp_os_pipe_write(mp_os_handle h, const void *buf, size_t len)
     return MP_OK;
 }
 
+/* A byte-mode pipe reports its end as an error, never as a zero-byte read;
+ * a zero-byte read is someone's zero-byte write and is read past. */
 int mp_os_pipe_read(mp_os_handle h, void *buf, size_t len)
 {
     char *p = buf;
@@ -93,41 +131,71 @@ int mp_os_pipe_read(mp_os_handle h, void *buf, size_t len)
     while (done < len) {
         size_t want = len - done;
         DWORD err, n = transfer((HANDLE)h, false, p + done, want > CHUNK ? CHUNK : (DWORD)want, &err);
-        if (err == ERROR_MORE_DATA)
-            err = 0;
         if (err != 0 && !closed_peer(err))
             return mp_fail_os(MP_EOS, (int)err, "ReadFile(pipe)");
-        if ((err != 0 || n == 0) && done == 0)
+        if (err != 0 && done == 0)
             return mp_fail(MP_EEOF, "the other end of the pipe is closed");
-        if (err != 0 || n == 0)
+        if (err != 0)
             return mp_fail(MP_EPROTO, "the other end closed the pipe %zu bytes into a %zu-byte read", done, len);
         done += n;
     }
     return MP_OK;
 }
 
-/* Ready when bytes are waiting or the peer has gone. PeekNamedPipe does not
- * wait, so waiting is a poll whose interval grows to 1 ms: at most 1 ms of
- * added latency for a message that arrives during a long wait. */
-static bool ready_now(HANDLE h)
+int mp_win_probe_start(mp_win_probe *p, HANDLE pipe, bool *ready)
 {
-    DWORD avail = 0;
-    if (!PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL))
-        return true;
-    return avail > 0;
+    *p = (mp_win_probe){.pipe = pipe};
+    p->ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (p->ov.hEvent == NULL)
+        return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateEvent");
+    static char unused;
+    DWORD err = ReadFile(pipe, &unused, 0, NULL, &p->ov) ? 0 : GetLastError();
+    if (err == ERROR_IO_PENDING) {
+        p->pending = true;
+        *ready = false;
+        return MP_OK;
+    }
+    if (err == 0 || closed_peer(err)) {
+        /* A read that fails at once leaves the event alone. */
+        SetEvent(p->ov.hEvent);
+        *ready = true;
+        return MP_OK;
+    }
+    CloseHandle(p->ov.hEvent);
+    p->ov.hEvent = NULL;
+    return mp_fail_os(err == ERROR_INVALID_HANDLE ? MP_EINVAL : MP_EOS, (int)err, "ReadFile(pipe, 0 bytes)");
+}
+
+bool mp_win_probe_end(mp_win_probe *p)
+{
+    bool ready = !p->pending;
+    if (p->pending) {
+        DWORD ignored;
+        /* Either it completed (data, or the peer has gone) or, once
+         * cancelled, it fails with ERROR_OPERATION_ABORTED. */
+        if (!HasOverlappedIoCompleted(&p->ov))
+            CancelIoEx(p->pipe, &p->ov);
+        ready = GetOverlappedResult(p->pipe, &p->ov, &ignored, TRUE) || GetLastError() != ERROR_OPERATION_ABORTED;
+    }
+    if (p->ov.hEvent != NULL)
+        CloseHandle(p->ov.hEvent);
+    *p = (mp_win_probe){0};
+    return ready;
 }
 
 int mp_os_pipe_poll(mp_os_handle h, double timeout)
 {
-    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
-    for (int spin = 0;; spin++) {
-        if (ready_now((HANDLE)h))
-            return MP_OK;
-        if (timeout >= 0 && mp_os_monotonic() >= deadline)
-            return MP_ETIMEDOUT;
-        if (spin < 50)
-            SwitchToThread();
-        else
-            Sleep(1);
+    mp_win_probe probe;
+    bool ready;
+    int rc = mp_win_probe_start(&probe, (HANDLE)h, &ready);
+    if (rc != MP_OK)
+        return rc;
+    if (!ready && timeout != 0) {
+        rc = mp_win_wait_one(probe.ov.hEvent, timeout);
+        if (rc != MP_OK && rc != MP_ETIMEDOUT) {
+            mp_win_probe_end(&probe);
+            return rc;
+        }
     }
+    return mp_win_probe_end(&probe) ? MP_OK : MP_ETIMEDOUT;
 }

@@ -19,15 +19,29 @@ struct mp_os_rmutex {
     HANDLE h;
 };
 
-static int wrap(HANDLE h, void **out, size_t size)
+/* Each of them is a kernel object behind a small struct; on failure to
+ * make the struct the handle is closed, since it was ours to keep. */
+static int wrap_sem(HANDLE h, mp_os_sem **out)
 {
-    HANDLE *p = malloc(size);
-    if (p == NULL) {
+    mp_os_sem *s = malloc(sizeof *s);
+    if (s == NULL) {
         CloseHandle(h);
-        return mp_fail(MP_ENOMEM, "synchronisation object: out of memory");
+        return mp_fail(MP_ENOMEM, "semaphore: out of memory");
     }
-    *p = h;
-    *out = p;
+    s->h = h;
+    *out = s;
+    return MP_OK;
+}
+
+static int wrap_rmutex(HANDLE h, mp_os_rmutex **out)
+{
+    mp_os_rmutex *m = malloc(sizeof *m);
+    if (m == NULL) {
+        CloseHandle(h);
+        return mp_fail(MP_ENOMEM, "lock: out of memory");
+    }
+    m->h = h;
+    *out = m;
     return MP_OK;
 }
 
@@ -48,7 +62,7 @@ int mp_os_sem_create(void *slot, unsigned value, mp_os_sem **out)
     HANDLE h = CreateSemaphoreW(NULL, (LONG)value, LONG_MAX, NULL);
     if (h == NULL)
         return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateSemaphore");
-    return wrap(h, (void **)out, sizeof(mp_os_sem));
+    return wrap_sem(h, out);
 }
 
 int mp_os_sem_attach(void *slot, mp_os_handle h, mp_os_sem **out)
@@ -56,7 +70,7 @@ int mp_os_sem_attach(void *slot, mp_os_handle h, mp_os_sem **out)
     (void)slot;
     if (h == MP_OS_NO_HANDLE)
         return mp_fail(MP_EPROTO, "semaphore argument: no handle");
-    return wrap((HANDLE)h, (void **)out, sizeof(mp_os_sem));
+    return wrap_sem((HANDLE)h, out);
 }
 
 mp_os_handle mp_os_sem_handle(const mp_os_sem *s)
@@ -84,7 +98,9 @@ int mp_os_sem_post(mp_os_sem *s)
 }
 
 /* Windows cannot read a semaphore's count: take one if there is one and
- * put it back, which tells the count before. A snapshot, as on POSIX. */
+ * put it back, which tells the count before. A racy snapshot, as on POSIX,
+ * and for a moment the count is one lower: a concurrent poll (timeout 0)
+ * may fail that would otherwise have succeeded. */
 int mp_os_sem_value(mp_os_sem *s, int *value)
 {
     if (WaitForSingleObject(s->h, 0) != WAIT_OBJECT_0) {
@@ -110,7 +126,7 @@ int mp_os_rmutex_create(void *slot, mp_os_rmutex **out)
     HANDLE h = CreateMutexW(NULL, FALSE, NULL);
     if (h == NULL)
         return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateMutex");
-    return wrap(h, (void **)out, sizeof(mp_os_rmutex));
+    return wrap_rmutex(h, out);
 }
 
 int mp_os_rmutex_attach(void *slot, mp_os_handle h, mp_os_rmutex **out)
@@ -118,7 +134,7 @@ int mp_os_rmutex_attach(void *slot, mp_os_handle h, mp_os_rmutex **out)
     (void)slot;
     if (h == MP_OS_NO_HANDLE)
         return mp_fail(MP_EPROTO, "lock argument: no handle");
-    return wrap((HANDLE)h, (void **)out, sizeof(mp_os_rmutex));
+    return wrap_rmutex((HANDLE)h, out);
 }
 
 mp_os_handle mp_os_rmutex_handle(const mp_os_rmutex *m)

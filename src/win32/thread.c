@@ -29,6 +29,7 @@ struct mp_os_cond {
 
 struct mp_os_tls {
     DWORD index;
+    void (*dtor)(void *);
 };
 
 static unsigned __stdcall thread_main(void *p)
@@ -123,12 +124,17 @@ void mp_os_cond_free(mp_os_cond *c)
     free(c);
 }
 
+/* A sleep can end a little before its time; that is reported as a spurious
+ * wake-up (MP_OK), not a timeout, so callers never see MP_ETIMEDOUT early.
+ * Sleeping again here instead could miss a signal sent meanwhile. */
 int mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m, double timeout)
 {
     double deadline = mp_win_deadline(timeout);
     if (SleepConditionVariableSRW(&c->cv, &m->lock, mp_win_wait_ms(deadline), 0))
         return MP_OK;
-    return GetLastError() == ERROR_TIMEOUT ? MP_ETIMEDOUT : MP_OK;
+    if (GetLastError() == ERROR_TIMEOUT && mp_os_monotonic() >= deadline)
+        return MP_ETIMEDOUT;
+    return MP_OK;
 }
 
 void mp_os_cond_signal(mp_os_cond *c)
@@ -141,13 +147,34 @@ void mp_os_cond_broadcast(mp_os_cond *c)
     WakeAllConditionVariable(&c->cv);
 }
 
+/* FlsFree calls the slot's callback on every thread's value, but a freed
+ * mp_tls leaves its values alone, and the callback gets only the value. So
+ * a slot holds a cell that names its key and destructor, and the thread
+ * inside mp_os_tls_free marks which key it is freeing: callbacks for that
+ * key only free their cells. A cell is made on a thread's first set. */
+typedef struct tls_cell {
+    const mp_os_tls *key; /* compared, never followed */
+    void (*dtor)(void *);
+    void *value;
+} tls_cell;
+
+static _Thread_local const mp_os_tls *freeing;
+
+static void WINAPI cell_done(void *p)
+{
+    tls_cell *cell = p;
+    if (cell->key != freeing && cell->dtor != NULL && cell->value != NULL)
+        cell->dtor(cell->value);
+    free(cell);
+}
+
 int mp_os_tls_new(mp_os_tls **out, void (*dtor)(void *))
 {
     mp_os_tls *k = malloc(sizeof *k);
     if (k == NULL)
         return mp_fail(MP_ENOMEM, "thread-local: out of memory");
-    /* A fiber-local slot's callback runs at thread exit, as a destructor. */
-    k->index = FlsAlloc((PFLS_CALLBACK_FUNCTION)(void (*)(void))dtor);
+    k->dtor = dtor;
+    k->index = FlsAlloc(cell_done);
     if (k->index == FLS_OUT_OF_INDEXES) {
         free(k);
         return mp_fail_os(MP_EOS, (int)GetLastError(), "FlsAlloc");
@@ -160,16 +187,35 @@ void mp_os_tls_free(mp_os_tls *k)
 {
     if (k == NULL)
         return;
+    freeing = k;
     FlsFree(k->index);
+    freeing = NULL;
     free(k);
 }
 
 void *mp_os_tls_get(mp_os_tls *k)
 {
-    return FlsGetValue(k->index);
+    tls_cell *cell = FlsGetValue(k->index);
+    return cell != NULL ? cell->value : NULL;
 }
 
 int mp_os_tls_set(mp_os_tls *k, void *value)
 {
-    return FlsSetValue(k->index, value) ? MP_OK : mp_fail_os(MP_EOS, (int)GetLastError(), "FlsSetValue");
+    tls_cell *cell = FlsGetValue(k->index);
+    if (cell != NULL) {
+        cell->value = value;
+        return MP_OK;
+    }
+    if (value == NULL)
+        return MP_OK;
+    cell = malloc(sizeof *cell);
+    if (cell == NULL)
+        return mp_fail(MP_ENOMEM, "thread-local: out of memory");
+    *cell = (tls_cell){.key = k, .dtor = k->dtor, .value = value};
+    if (!FlsSetValue(k->index, cell)) {
+        DWORD err = GetLastError();
+        free(cell);
+        return mp_fail_os(MP_EOS, (int)err, "FlsSetValue");
+    }
+    return MP_OK;
 }

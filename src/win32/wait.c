@@ -10,11 +10,14 @@
  *
  * Waiting must not change the objects: process and thread handles and
  * manual-reset events qualify; an auto-reset event, a mutex or a semaphore
- * would be taken by the wait. */
+ * would be taken by the wait. A pipe end cannot be waited for at all: it
+ * is stood in for by the event of a zero-byte read on it (wait.h), which
+ * completes when the pipe becomes readable, so pipes add no latency. */
 #include <windows.h>
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "errors.h"
@@ -118,17 +121,12 @@ static bool is_pipe(mp_sentinel s)
     return GetFileType((HANDLE)s) == FILE_TYPE_PIPE;
 }
 
-/* The number of ready handles, or an error. */
-static int poll_all(const mp_sentinel *s, size_t n, bool *ready)
+/* The number of ready handles in h, or an error. */
+static int poll_all(const HANDLE *h, size_t n, bool *ready)
 {
     int count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (is_pipe(s[i])) {
-            ready[i] = mp_os_pipe_poll(s[i], 0) == MP_OK;
-            count += ready[i];
-            continue;
-        }
-        DWORD r = WaitForSingleObject((HANDLE)s[i], 0);
+        DWORD r = WaitForSingleObject(h[i], 0);
         if (r == WAIT_FAILED)
             return wait_failed(GetLastError());
         ready[i] = r != WAIT_TIMEOUT;
@@ -137,52 +135,62 @@ static int poll_all(const mp_sentinel *s, size_t n, bool *ready)
     return count;
 }
 
-/* With pipes among the sentinels (a pipe cannot be waited for), poll all
- * of them, at first by yielding, then every millisecond. */
-static int wait_with_pipes(const mp_sentinel *s, size_t n, double timeout, bool *ready)
+/* Wait for any of the n waitable handles h until deadline; the number of
+ * ready ones, 0 if none by the deadline, or an error. */
+static int wait_handles(const HANDLE *h, size_t n, double deadline, bool *ready)
 {
-    double deadline = mp_win_deadline(timeout);
-    for (int spin = 0;; spin++) {
-        int rc = poll_all(s, n, ready);
-        if (rc != 0)
-            return rc;
-        if (mp_os_monotonic() >= deadline)
-            return mp_fail(MP_ETIMEDOUT, "mp_wait: nothing ready after %g s", timeout);
-        if (spin < 50)
-            SwitchToThread();
-        else
-            Sleep(1);
-    }
-}
-
-int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
-{
-    if (s == NULL || ready == NULL || n == 0)
-        return mp_fail(MP_EINVAL, "mp_wait: no objects to wait for");
-    for (size_t i = 0; i < n; i++)
-        if (is_pipe(s[i]))
-            return wait_with_pipes(s, n, timeout, ready);
-    if (n > INT_MAX)
-        return mp_fail(MP_ETOOBIG, "mp_wait: too many objects");
     HANDLE *distinct = malloc(n * sizeof *distinct);
     if (distinct == NULL)
         return mp_fail(MP_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        distinct[i] = (HANDLE)s[i];
+    memcpy(distinct, h, n * sizeof *distinct);
     qsort(distinct, n, sizeof *distinct, compare_handles);
     size_t m = 1;
     for (size_t i = 1; i < n; i++)
         if (distinct[i] != distinct[m - 1])
             distinct[m++] = distinct[i];
-
-    double deadline = mp_win_deadline(timeout);
     int rc;
     do {
         rc = m <= MAXIMUM_WAIT_OBJECTS ? wait_any(distinct, (DWORD)m, deadline)
                                        : wait_groups(distinct, m, deadline);
         if (rc == MP_OK)
-            rc = poll_all(s, n, ready);
+            rc = poll_all(h, n, ready);
     } while (rc == 0 && mp_os_monotonic() < deadline);
     free(distinct);
-    return rc == 0 ? MP_ETIMEDOUT : rc;
+    return rc;
+}
+
+/* A pipe cannot be waited for, but a probe's event can (wait.h): each pipe
+ * sentinel is replaced by the event of a zero-byte read on it, and its
+ * readiness is what the probe saw by the time it is stopped. */
+int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
+{
+    if (s == NULL || ready == NULL || n == 0)
+        return mp_fail(MP_EINVAL, "mp_wait: no objects to wait for");
+    if (n > INT_MAX)
+        return mp_fail(MP_ETOOBIG, "mp_wait: too many objects");
+    double deadline = mp_win_deadline(timeout);
+    HANDLE *h = malloc(n * sizeof *h);
+    mp_win_probe *probes = calloc(n, sizeof *probes);
+    int rc = h != NULL && probes != NULL ? MP_OK : mp_fail(MP_ENOMEM, "out of memory");
+    size_t started = 0;
+    for (; rc == MP_OK && started < n; started++) {
+        h[started] = (HANDLE)s[started];
+        if (is_pipe(s[started])) {
+            rc = mp_win_probe_start(&probes[started], (HANDLE)s[started], &ready[started]);
+            h[started] = probes[started].ov.hEvent;
+        }
+    }
+    if (rc == MP_OK)
+        rc = wait_handles(h, n, deadline, ready);
+    for (size_t i = 0; i < started; i++)
+        if (probes[i].ov.hEvent != NULL)
+            ready[i] = mp_win_probe_end(&probes[i]);
+    free(probes);
+    free(h);
+    if (rc < 0)
+        return rc;
+    int count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += ready[i];
+    return count > 0 ? count : MP_ETIMEDOUT;
 }
