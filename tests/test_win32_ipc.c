@@ -247,6 +247,14 @@ static void shm_named(void **state)
     assert_true(all_zero(c.addr, c.size));
     mp_os_shm_close(&c);
 
+    /* A name taken by an object of another kind is taken. */
+    char event_name[80];
+    snprintf(event_name, sizeof event_name, "Local\\%s", name);
+    HANDLE event = CreateEventA(NULL, TRUE, FALSE, event_name);
+    assert_non_null(event);
+    MPT_CODE(mp_os_shm_create(name, 5000, &c), MP_EEXIST);
+    CloseHandle(event);
+
     MPT_CODE(mp_os_shm_create("a/b", 10, &c), MP_EINVAL);
     MPT_CODE(mp_os_shm_create("a\\b", 10, &c), MP_EINVAL);
     MPT_CODE(mp_os_shm_open("a\\b", &c), MP_EINVAL);

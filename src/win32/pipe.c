@@ -65,8 +65,9 @@ int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
                                      1, PIPE_BUFFER, PIPE_BUFFER, 0, NULL);
     if (server == INVALID_HANDLE_VALUE)
         return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateNamedPipe");
-    /* The write-only end still reads attributes, so it can be inspected
-     * (GetFileType, GetNamedPipeInfo). */
+    /* The write-only end may still be queried (GetNamedPipeInfo, and
+     * PeekNamedPipe to learn whether the reader has gone), which takes
+     * FILE_READ_ATTRIBUTES. */
     DWORD client_access = duplex ? GENERIC_READ | GENERIC_WRITE : GENERIC_WRITE | FILE_READ_ATTRIBUTES;
     HANDLE client = CreateFileW(name, client_access, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
     if (client == INVALID_HANDLE_VALUE) {

@@ -48,6 +48,19 @@ static int map(HANDLE h, size_t size, mp_os_shm *out)
     return MP_OK;
 }
 
+/* A name held by another kind of object (an event, a mutex) is taken just
+ * the same, and a section larger than the commit limit is out of memory. */
+static int create_failed(const char *name, size_t size, DWORD err)
+{
+    int code = MP_EOS;
+    if (err == ERROR_INVALID_HANDLE && name != NULL)
+        code = MP_EEXIST;
+    else if (err == ERROR_COMMITMENT_LIMIT || err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_OUTOFMEMORY ||
+             err == ERROR_DISK_FULL)
+        code = MP_ENOMEM;
+    return mp_fail_os(code, (int)err, "CreateFileMapping of %zu bytes", size);
+}
+
 int mp_os_shm_create(const char *name, size_t size, mp_os_shm *out)
 {
     if (size == 0)
@@ -63,7 +76,7 @@ int mp_os_shm_create(const char *name, size_t size, mp_os_shm *out)
     DWORD err = GetLastError();
     free(wname);
     if (h == NULL)
-        return mp_fail_os(MP_ENOMEM, (int)err, "CreateFileMapping of %zu bytes", size);
+        return create_failed(name, size, err);
     if (name != NULL && err == ERROR_ALREADY_EXISTS) {
         CloseHandle(h);
         return mp_fail(MP_EEXIST, "shared memory \"%s\" already exists", name);
