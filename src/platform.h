@@ -102,7 +102,6 @@ int mp_os_child_signal(mp_os_child *c, bool kill);
  * reaped if it has ended. */
 void mp_os_child_free(mp_os_child *c);
 
-/* Wait for any of n sentinels (see mp_wait). */
 /* Wait for any of n sentinels (see mp_wait): process sentinels, and read
  * ends of mp_os_pipe, ready when a read would not block. */
 int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready);
@@ -216,8 +215,9 @@ void mp_os_shm_close(mp_os_shm *s);
 /* Remove a name (POSIX shm_unlink, and unregister it from the tracker;
  * Windows: nothing to do, MP_OK). */
 int mp_os_shm_unlink(const char *name);
-/* Give back the memory of [off, off+len) (page-aligned inside); it reads
- * as zeroes afterwards in every process. May be a no-op. */
+/* Give back the memory of [off, off+len) (page-aligned inside). May be a
+ * no-op (Windows); where it is not, the range reads as zeroes afterwards
+ * in every process. Callers overwrite the range before reading it. */
 void mp_os_shm_discard(mp_os_shm *s, size_t off, size_t len);
 
 /* ---- cross-process semaphores and robust recursive mutexes ------------- */
