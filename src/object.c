@@ -10,7 +10,7 @@ static const mp_object_ops *const ops_of[MP_KIND_COUNT_] = {
     [MP_KIND_CONN] = &mp_conn_ops,           [MP_KIND_LOCK] = &mp_lock_ops,
     [MP_KIND_RLOCK] = &mp_lock_ops,          [MP_KIND_SEMAPHORE] = &mp_semaphore_ops,
     [MP_KIND_CONDITION] = &mp_condition_ops, [MP_KIND_EVENT] = &mp_event_ops,
-    [MP_KIND_BARRIER] = &mp_barrier_ops,
+    [MP_KIND_BARRIER] = &mp_barrier_ops,     [MP_KIND_QUEUE] = &mp_queue_ops,
     [MP_KIND_VALUE] = &mp_value_ops,         [MP_KIND_SHM] = &mp_shm_ops,
 };
 

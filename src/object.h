@@ -65,7 +65,7 @@ typedef struct mp_object_ops {
 
 /* Each kind's table, defined in its own file. */
 extern const mp_object_ops mp_conn_ops, mp_lock_ops, mp_semaphore_ops, mp_condition_ops, mp_event_ops,
-    mp_barrier_ops, mp_value_ops, mp_shm_ops;
+    mp_barrier_ops, mp_queue_ops, mp_value_ops, mp_shm_ops;
 
 void mp_object_init(mp_object *o, mp_kind kind);
 /* MP_OK if o is a live object of that kind, else MP_EINVAL (NULL) or

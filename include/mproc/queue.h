@@ -1,0 +1,120 @@
+/* mproc/queue.h - Queue, SimpleQueue and JoinableQueue (multiprocessing's
+ * queues), shared between processes and threads.
+ *
+ * An item is one MessagePack value, packed from a format as mp_conn_send
+ * packs a message (several values make an array of them). Items are FIFO:
+ * two items put by one thread come out in the order they were put.
+ *
+ * How it differs from Python, on purpose (docs/python-mapping.md):
+ *   - put is synchronous. The item is in shared memory when put returns;
+ *     there is no feeder thread. A process may put a large item and exit
+ *     (and be joined) before anyone gets it, and the item is still there:
+ *     Python's "join before get" deadlock cannot happen.
+ *   - An item that cannot be packed is an error from put (Python's feeder
+ *     thread drops it with a traceback).
+ *   - Items wait in a shared ring of `capacity` bytes (default 64 MiB,
+ *     taken from the OS only as it is used). An item larger than the ring
+ *     is MP_ETOOBIG. put also blocks, like a full Queue, while the ring has
+ *     no room for the item.
+ *   - qsize works on every system.
+ *   - Python's get(timeout) raises Empty and put(timeout) raises Full; here
+ *     the same: MP_EEMPTY and MP_EFULL, also after a timeout.
+ *
+ * A queue travels to a child as a process argument ('O') under every start
+ * method. Its state dies with its last user; nothing is named.
+ *
+ * Thread safety: every function may be called from any thread at once,
+ * except mp_queue_free, which must not race with other calls on the same
+ * object. A process that dies inside put or get (killed while holding the
+ * queue's lock) leaves the queue usable: its lock is robust.
+ *
+ * Errors: MP_EINVAL (NULL, bad option), MP_ETYPE (not a queue, or task_done
+ * and join on a queue that is not joinable), MP_ESTATE (closed), MP_EEMPTY,
+ * MP_EFULL, MP_ETOOBIG (item larger than the ring), MP_ERANGE (task_done
+ * called more times than items were put), MP_ETIMEDOUT (join), packing
+ * errors from put (MP_EFORMAT, MP_EUNSUPPORTED), decoding errors from get
+ * (MP_EPROTO), MP_ENOMEM, MP_EOS.
+ */
+#ifndef MPROC_QUEUE_H
+#define MPROC_QUEUE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "mproc/pack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mp_queue mp_queue;
+
+typedef struct mp_queue_options {
+    /* Queue(maxsize): at most this many items; 0 or less is no limit. */
+    int maxsize;
+    /* Bytes of the shared ring that holds the items waiting, each item
+     * taking its packed size plus 8 bytes. 0: 64 MiB. At least 4 KiB. */
+    size_t capacity;
+} mp_queue_options;
+
+/* Queue(maxsize). NULL opts: unbounded, 64 MiB ring. */
+int mp_queue_new(mp_queue **out, const mp_queue_options *opts);
+/* SimpleQueue(): the same queue (every operation below works on it;
+ * Python's SimpleQueue has only get, put, empty and close). */
+int mp_simple_queue_new(mp_queue **out, const mp_queue_options *opts);
+/* JoinableQueue(maxsize): adds task_done and join. */
+int mp_joinable_queue_new(mp_queue **out, const mp_queue_options *opts);
+
+/* put(obj, block=True, timeout): timeout MP_FOREVER blocks until there is
+ * room, 0 is put_nowait, t > 0 waits up to t seconds; MP_EFULL when there
+ * is still no room. */
+int mp_queue_put(mp_queue *q, double timeout, const char *fmt, ...);
+int mp_queue_vput(mp_queue *q, double timeout, const char *fmt, va_list ap);
+/* put_nowait(obj) = put(obj, 0). */
+int mp_queue_put_nowait(mp_queue *q, const char *fmt, ...);
+/* put of an item already packed: data must be exactly one MessagePack
+ * value (not checked here; get reports a malformed item as MP_EPROTO). */
+int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t len);
+
+/* get(block=True, timeout): the next item, decoded; *out is the caller's
+ * to free with mp_value_free. MP_EEMPTY when nothing came in time. */
+int mp_queue_get(mp_queue *q, double timeout, mp_value **out);
+/* get_nowait() = get(0). */
+int mp_queue_get_nowait(mp_queue *q, mp_value **out);
+
+/* qsize(): the number of items in the queue (a snapshot), or a negative
+ * MP_E* code. */
+int mp_queue_qsize(mp_queue *q);
+/* empty() and full(): 1 or 0 (snapshots), or a negative MP_E* code. */
+int mp_queue_empty(mp_queue *q);
+int mp_queue_full(mp_queue *q);
+
+/* close(): this handle puts and gets no more (both become MP_ESTATE). Items
+ * already put stay in the queue for other handles, as in Python; nothing
+ * is flushed because put is synchronous. */
+int mp_queue_close(mp_queue *q);
+/* join_thread(): Python waits for the feeder thread to flush; put here
+ * has already flushed, so this returns at once. MP_ESTATE unless closed,
+ * as Python asserts. */
+int mp_queue_join_thread(mp_queue *q);
+/* cancel_join_thread(): nothing to cancel; MP_OK. Items are never lost by
+ * exiting, with or without it. */
+int mp_queue_cancel_join_thread(mp_queue *q);
+
+/* JoinableQueue.task_done(): one item put earlier is done. MP_ERANGE when
+ * called more times than items were put. */
+int mp_queue_task_done(mp_queue *q);
+/* JoinableQueue.join(): wait until every item put has been marked done.
+ * timeout as put's (Python has none); MP_ETIMEDOUT if items are still
+ * unfinished at the deadline. */
+int mp_queue_join(mp_queue *q, double timeout);
+
+/* Free this handle. The queue lives on in every other process using it.
+ * NULL is accepted. */
+void mp_queue_free(mp_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,472 @@
+/* test_queue.c - Queue, SimpleQueue and JoinableQueue across processes and
+ * threads under every start method: Full and Empty with and without
+ * timeouts, order of items from a child, task_done called too many times,
+ * many producers and consumers (FIFO per producer), a child that puts a
+ * 10 MiB item and exits before anyone reads it, and bad input. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define BIG_ITEM ((size_t)10 << 20)
+
+static int get_int(mp_queue *q, double timeout, int *out)
+{
+    mp_value *v;
+    int rc = mp_queue_get(q, timeout, &v);
+    if (rc != MP_OK)
+        return rc;
+    rc = mp_unpack(v, "i", out);
+    mp_value_free(v);
+    return rc;
+}
+
+/* ---- in one process ------------------------------------------------------ */
+
+static void full_and_empty(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    MPT_OK(mp_queue_new(&q, &(mp_queue_options){.maxsize = 2}));
+    MPT_CODE(mp_queue_get_nowait(q, &(mp_value *){NULL}), MP_EEMPTY);
+    MPT_CODE(mp_queue_get(q, 0.05, &(mp_value *){NULL}), MP_EEMPTY);
+    assert_int_equal(mp_queue_empty(q), 1);
+    assert_int_equal(mp_queue_full(q), 0);
+    MPT_OK(mp_queue_put(q, MP_FOREVER, "i", 1));
+    MPT_OK(mp_queue_put_nowait(q, "si", "two", 2));
+    assert_int_equal(mp_queue_qsize(q), 2);
+    assert_int_equal(mp_queue_full(q), 1);
+    assert_int_equal(mp_queue_empty(q), 0);
+    MPT_CODE(mp_queue_put_nowait(q, "i", 3), MP_EFULL);
+    MPT_CODE(mp_queue_put(q, 0.05, "i", 3), MP_EFULL);
+    int x;
+    MPT_OK(get_int(q, MP_FOREVER, &x));
+    assert_int_equal(x, 1);
+    mp_value *v;
+    MPT_OK(mp_queue_get_nowait(q, &v));
+    const char *s;
+    MPT_OK(mp_args(v, "si", &s, &x));
+    assert_string_equal(s, "two");
+    assert_int_equal(x, 2);
+    mp_value_free(v);
+    assert_int_equal(mp_queue_qsize(q), 0);
+    mp_queue_free(q);
+
+    /* an unbounded queue is never full by count */
+    MPT_OK(mp_simple_queue_new(&q, NULL));
+    for (int i = 0; i < 10000; i++)
+        MPT_OK(mp_queue_put_nowait(q, "i", i));
+    assert_int_equal(mp_queue_full(q), 0);
+    assert_int_equal(mp_queue_qsize(q), 10000);
+    for (int i = 0; i < 10000; i++) {
+        MPT_OK(get_int(q, 0, &x));
+        assert_int_equal(x, i);
+    }
+    mp_queue_free(q);
+}
+
+static void ring_limits(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 4096}));
+    static char blob[8192];
+    MPT_CODE(mp_queue_put(q, MP_FOREVER, "y#", blob, sizeof blob), MP_ETOOBIG);
+    /* room for one 3000-byte item at a time: the second waits for room */
+    MPT_OK(mp_queue_put(q, 0, "y#", blob, (size_t)3000));
+    MPT_CODE(mp_queue_put(q, 0, "y#", blob, (size_t)3000), MP_EFULL);
+    MPT_CODE(mp_queue_put(q, 0.05, "y#", blob, (size_t)3000), MP_EFULL);
+    mp_value *v;
+    MPT_OK(mp_queue_get(q, 0, &v));
+    mp_value_free(v);
+    /* wrapping around the end of the ring keeps items whole */
+    for (int i = 0; i < 50; i++) {
+        memset(blob, i, 1500);
+        MPT_OK(mp_queue_put(q, 0, "y#", blob, (size_t)1500));
+        MPT_OK(mp_queue_put(q, 0, "y#", blob, (size_t)1500));
+        for (int k = 0; k < 2; k++) {
+            const void *data;
+            size_t len;
+            MPT_OK(mp_queue_get(q, 0, &v));
+            MPT_OK(mp_unpack(v, "y#", &data, &len));
+            assert_int_equal(len, 1500);
+            assert_memory_equal(data, blob, len);
+            mp_value_free(v);
+        }
+    }
+    mp_queue_free(q);
+}
+
+static void bad_input(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    MPT_CODE(mp_queue_new(NULL, NULL), MP_EINVAL);
+    MPT_CODE(mp_queue_new(&q, &(mp_queue_options){.capacity = 100}), MP_EINVAL);
+    MPT_CODE(mp_queue_put(NULL, 0, "i", 1), MP_EINVAL);
+    MPT_CODE(mp_queue_get(NULL, 0, &(mp_value *){NULL}), MP_EINVAL);
+    MPT_CODE(mp_queue_qsize(NULL), MP_EINVAL);
+    mp_lock *l;
+    MPT_OK(mp_lock_new(&l));
+    MPT_CODE(mp_queue_put((mp_queue *)(void *)l, 0, "i", 1), MP_ETYPE);
+    MPT_CODE(mp_queue_get_nowait((mp_queue *)(void *)l, &(mp_value *){NULL}), MP_ETYPE);
+
+    MPT_OK(mp_queue_new(&q, NULL));
+    MPT_CODE(mp_queue_get(q, 0, NULL), MP_EINVAL);
+    MPT_CODE(mp_queue_put(q, 0, "i(", 1), MP_EFORMAT);
+    /* no silent drops: an item that cannot be packed is put's error */
+    MPT_CODE(mp_queue_put(q, 0, "O", l), MP_EUNSUPPORTED);
+    assert_int_equal(mp_queue_qsize(q), 0);
+    MPT_CODE(mp_queue_task_done(q), MP_ETYPE);
+    MPT_CODE(mp_queue_join(q, 0), MP_ETYPE);
+    /* a malformed packed item is dropped by get with MP_EPROTO */
+    MPT_OK(mp_queue_put_packed(q, 0, "\xc1", 1));
+    MPT_OK(mp_queue_put(q, 0, "i", 7));
+    MPT_CODE(mp_queue_get(q, 0, &(mp_value *){NULL}), MP_EPROTO);
+    int x;
+    MPT_OK(get_int(q, 0, &x));
+    assert_int_equal(x, 7);
+
+    MPT_CODE(mp_queue_join_thread(q), MP_ESTATE);
+    MPT_OK(mp_queue_cancel_join_thread(q));
+    MPT_OK(mp_queue_close(q));
+    MPT_OK(mp_queue_join_thread(q));
+    MPT_CODE(mp_queue_put(q, 0, "i", 1), MP_ESTATE);
+    MPT_CODE(mp_queue_get(q, 0, &(mp_value *){NULL}), MP_ESTATE);
+    mp_queue_free(q);
+    mp_lock_free(l);
+}
+
+static int putter_thread(void *arg)
+{
+    mp_queue *q = arg;
+    for (int i = 0; i < 1000; i++) {
+        int rc = mp_queue_put(q, MP_FOREVER, "i", i);
+        if (rc != MP_OK)
+            return rc;
+    }
+    return 0;
+}
+
+static void threads(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    /* a small bound makes the threads block on each other */
+    MPT_OK(mp_queue_new(&q, &(mp_queue_options){.maxsize = 8}));
+    mp_thread *t[4];
+    for (int i = 0; i < 4; i++)
+        MPT_OK(mp_thread_start(&t[i], putter_thread, q, NULL));
+    int seen = 0, x;
+    long sum = 0;
+    while (seen < 4000) {
+        MPT_OK(get_int(q, 30, &x));
+        sum += x;
+        seen++;
+    }
+    for (int i = 0; i < 4; i++) {
+        int result;
+        MPT_OK(mp_thread_join(t[i], MP_FOREVER, &result));
+        assert_int_equal(result, 0);
+    }
+    assert_int_equal(sum, 4L * 999 * 1000 / 2);
+    MPT_CODE(mp_queue_get_nowait(q, &(mp_value *){NULL}), MP_EEMPTY);
+    mp_queue_free(q);
+}
+
+/* ---- across processes ---------------------------------------------------- */
+
+static int put_sequence(const mp_value *args)
+{
+    mp_queue *q;
+    int n, rc = mp_args(args, "Oi", &q, &n);
+    for (int i = 0; rc == MP_OK && i < n; i++)
+        rc = mp_queue_put(q, MP_FOREVER, "i", i);
+    if (rc == MP_OK)
+        rc = mp_queue_put(q, MP_FOREVER, "s", "done");
+    return rc;
+}
+MP_TARGET(put_sequence)
+
+/* Gets n ints and checks they are 0..n-1 in order. */
+static int get_sequence(const mp_value *args)
+{
+    mp_queue *q;
+    int n, rc = mp_args(args, "Oi", &q, &n), x;
+    for (int i = 0; rc == MP_OK && i < n; i++)
+        if ((rc = get_int(q, 30, &x)) == MP_OK && x != i)
+            return 10;
+    return rc == MP_OK ? 0 : 11;
+}
+MP_TARGET(get_sequence)
+
+static void order_from_child(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q;
+        MPT_OK(mp_queue_new(&q, NULL));
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, put_sequence, mpt_opts(methods[k]), "Oi", q, 2000));
+        MPT_OK(mp_process_start(p));
+        int x;
+        for (int i = 0; i < 2000; i++) {
+            MPT_OK(get_int(q, 30, &x));
+            assert_int_equal(x, i);
+        }
+        mp_value *v;
+        MPT_OK(mp_queue_get(q, 30, &v));
+        const char *s;
+        MPT_OK(mp_unpack(v, "s", &s));
+        assert_string_equal(s, "done");
+        mp_value_free(v);
+        assert_int_equal(mpt_join_child(p), 0);
+
+        /* and the other way, through a bound that makes the parent wait */
+        mp_queue *bounded;
+        MPT_OK(mp_queue_new(&bounded, &(mp_queue_options){.maxsize = 3}));
+        MPT_OK(mp_process_new(&p, get_sequence, mpt_opts(methods[k]), "Oi", bounded, 500));
+        MPT_OK(mp_process_start(p));
+        for (int i = 0; i < 500; i++)
+            MPT_OK(mp_queue_put(bounded, 30, "i", i));
+        assert_int_equal(mpt_join_child(p), 0);
+        assert_int_equal(mp_queue_qsize(bounded), 0);
+        mp_queue_free(bounded);
+        mp_queue_free(q);
+    }
+}
+
+static int put_big_and_exit(const mp_value *args)
+{
+    mp_queue *q;
+    int rc = mp_args(args, "O", &q);
+    unsigned char *big = malloc(BIG_ITEM);
+    if (rc != MP_OK || big == NULL)
+        return 20;
+    for (size_t i = 0; i < BIG_ITEM; i++)
+        big[i] = (unsigned char)(i * 7 + i / 4096);
+    rc = mp_queue_put(q, MP_FOREVER, "y#", big, BIG_ITEM);
+    free(big);
+    if (rc == MP_OK)
+        rc = mp_queue_put(q, MP_FOREVER, "i", 42);
+    return rc == MP_OK ? 0 : 21;
+}
+MP_TARGET(put_big_and_exit)
+
+/* Seed 002's warning: joining a child before reading what it put deadlocks
+ * in Python. Here the child is joined first and nothing is lost. */
+static void exit_without_drain(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q;
+        MPT_OK(mp_queue_new(&q, NULL));
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, put_big_and_exit, mpt_opts(methods[k]), "O", q));
+        assert_int_equal(mpt_run_child(p), 0);
+        assert_int_equal(mp_queue_qsize(q), 2);
+        mp_value *v;
+        MPT_OK(mp_queue_get(q, 0, &v));
+        const unsigned char *data;
+        size_t len;
+        MPT_OK(mp_unpack(v, "y#", &data, &len));
+        assert_int_equal(len, BIG_ITEM);
+        size_t bad = 0;
+        for (size_t i = 0; i < len; i++)
+            bad += data[i] != (unsigned char)(i * 7 + i / 4096);
+        assert_int_equal(bad, 0);
+        mp_value_free(v);
+        int x;
+        MPT_OK(get_int(q, 0, &x));
+        assert_int_equal(x, 42);
+        mp_queue_free(q);
+    }
+}
+
+static int work_and_mark_done(const mp_value *args)
+{
+    mp_queue *q;
+    int n, rc = mp_args(args, "Oi", &q, &n), x;
+    for (int i = 0; rc == MP_OK && i < n; i++)
+        if ((rc = get_int(q, 30, &x)) == MP_OK)
+            rc = mp_queue_task_done(q);
+    return rc == MP_OK ? 0 : 30;
+}
+MP_TARGET(work_and_mark_done)
+
+static void joinable(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q;
+        MPT_OK(mp_joinable_queue_new(&q, NULL));
+        MPT_OK(mp_queue_join(q, 0));
+        MPT_CODE(mp_queue_task_done(q), MP_ERANGE);
+        for (int i = 0; i < 50; i++)
+            MPT_OK(mp_queue_put(q, 0, "i", i));
+        MPT_CODE(mp_queue_join(q, 0.05), MP_ETIMEDOUT);
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, work_and_mark_done, mpt_opts(methods[k]), "Oi", q, 50));
+        MPT_OK(mp_process_start(p));
+        MPT_OK(mp_queue_join(q, 60));
+        assert_int_equal(mpt_join_child(p), 0);
+        assert_int_equal(mp_queue_empty(q), 1);
+        /* task_done called too many times */
+        MPT_CODE(mp_queue_task_done(q), MP_ERANGE);
+        mp_queue_free(q);
+    }
+}
+
+#define PRODUCERS 3
+#define PER_PRODUCER 300
+
+static int produce(const mp_value *args)
+{
+    mp_queue *q;
+    int id, rc = mp_args(args, "Oi", &q, &id);
+    for (int i = 0; rc == MP_OK && i < PER_PRODUCER; i++)
+        rc = mp_queue_put(q, 30, "ii", id, i);
+    return rc == MP_OK ? 0 : 40;
+}
+MP_TARGET(produce)
+
+/* Gets until nil; checks each producer's items come in order and reports
+ * how many it got on `results`. */
+static int consume(mp_queue *q, mp_queue *results)
+{
+    int next[PRODUCERS + 1] = {0}, got = 0;
+    for (;;) {
+        mp_value *v;
+        int rc = mp_queue_get(q, 60, &v);
+        if (rc != MP_OK)
+            return 50;
+        if (v->type == MP_NIL) {
+            mp_value_free(v);
+            break;
+        }
+        int id, seq;
+        rc = mp_args(v, "ii", &id, &seq);
+        mp_value_free(v);
+        if (rc != MP_OK || id < 0 || id > PRODUCERS || seq < next[id])
+            return 51;
+        next[id] = seq + 1;
+        got++;
+    }
+    return mp_queue_put(results, 30, "i", got) == MP_OK ? 0 : 52;
+}
+
+static int consumer_child(const mp_value *args)
+{
+    mp_queue *q, *results;
+    int rc = mp_args(args, "OO", &q, &results);
+    return rc == MP_OK ? consume(q, results) : 53;
+}
+MP_TARGET(consumer_child)
+
+typedef struct pair {
+    mp_queue *q, *results;
+    int id;
+} pair;
+
+static int consumer_thread(void *arg)
+{
+    pair *pr = arg;
+    return consume(pr->q, pr->results);
+}
+
+static int producer_thread(void *arg)
+{
+    pair *pr = arg;
+    for (int i = 0; i < PER_PRODUCER; i++)
+        if (mp_queue_put(pr->q, 30, "ii", pr->id, i) != MP_OK)
+            return 41;
+    return 0;
+}
+
+static void many_producers_and_consumers(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q, *results;
+        MPT_OK(mp_queue_new(&q, &(mp_queue_options){.maxsize = 16}));
+        MPT_OK(mp_queue_new(&results, NULL));
+        mp_process *producers[PRODUCERS - 1], *consumer;
+        for (int i = 0; i < PRODUCERS - 1; i++) {
+            MPT_OK(mp_process_new(&producers[i], produce, mpt_opts(methods[k]), "Oi", q, i));
+            MPT_OK(mp_process_start(producers[i]));
+        }
+        MPT_OK(mp_process_new(&consumer, consumer_child, mpt_opts(methods[k]), "OO", q, results));
+        MPT_OK(mp_process_start(consumer));
+        pair prod = {q, results, PRODUCERS - 1}, cons = {q, results, 0};
+        mp_thread *tp, *tc;
+        MPT_OK(mp_thread_start(&tp, producer_thread, &prod, NULL));
+        MPT_OK(mp_thread_start(&tc, consumer_thread, &cons, NULL));
+        for (int i = 0; i < PRODUCERS - 1; i++)
+            assert_int_equal(mpt_join_child(producers[i]), 0);
+        int result;
+        MPT_OK(mp_thread_join(tp, MP_FOREVER, &result));
+        assert_int_equal(result, 0);
+        MPT_OK(mp_queue_put(q, 30, "n"));
+        MPT_OK(mp_queue_put(q, 30, "n"));
+        assert_int_equal(mpt_join_child(consumer), 0);
+        MPT_OK(mp_thread_join(tc, MP_FOREVER, &result));
+        assert_int_equal(result, 0);
+        int a, b;
+        MPT_OK(get_int(results, 0, &a));
+        MPT_OK(get_int(results, 0, &b));
+        assert_int_equal(a + b, PRODUCERS * PER_PRODUCER);
+        mp_queue_free(results);
+        mp_queue_free(q);
+    }
+}
+
+static int get_forever(const mp_value *args)
+{
+    mp_queue *q;
+    int rc = mp_args(args, "O", &q), x;
+    return rc == MP_OK ? get_int(q, MP_FOREVER, &x) : rc;
+}
+MP_TARGET(get_forever)
+
+/* A consumer killed while it waits in get leaves the queue working. */
+static void killed_consumer(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q;
+        MPT_OK(mp_queue_new(&q, NULL));
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, get_forever, mpt_opts(methods[k]), "O", q));
+        MPT_OK(mp_process_start(p));
+        MPT_CODE(mp_process_join(p, 0.3), MP_ETIMEDOUT);
+        MPT_OK(mp_process_kill(p));
+        assert_int_not_equal(mpt_join_child(p), 0);
+        MPT_OK(mp_queue_put(q, 0, "i", 5));
+        int x;
+        MPT_OK(get_int(q, 5, &x));
+        assert_int_equal(x, 5);
+        /* a second consumer still gets woken by a put */
+        MPT_OK(mp_process_new(&p, get_forever, mpt_opts(methods[k]), "O", q));
+        MPT_OK(mp_process_start(p));
+        MPT_OK(mp_queue_put(q, 0, "i", 6));
+        assert_int_equal(mpt_join_child(p), 0);
+        mp_queue_free(q);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    const struct CMUnitTest tests[] = {
+        MPT_TEST(full_and_empty),     MPT_TEST(ring_limits), MPT_TEST(bad_input),
+        MPT_TEST(threads),            MPT_TEST(order_from_child),
+        MPT_TEST(exit_without_drain), MPT_TEST(joinable),
+        MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer),
+    };
+    return MPT_RUN(tests);
+}
