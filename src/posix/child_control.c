@@ -84,6 +84,13 @@ static int read_server_status(mp_os_child *c)
         for (int i = 0; i < 4; i++)
             status |= (uint32_t)raw[i] << (8 * i);
         c->exitcode = mp_posix_exitcode((int)status);
+        /* The server closes its end right after the status. Waiting for that
+         * keeps the sentinel ready (at end of file) once the child is
+         * reaped, as a pidfd stays ready. */
+        int revents;
+        rc = poll_for(c->sentinel, MP_FOREVER, &revents);
+        if (rc != MP_OK)
+            return rc;
     } else if (rc == MP_EEOF) {
         c->exitcode = -SIGKILL; /* the server died, and its children with it */
     } else {
