@@ -44,7 +44,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "pipe: %s\n", mp_last_error());
         return 1;
     }
-    fflush(stdout); /* under fork, a child would print what is still buffered */
     rc = mp_process_start(p);
     /* The child has its own copy now; without ours, a child that died
      * before sending would give end of file instead of a hang. */
