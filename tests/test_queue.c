@@ -459,6 +459,39 @@ static void killed_consumer(void **state)
     }
 }
 
+static int put_through_both(const mp_value *args)
+{
+    mp_queue *a, *b;
+    int rc = mp_args(args, "OO", &a, &b);
+    if (rc == MP_OK)
+        rc = mp_queue_put(a, 10, "i", 1);
+    mp_queue_free(a); /* the other copy must keep working */
+    if (rc == MP_OK)
+        rc = mp_queue_put(b, 10, "i", 2);
+    return rc == MP_OK ? 0 : 60;
+}
+MP_TARGET(put_through_both)
+
+/* One queue passed twice: each copy has handles of its own. */
+static void passed_twice(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q;
+        MPT_OK(mp_queue_new(&q, NULL));
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, put_through_both, mpt_opts(methods[k]), "OO", q, q));
+        assert_int_equal(mpt_run_child(p), 0);
+        int x;
+        MPT_OK(get_int(q, 0, &x));
+        assert_int_equal(x, 1);
+        MPT_OK(get_int(q, 0, &x));
+        assert_int_equal(x, 2);
+        mp_queue_free(q);
+    }
+}
+
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -466,7 +499,7 @@ int main(int argc, char **argv)
         MPT_TEST(full_and_empty),     MPT_TEST(ring_limits), MPT_TEST(bad_input),
         MPT_TEST(threads),            MPT_TEST(order_from_child),
         MPT_TEST(exit_without_drain), MPT_TEST(joinable),
-        MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer),
+        MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer), MPT_TEST(passed_twice),
     };
     return MPT_RUN(tests);
 }

@@ -73,6 +73,21 @@ static int read_handles(HANDLE pipe, uint32_t n, mp_os_handle **out)
         }
         table[i] = (mp_os_handle)h;
     }
+    /* The parent names each handle once in the inheritance list, so an
+     * object passed twice arrives as one handle in two slots. Every slot
+     * gets a handle of its own: each object that takes one closes it. */
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (table[j] == table[i]) {
+                HANDLE self = GetCurrentProcess(), copy;
+                if (!DuplicateHandle(self, (HANDLE)table[i], self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+                    free(table);
+                    return mp_fail_os(MP_EOS, (int)GetLastError(), "handoff: duplicating handle %lu",
+                                      (unsigned long)i);
+                }
+                table[i] = (mp_os_handle)copy;
+                break;
+            }
     *out = table;
     return MP_OK;
 }
