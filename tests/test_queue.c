@@ -492,6 +492,82 @@ static void passed_twice(void **state)
     }
 }
 
+#define CHUNK ((size_t)16 << 20)
+
+static void fill_chunk(unsigned char *b)
+{
+    for (size_t i = 0; i < CHUNK; i += 64)
+        memset(b + i, (unsigned char)(i / 64), 64);
+}
+
+static int put_chunks_forever(const mp_value *args)
+{
+    mp_queue *q;
+    int rc = mp_args(args, "O", &q);
+    unsigned char *b = malloc(CHUNK);
+    if (b != NULL)
+        fill_chunk(b);
+    for (int seq = 0; rc == MP_OK && b != NULL; seq++)
+        rc = mp_queue_put(q, MP_FOREVER, "iy#", seq, b, CHUNK);
+    return 70;
+}
+MP_TARGET(put_chunks_forever)
+
+/* A producer killed at any moment, often inside put with the queue's lock
+ * held: what it put before is whole, and the queue keeps working. */
+static void killed_producer(void **state)
+{
+    (void)state;
+    unsigned char *want = malloc(CHUNK);
+    assert_non_null(want);
+    fill_chunk(want);
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q;
+        MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 3 * CHUNK}));
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, put_chunks_forever, mpt_opts(methods[k]), "O", q));
+        MPT_OK(mp_process_start(p));
+        int next = 0;
+        for (int round = 0; round < 3; round++) {
+            mp_value *v;
+            MPT_OK(mp_queue_get(q, 30, &v));
+            int seq;
+            const void *data;
+            size_t len;
+            MPT_OK(mp_args(v, "iy#", &seq, &data, &len));
+            assert_int_equal(seq, next++);
+            mp_value_free(v);
+        }
+        /* Room for one more item was just made: the producer is most
+         * likely copying it in, holding the lock, when it dies. */
+        MPT_CODE(mp_process_join(p, 0.005), MP_ETIMEDOUT);
+        MPT_OK(mp_process_kill(p));
+        assert_int_not_equal(mpt_join_child(p), 0);
+        for (;;) {
+            mp_value *v;
+            int rc = mp_queue_get(q, 0, &v);
+            if (rc == MP_EEMPTY)
+                break;
+            MPT_OK(rc);
+            int seq;
+            const void *data;
+            size_t len;
+            MPT_OK(mp_args(v, "iy#", &seq, &data, &len));
+            assert_int_equal(seq, next++);
+            assert_int_equal(len, CHUNK);
+            assert_memory_equal(data, want, CHUNK);
+            mp_value_free(v);
+        }
+        MPT_OK(mp_queue_put(q, 0, "i", 9));
+        int x;
+        MPT_OK(get_int(q, 0, &x));
+        assert_int_equal(x, 9);
+        mp_queue_free(q);
+    }
+    free(want);
+}
+
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -499,7 +575,7 @@ int main(int argc, char **argv)
         MPT_TEST(full_and_empty),     MPT_TEST(ring_limits), MPT_TEST(bad_input),
         MPT_TEST(threads),            MPT_TEST(order_from_child),
         MPT_TEST(exit_without_drain), MPT_TEST(joinable),
-        MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer), MPT_TEST(passed_twice),
+        MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer), MPT_TEST(passed_twice), MPT_TEST(killed_producer),
     };
     return MPT_RUN(tests);
 }
