@@ -29,6 +29,7 @@
 /* Ring memory kept when the queue empties; beyond it is given back. */
 #define KEEP_BYTES ((size_t)8 << 20)
 #define SLEEP_SLICE 0.5
+#define SPIN_READS 2000
 
 enum { NOT_EMPTY, ROOM, ALL_DONE, NSEMS };
 
@@ -352,6 +353,18 @@ static int pop(mp_queue *q, mp_value **out)
     return rc == MP_OK ? rc : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
 }
 
+/* Called and returns with the mutex held. A producer on another CPU
+ * usually puts the next item within microseconds: watching for it costs
+ * less than sleeping and being woken. */
+static int spin_for_item(mp_queue *q)
+{
+    const volatile uint64_t *count = &ring_of(q)->count;
+    unlock(q);
+    for (int i = 0; i < SPIN_READS && *count == 0; i++)
+        ;
+    return lock(q);
+}
+
 int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
 {
     int rc = check(q, "mp_queue_get");
@@ -364,6 +377,7 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
         return rc;
     ring *r = ring_of(q);
     double deadline = deadline_of(timeout), slice;
+    bool spun = false;
     for (;;) {
         if (r->count > 0) {
             rc = pop(q, out);
@@ -373,6 +387,13 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
             rc = mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
             break;
         }
+        if (!spun) {
+            spun = true;
+            if ((rc = spin_for_item(q)) != MP_OK)
+                return rc;
+            continue;
+        }
+        spun = false;
         if ((rc = sleep_on(q, &r->getters, NOT_EMPTY, slice)) != MP_OK)
             return rc;
     }
@@ -390,6 +411,7 @@ int mp_queue_get_nowait(mp_queue *q, mp_value **out)
 /* The count, or a negative MP_E* code. */
 static int64_t count_of(mp_queue *q, const char *where, int64_t *maxsize)
 {
+    *maxsize = 0;
     int rc = check(q, where);
     if (rc != MP_OK || (rc = lock(q)) != MP_OK)
         return rc;
