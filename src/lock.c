@@ -62,11 +62,12 @@ int mp_rlock_new(mp_lock **out)
     return make(out, MP_KIND_RLOCK);
 }
 
+/* Relaxed: the semaphore or mutex just taken orders these stores. */
 static void take(mp_lock *l)
 {
     holder *h = state(l);
-    h->thread = mp_os_thread_id();
-    h->pid = mp_os_getpid();
+    atomic_store_explicit(&h->thread, mp_os_thread_id(), memory_order_relaxed);
+    atomic_store_explicit(&h->pid, mp_os_getpid(), memory_order_relaxed);
 }
 
 /* The Lock's holder is a process that has ended: take the lock over from
@@ -87,7 +88,7 @@ static int acquire_lock(mp_lock *l, double timeout)
 {
     mp_os_sem *sem = l->block.sems[0];
     int rc = mp_os_sem_wait(sem, 0);
-    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
+    double deadline = timeout <= 0 || rc == MP_OK ? 0 : mp_os_monotonic() + timeout;
     while (rc == MP_ETIMEDOUT) {
         if (take_over_from_dead(l))
             return MP_EOWNERDEAD;
@@ -137,14 +138,14 @@ int mp_lock_release(mp_lock *l)
         if (!mp_lock_is_mine(l) || h->count <= 0)
             return mp_fail(MP_ESTATE, "mp_lock_release: this RLock is not held by this thread");
         if (--h->count == 0) {
-            h->thread = 0;
-            h->pid = 0;
+            atomic_store_explicit(&h->thread, 0, memory_order_relaxed);
+            atomic_store_explicit(&h->pid, 0, memory_order_relaxed);
         }
         return mp_os_rmutex_unlock(l->block.mutex);
     }
-    if (atomic_exchange(&h->pid, 0) == 0)
+    if (atomic_exchange_explicit(&h->pid, 0, memory_order_relaxed) == 0)
         return mp_fail(MP_ESTATE, "mp_lock_release: the Lock is not locked");
-    h->thread = 0;
+    atomic_store_explicit(&h->thread, 0, memory_order_relaxed);
     return mp_os_sem_post(l->block.sems[0]);
 }
 

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -45,9 +47,31 @@ void mp_os_sleep(double seconds)
         ;
 }
 
+/* getpid() is a system call (glibc stopped caching it), and locks ask for
+ * the pid on every acquire and release. The cache is forgotten in a forked
+ * child before anything of ours runs there. */
+static _Atomic long cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void forget_pid(void)
+{
+    atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid);
+}
+
 long mp_os_getpid(void)
 {
-    return (long)getpid();
+    long pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    if (pid == 0) {
+        pthread_once(&pid_once, watch_forks);
+        pid = (long)getpid();
+        atomic_store_explicit(&cached_pid, pid, memory_order_relaxed);
+    }
+    return pid;
 }
 
 int mp_os_cpu_count(void)
