@@ -197,6 +197,21 @@ static int read_length(mp_conn *c, size_t *len)
     return MP_OK;
 }
 
+/* The len bytes of a message whose length was just read. */
+static int read_body(mp_conn *c, size_t len, unsigned char **data)
+{
+    *data = malloc(len ? len : 1);
+    if (*data == NULL)
+        return mp_fail(MP_ENOMEM, "recv: no memory for a %zu-byte message", len);
+    int rc = mp_os_pipe_read(c->h, *data, len);
+    if (rc != MP_OK) {
+        free(*data);
+        *data = NULL;
+        return rc == MP_EEOF ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message") : rc;
+    }
+    return MP_OK;
+}
+
 /* Take the next whole message (the held one first), under recv_lock. */
 static int next_message(mp_conn *c, size_t maxlength, unsigned char **data, size_t *len)
 {
@@ -216,15 +231,7 @@ static int next_message(mp_conn *c, size_t maxlength, unsigned char **data, size
                                    "can no longer be read",
                        *len, maxlength);
     }
-    *data = malloc(*len ? *len : 1);
-    if (*data == NULL)
-        return mp_fail(MP_ENOMEM, "recv: no memory for a %zu-byte message", *len);
-    rc = mp_os_pipe_read(c->h, *data, *len);
-    if (rc != MP_OK) {
-        free(*data);
-        return rc == MP_EEOF ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message") : rc;
-    }
-    return MP_OK;
+    return read_body(c, *len, data);
 }
 
 int mp_conn_recv_bytes(mp_conn *c, size_t maxlength, void **data, size_t *len)
@@ -251,8 +258,15 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t *len)
     if (rc != MP_OK)
         return rc;
     mp_os_mutex_lock(c->recv_lock);
-    unsigned char *d;
-    rc = next_message(c, 0, &d, len);
+    if (!c->holding && (rc = read_length(c, len)) == MP_OK && *len <= size) {
+        /* It fits: straight into the caller's buffer. */
+        rc = mp_os_pipe_read(c->h, buf, *len);
+        mp_os_mutex_unlock(c->recv_lock);
+        return rc == MP_EEOF ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message") : rc;
+    }
+    unsigned char *d = NULL;
+    if (rc == MP_OK)
+        rc = c->holding ? next_message(c, 0, &d, len) : read_body(c, *len, &d);
     if (rc == MP_OK && *len > size) {
         c->held = d;
         c->held_len = *len;
