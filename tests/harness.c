@@ -1,8 +1,11 @@
 /* harness.c - leak-checked cmocka runs shared by every test executable. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "platform.h"
 
 typedef struct snapshot {
     long handles;
@@ -10,6 +13,78 @@ typedef struct snapshot {
 } snapshot;
 
 static snapshot before;
+
+/* ---- named shared memory left behind ----------------------------------- */
+
+typedef struct name_set {
+    char **names;
+    size_t n;
+} name_set;
+
+static name_set shm_before;
+
+static void name_set_clear(name_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->names[i]);
+    free(s->names);
+    *s = (name_set){NULL, 0};
+}
+
+static bool name_set_has(const name_set *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void add_name(const char *name, void *ctx)
+{
+    name_set *out = ctx;
+    char **grown = realloc(out->names, (out->n + 1) * sizeof *grown);
+    if (grown == NULL)
+        return;
+    out->names = grown;
+    char *copy = malloc(strlen(name) + 1);
+    if (copy == NULL)
+        return;
+    strcpy(copy, name);
+    out->names[out->n++] = copy;
+}
+
+static void list_shm(name_set *out)
+{
+    *out = (name_set){NULL, 0};
+    mpt_each_shm_name(add_name, out);
+}
+
+/* Entries made since setup and still there. Another test executable that
+ * ctest runs alongside may hold a name for a moment, and a resource tracker
+ * unlinks asynchronously, so a new entry gets three seconds to go before it
+ * counts as left behind. Returns how many are left; prints them. */
+static long shm_left_behind(void)
+{
+    long left = 0;
+    for (int tries = 0; tries < 150; tries++) {
+        name_set now;
+        list_shm(&now);
+        left = 0;
+        for (size_t i = 0; i < now.n; i++)
+            if (!name_set_has(&shm_before, now.names[i]))
+                left++;
+        if (left == 0 || tries == 149) {
+            for (size_t i = 0; i < now.n && left > 0; i++)
+                if (!name_set_has(&shm_before, now.names[i]))
+                    fprintf(stderr, "leak check: /dev/shm/%s left behind\n", now.names[i]);
+            name_set_clear(&now);
+            break;
+        }
+        name_set_clear(&now);
+        mp_os_sleep(0.02);
+    }
+    return left;
+}
 
 static int mpt_noop(const mp_value *args)
 {
@@ -76,6 +151,8 @@ int mpt_setup(void **state)
     (void)state;
     before.handles = mpt_count_handles();
     before.children = mpt_count_children();
+    name_set_clear(&shm_before);
+    list_shm(&shm_before);
     return 0;
 }
 
@@ -84,9 +161,11 @@ int mpt_teardown(void **state)
     (void)state;
     snapshot after = {mpt_count_handles(), mpt_count_children()};
     long zombies = mpt_count_zombies();
-    if (after.handles != before.handles || after.children != before.children || zombies != 0) {
-        fprintf(stderr, "leak check: handles %ld -> %ld, children %ld -> %ld, zombies %ld\n",
-                before.handles, after.handles, before.children, after.children, zombies);
+    long shm_left = shm_left_behind();
+    name_set_clear(&shm_before);
+    if (after.handles != before.handles || after.children != before.children || zombies != 0 || shm_left != 0) {
+        fprintf(stderr, "leak check: handles %ld -> %ld, children %ld -> %ld, zombies %ld, /dev/shm entries %ld\n",
+                before.handles, after.handles, before.children, after.children, zombies, shm_left);
         return -1;
     }
     return 0;

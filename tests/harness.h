@@ -2,8 +2,9 @@
  *
  * Every test executable calls mp_main first, so that it can be its own child
  * under spawn and forkserver, then runs its cmocka group through MPT_RUN.
- * MPT_TEST(f) wraps a test with the leak check: no fd/handle and no child
- * process (live or zombie) may be left behind by the test.
+ * MPT_TEST(f) wraps a test with the leak check: no fd/handle, no child
+ * process (live or zombie) and, on Linux, no /dev/shm entry named "psm_..."
+ * or "mproc..." may be left behind by the test.
  */
 #ifndef MPROC_TESTS_HARNESS_H
 #define MPROC_TESTS_HARNESS_H
@@ -52,6 +53,11 @@ long mpt_count_handles(void);
 long mpt_count_children(void);
 /* Zombie children of this process (always 0 on Windows). */
 long mpt_count_zombies(void);
+/* Call each(name, ctx) for every named shared-memory object mproc's names
+ * can make: SharedMemory's random "psm_..." names and the "mproc..." names
+ * tests choose, from /dev/shm on Linux. None on Windows: a named section dies
+ * with its last handle, which the handle count already covers. */
+void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx);
 
 /* ---- implemented per system in selfexec_posix.c / selfexec_win32.c ----- */
 

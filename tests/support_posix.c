@@ -83,3 +83,14 @@ long mpt_count_zombies(void)
 {
     return count(true);
 }
+
+void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx)
+{
+    DIR *d = opendir("/dev/shm");
+    if (d == NULL)
+        return;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strncmp(e->d_name, "psm_", 4) == 0 || strncmp(e->d_name, "mproc", 5) == 0)
+            each(e->d_name, ctx);
+    closedir(d);
+}

@@ -107,3 +107,9 @@ long mpt_count_zombies(void)
 {
     return 0;
 }
+
+void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx)
+{
+    (void)each;
+    (void)ctx;
+}

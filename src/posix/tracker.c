@@ -151,6 +151,7 @@ static void tracker_main(int listener)
 
 /* ---- the client side --------------------------------------------------- */
 
+/* Called without the global lock: fork() takes it in the atfork handler. */
 static int start_tracker(char *id, size_t size)
 {
     unsigned char r[8];
@@ -177,7 +178,6 @@ static int start_tracker(char *id, size_t size)
         return mp_fail_os(MP_EOS, err, "resource tracker: fork");
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
-    setenv(ENV_NAME, id, 1);
     return MP_OK;
 }
 
@@ -193,20 +193,43 @@ static int try_connect(const char *id)
     return fd;
 }
 
-/* Called with the global lock held. */
+/* Called with the global lock held; connects to the tree's tracker if the
+ * environment names one. */
+static void connect_existing(void)
+{
+    const char *id = getenv(ENV_NAME);
+    if (connection < 0 && id != NULL)
+        connection = try_connect(id);
+}
+
+/* Connect, starting a tracker if the tree has none. The tracker is forked
+ * with the global lock released (fork takes it). Two threads may both start
+ * one; the loser connects once and hangs up, so its tracker exits at once. */
 static int ensure_connection(void)
 {
-    if (connection >= 0)
-        return MP_OK;
-    const char *id = getenv(ENV_NAME);
-    if (id != NULL && (connection = try_connect(id)) >= 0)
+    mp_os_global_lock();
+    connect_existing();
+    bool connected = connection >= 0;
+    mp_os_global_unlock();
+    if (connected)
         return MP_OK;
     char fresh[64];
     int rc = start_tracker(fresh, sizeof fresh);
     if (rc != MP_OK)
         return rc;
-    connection = try_connect(fresh);
-    return connection >= 0 ? MP_OK : mp_fail_os(MP_EOS, errno, "resource tracker: connect");
+    int fd = try_connect(fresh);
+    if (fd < 0)
+        return mp_fail_os(MP_EOS, errno, "resource tracker: connect");
+    mp_os_global_lock();
+    if (connection < 0) {
+        connection = fd;
+        fd = -1;
+        setenv(ENV_NAME, fresh, 1);
+    }
+    mp_os_global_unlock();
+    if (fd >= 0)
+        close(fd);
+    return MP_OK;
 }
 
 static int send_line(char kind, const char *name)
@@ -215,10 +238,11 @@ static int send_line(char kind, const char *name)
     int n = snprintf(line, sizeof line, "%c%s\n", kind, name);
     if (n < 0 || (size_t)n >= sizeof line)
         return mp_fail(MP_EINVAL, "shared memory name too long for the resource tracker");
-    mp_os_global_lock();
     int rc = ensure_connection();
-    if (rc == MP_OK)
-        rc = mp_posix_write_all(connection, line, (size_t)n);
+    if (rc != MP_OK)
+        return rc;
+    mp_os_global_lock();
+    rc = mp_posix_write_all(connection, line, (size_t)n);
     mp_os_global_unlock();
     return rc;
 }
