@@ -54,9 +54,10 @@ static void thread_main(void *p)
 
 int mp_thread_start(mp_thread **out, mp_thread_fn fn, void *arg, const char *name)
 {
+    if (out != NULL)
+        *out = NULL;
     if (out == NULL || fn == NULL)
         return mp_fail(MP_EINVAL, "mp_thread_start: NULL argument");
-    *out = NULL;
     mp_thread *t = calloc(1, sizeof *t);
     if (t == NULL)
         return mp_fail(MP_ENOMEM, "mp_thread_start: out of memory");
