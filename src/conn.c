@@ -370,7 +370,7 @@ static int conn_import(const mp_value *fields, const mp_os_handle *h, size_t n, 
     bool readable, writable;
     if (n != 1 || nested != NULL || mp_unpack(fields, "(? ?)", &readable, &writable) != MP_OK)
         return mp_fail(MP_EPROTO, "Connection argument: malformed");
-    mp_conn *c;
+    mp_conn *c = NULL;
     int rc = conn_make(h[0], readable, writable, &c);
     if (rc == MP_OK)
         *out = &c->hdr;

@@ -88,7 +88,7 @@ static int export_body(mp_buf *b, const mp_object *o, mp_handle_list *l)
     if (rc == MP_OK)
         rc = mp_pack_array(b, (uint32_t)e.nhandles);
     for (size_t i = 0; rc == MP_OK && i < e.nhandles; i++) {
-        int64_t index;
+        int64_t index = 0;
         rc = list_add(l, e.handles[i], &index);
         if (rc == MP_OK)
             rc = mp_pack_int(b, index);

@@ -187,7 +187,7 @@ bool mp_win_probe_end(mp_win_probe *p)
 int mp_os_pipe_poll(mp_os_handle h, double timeout)
 {
     mp_win_probe probe;
-    bool ready;
+    bool ready = false;
     int rc = mp_win_probe_start(&probe, (HANDLE)h, &ready);
     if (rc != MP_OK)
         return rc;
