@@ -1,0 +1,509 @@
+/* bench_ipc.c - mproc's side of the IPC benchmarks: Connection, Queue, Lock
+ * and Value between processes started by mproc under the fork start method,
+ * the same operations that bench_ipc_raw.c times with plain syscalls and
+ * ipc.py with Python's multiprocessing (also under fork).
+ *
+ * One line of JSON per variant:
+ *   {"name": ..., "median": ..., "unit": ..., "p10": ..., "p90": ..., "samples": N}
+ * where each sample is one timed batch and the statistics are over batches.
+ * Children are started before the clock runs and released by a message or an
+ * Event, so process creation is never part of a figure.
+ *
+ * Usage: bench_ipc [quick] [--cpu N]
+ *   quick    sizes ~10x smaller
+ *   --cpu N  pin this process (and so every child it forks) to CPU N
+ *
+ * POSIX only (the pinning and the fork start method).
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mproc.h>
+
+#define MIB ((size_t)1 << 20)
+#define SMALL_MSG 16
+#define MAX_REPS 32
+
+static int quick;
+static int reps = 11;
+/* Python's side uses the fork context, and fork is what lets the raw side's
+ * affinity reach its children: the same here. */
+static const mp_context *fork_ctx;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static _Noreturn void die(const char *what, int rc)
+{
+    fprintf(stderr, "bench_ipc: %s: %s (%s)\n", what, mp_last_error(), mp_errname(rc));
+    exit(1);
+}
+
+static void ok(int rc, const char *what)
+{
+    if (rc != MP_OK)
+        die(what, rc);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *name, const char *unit, double *samples, int n)
+{
+    qsort(samples, (size_t)n, sizeof *samples, by_double);
+    double median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+    printf("{\"name\": \"%s\", \"median\": %.3f, \"unit\": \"%s\", \"p10\": %.3f, \"p90\": %.3f, \"samples\": %d}\n",
+           name, median, unit, samples[n / 10], samples[n * 9 / 10], n);
+    fflush(stdout);
+}
+
+static mp_process *start(mp_target_fn target, const char *fmt, ...)
+{
+    mp_process_options opts = {.context = fork_ctx};
+    mp_process *p;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = mp_process_newv(&p, target, &opts, fmt, ap);
+    va_end(ap);
+    ok(rc, "mp_process_new");
+    ok(mp_process_start(p), "mp_process_start");
+    return p;
+}
+
+static void finish(mp_process *p)
+{
+    int code = -1;
+    ok(mp_process_join(p, MP_FOREVER), "mp_process_join");
+    ok(mp_process_exitcode(p, &code), "mp_process_exitcode");
+    if (code != 0) {
+        fprintf(stderr, "bench_ipc: child exited with %d\n", code);
+        exit(1);
+    }
+    mp_process_close(p);
+}
+
+/* A child's end of a go/done conversation: MP_OK for a message, MP_EEOF
+ * once the parent is finished with it. */
+static int wait_message(mp_conn *c)
+{
+    void *d;
+    size_t n;
+    int rc = mp_conn_recv_bytes(c, 0, &d, &n);
+    if (rc == MP_OK)
+        free(d);
+    return rc;
+}
+
+static void expect_message(mp_conn *c, const char *what)
+{
+    ok(wait_message(c), what);
+}
+
+/* ---- 1. ping-pong ----------------------------------------------------- */
+
+/* Under fork the child holds the parent's end too; it closes it, or the end
+ * of file that stops it would never come (Python's side does the same). */
+static int echo_bytes(const mp_value *args)
+{
+    mp_conn *c, *parent_end;
+    int rc = mp_args(args, "OO", &c, &parent_end);
+    if (rc != MP_OK)
+        return rc;
+    mp_conn_close(parent_end);
+    for (;;) {
+        void *d;
+        size_t n;
+        if ((rc = mp_conn_recv_bytes(c, 0, &d, &n)) != MP_OK)
+            return rc == MP_EEOF ? 0 : rc;
+        rc = mp_conn_send_bytes(c, d, n);
+        free(d);
+        if (rc != MP_OK)
+            return rc;
+    }
+}
+MP_TARGET(echo_bytes)
+
+static int echo_obj(const mp_value *args)
+{
+    mp_conn *c, *parent_end;
+    int rc = mp_args(args, "OO", &c, &parent_end);
+    if (rc != MP_OK)
+        return rc;
+    mp_conn_close(parent_end);
+    for (;;) {
+        mp_value *v;
+        if ((rc = mp_conn_recv(c, &v)) != MP_OK)
+            return rc == MP_EEOF ? 0 : rc;
+        rc = mp_conn_send(c, "V", v);
+        mp_value_free(v);
+        if (rc != MP_OK)
+            return rc;
+    }
+}
+MP_TARGET(echo_obj)
+
+enum pingpong_kind { PP_BYTES, PP_INTO, PP_OBJ };
+
+static void pingpong(const char *name, enum pingpong_kind kind)
+{
+    mp_conn *ours, *theirs;
+    ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
+    mp_process *p = start(kind == PP_OBJ ? echo_obj : echo_bytes, "OO", theirs, ours);
+    mp_conn_close(theirs);
+
+    int n = quick ? 1000 : 10000;
+    char msg[SMALL_MSG], back[SMALL_MSG];
+    memset(msg, 'p', sizeof msg);
+    double samples[MAX_REPS];
+    for (int r = -1; r < reps; r++) { /* r == -1: warm-up */
+        double t0 = now();
+        for (int i = 0; i < n; i++) {
+            if (kind == PP_OBJ) {
+                /* Python's side sends the tuple (12345, "pingpong"). */
+                mp_value *v;
+                ok(mp_conn_send(ours, "is", 12345, "pingpong"), "mp_conn_send");
+                ok(mp_conn_recv(ours, &v), "mp_conn_recv");
+                mp_value_free(v);
+            } else if (kind == PP_INTO) {
+                size_t len;
+                ok(mp_conn_send_bytes(ours, msg, sizeof msg), "mp_conn_send_bytes");
+                ok(mp_conn_recv_bytes_into(ours, back, sizeof back, &len), "mp_conn_recv_bytes_into");
+            } else {
+                void *d;
+                size_t len;
+                ok(mp_conn_send_bytes(ours, msg, sizeof msg), "mp_conn_send_bytes");
+                ok(mp_conn_recv_bytes(ours, 0, &d, &len), "mp_conn_recv_bytes");
+                free(d);
+            }
+        }
+        if (r >= 0)
+            samples[r] = (now() - t0) / n * 1e6;
+    }
+    mp_conn_close(ours);
+    finish(p);
+    report(name, "us", samples, reps);
+}
+
+/* ---- 2. bandwidth ----------------------------------------------------- */
+
+/* Per go message from the parent: sends count messages of size bytes. */
+static int sender(const mp_value *args)
+{
+    mp_conn *c, *parent_end;
+    uint64_t size;
+    int count;
+    int rc = mp_args(args, "OOQi", &c, &parent_end, &size, &count);
+    if (rc != MP_OK)
+        return rc;
+    mp_conn_close(parent_end);
+    char *payload = malloc((size_t)size);
+    if (payload == NULL)
+        return mp_raise(MP_ENOMEM, "sender: out of memory");
+    memset(payload, 0xab, (size_t)size);
+    while ((rc = wait_message(c)) == MP_OK)
+        for (int i = 0; i < count && rc == MP_OK; i++)
+            rc = mp_conn_send_bytes(c, payload, (size_t)size);
+    free(payload);
+    return rc == MP_EEOF ? 0 : rc;
+}
+MP_TARGET(sender)
+
+/* into == 0: recv_bytes, a fresh buffer per message as Python's recv_bytes
+ * returns; into == 1: recv_bytes_into one reused buffer, as the raw side
+ * reads. */
+static void bandwidth(const char *name, size_t size, int into)
+{
+    size_t total = (quick ? 32 : 256) * MIB;
+    int count = (int)(total / size);
+    mp_conn *ours, *theirs;
+    ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
+    mp_process *p = start(sender, "OOQi", theirs, ours, (uint64_t)size, count);
+    mp_conn_close(theirs);
+    char *buf = into ? malloc(size) : NULL;
+    if (into && buf == NULL)
+        die("malloc", MP_ENOMEM);
+    double samples[MAX_REPS];
+    for (int r = -1; r < reps; r++) {
+        double t0 = now();
+        ok(mp_conn_send_bytes(ours, "g", 1), "go");
+        for (int i = 0; i < count; i++) {
+            size_t len;
+            if (into) {
+                ok(mp_conn_recv_bytes_into(ours, buf, size, &len), "mp_conn_recv_bytes_into");
+            } else {
+                void *d;
+                ok(mp_conn_recv_bytes(ours, 0, &d, &len), "mp_conn_recv_bytes");
+                free(d);
+            }
+            if (len != size)
+                die("short message", MP_EPROTO);
+        }
+        if (r >= 0)
+            samples[r] = (double)size * count / (now() - t0) / 1e6;
+    }
+    free(buf);
+    mp_conn_close(ours);
+    finish(p);
+    report(name, "MB/s", samples, reps);
+}
+
+/* ---- 3./4. Queue ------------------------------------------------------ */
+
+/* Per go message: puts count items, (i, "x") when big is 0 (Python's small
+ * item), else 1 MiB of bytes. */
+static int producer(const mp_value *args)
+{
+    mp_queue *q;
+    mp_conn *go, *parent_end;
+    int big, count;
+    int rc = mp_args(args, "OOOii", &q, &go, &parent_end, &big, &count);
+    if (rc != MP_OK)
+        return rc;
+    mp_conn_close(parent_end);
+    char *payload = big ? malloc(MIB) : NULL;
+    if (big && payload == NULL)
+        return mp_raise(MP_ENOMEM, "producer: out of memory");
+    if (big)
+        memset(payload, 0xab, MIB);
+    while ((rc = wait_message(go)) == MP_OK) {
+        for (int i = 0; i < count && rc == MP_OK; i++)
+            rc = big ? mp_queue_put(q, MP_FOREVER, "y#", payload, MIB) : mp_queue_put(q, MP_FOREVER, "is", i, "x");
+    }
+    free(payload);
+    return rc == MP_EEOF ? 0 : rc;
+}
+MP_TARGET(producer)
+
+static void queue_bench(const char *name, int big, int count)
+{
+    mp_queue *q;
+    mp_conn *ours, *theirs;
+    ok(mp_queue_new(&q, NULL), "mp_queue_new");
+    ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
+    mp_process *p = start(producer, "OOOii", q, theirs, ours, big, count);
+    mp_conn_close(theirs);
+    double samples[MAX_REPS];
+    for (int r = -1; r < reps; r++) {
+        double t0 = now();
+        ok(mp_conn_send_bytes(ours, "g", 1), "go");
+        mp_value *last = NULL;
+        for (int i = 0; i < count; i++) {
+            mp_value_free(last);
+            ok(mp_queue_get(q, MP_FOREVER, &last), "mp_queue_get");
+        }
+        double dt = now() - t0;
+        /* Like Python's side, only the last item is checked. */
+        if (big) {
+            const void *d;
+            size_t len;
+            if (mp_unpack(last, "y#", &d, &len) != MP_OK || len != MIB)
+                die("queue 1MiB: bad last item", MP_EPROTO);
+            if (r >= 0)
+                samples[r] = (double)count * MIB / dt / 1e6;
+        } else {
+            int seq;
+            const char *s;
+            if (mp_unpack(last, "(is)", &seq, &s) != MP_OK || seq != count - 1 || strcmp(s, "x") != 0)
+                die("queue small: bad last item", MP_EPROTO);
+            if (r >= 0)
+                samples[r] = count / dt;
+        }
+        mp_value_free(last);
+    }
+    mp_conn_close(ours);
+    finish(p);
+    mp_queue_free(q);
+    report(name, big ? "MB/s" : "items/s", samples, reps);
+}
+
+/* ---- 5./6. Lock and Value --------------------------------------------- */
+
+static void lock_loop(mp_lock *l, long n)
+{
+    for (long i = 0; i < n; i++) {
+        if (mp_lock_acquire(l, MP_FOREVER) != MP_OK || mp_lock_release(l) != MP_OK)
+            die("lock", MP_EOS);
+    }
+}
+
+/* As Python's `with v.get_lock(): v.value += 1`: the lock and the memory
+ * are looked up each time. */
+static void value_loop(mp_shared *v, long n)
+{
+    for (long i = 0; i < n; i++) {
+        mp_lock *l = mp_shared_get_lock(v);
+        if (mp_lock_acquire(l, MP_FOREVER) != MP_OK)
+            die("value lock", MP_EOS);
+        ++*(int32_t *)mp_shared_ptr(v);
+        if (mp_lock_release(l) != MP_OK)
+            die("value unlock", MP_EOS);
+    }
+}
+
+/* Says ready, waits for the go Event, runs the loop, says done. */
+static int contender(const mp_value *args)
+{
+    int increment;
+    void *shared;
+    mp_conn *c;
+    mp_event *go;
+    int64_t n;
+    int rc = mp_args(args, "iOOOq", &increment, &shared, &c, &go, &n);
+    if (rc != MP_OK)
+        return rc;
+    if ((rc = mp_conn_send_bytes(c, "r", 1)) != MP_OK || (rc = mp_event_wait(go, MP_FOREVER)) != MP_OK)
+        return rc;
+    if (increment)
+        value_loop(shared, (long)n);
+    else
+        lock_loop(shared, (long)n);
+    return mp_conn_send_bytes(c, "d", 1);
+}
+MP_TARGET(contender)
+
+/* nproc processes started before the clock, released together; returns the
+ * wall time from release to the last one's done message. */
+static double contended(int increment, void *shared, long n, int nproc)
+{
+    mp_event *go;
+    mp_process *procs[2];
+    mp_conn *conns[2];
+    ok(mp_event_new(&go), "mp_event_new");
+    for (int c = 0; c < nproc; c++) {
+        mp_conn *theirs;
+        ok(mp_pipe(true, &conns[c], &theirs), "mp_pipe");
+        procs[c] = start(contender, "iOOOq", increment, shared, theirs, go, (int64_t)n);
+        mp_conn_close(theirs);
+    }
+    for (int c = 0; c < nproc; c++)
+        expect_message(conns[c], "ready");
+    double t0 = now();
+    ok(mp_event_set(go), "mp_event_set");
+    for (int c = 0; c < nproc; c++)
+        expect_message(conns[c], "done");
+    double dt = now() - t0;
+    for (int c = 0; c < nproc; c++) {
+        finish(procs[c]);
+        mp_conn_close(conns[c]);
+    }
+    mp_event_free(go);
+    return dt;
+}
+
+static void lock_bench(const char *name, int nproc, long n)
+{
+    mp_lock *l;
+    ok(mp_lock_new(&l), "mp_lock_new");
+    double samples[MAX_REPS];
+    for (int r = -1; r < reps; r++) {
+        double dt;
+        if (nproc == 1) {
+            double t0 = now();
+            lock_loop(l, n);
+            dt = now() - t0;
+        } else {
+            dt = contended(0, l, n, nproc);
+        }
+        if (r >= 0)
+            samples[r] = (double)n * nproc / dt;
+    }
+    mp_lock_free(l);
+    report(name, "ops/s", samples, reps);
+}
+
+static void value_bench(const char *name, int nproc, long n)
+{
+    mp_shared *v;
+    ok(mp_value_new(&v, 'i', true), "mp_value_new");
+    int32_t *value = mp_shared_ptr(v);
+    double samples[MAX_REPS];
+    for (int r = -1; r < reps; r++) {
+        *value = 0;
+        double dt;
+        if (nproc == 1) {
+            double t0 = now();
+            value_loop(v, n);
+            dt = now() - t0;
+        } else {
+            dt = contended(1, v, n, nproc);
+        }
+        if (*value != n * nproc) {
+            fprintf(stderr, "bench_ipc: %s: count %ld, expected %ld\n", name, (long)*value, n * nproc);
+            exit(1);
+        }
+        if (r >= 0)
+            samples[r] = (double)n * nproc / dt;
+    }
+    mp_shared_free(v);
+    report(name, "ops/s", samples, reps);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static _Noreturn void usage(void)
+{
+    fprintf(stderr, "usage: bench_ipc [quick] [--cpu N]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    int cpu = -1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "quick") == 0) {
+            quick = 1;
+        } else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || v < 0 || v >= CPU_SETSIZE)
+                usage();
+            cpu = (int)v;
+        } else {
+            usage();
+        }
+    }
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set) != 0) {
+            perror("bench_ipc: sched_setaffinity");
+            return 1;
+        }
+    }
+    if (quick)
+        reps = 7;
+    ok(mp_get_context(MP_START_FORK, &fork_ctx), "mp_get_context(fork)");
+
+    pingpong("mproc pipe pingpong bytes", PP_BYTES);
+    pingpong("mproc pipe pingpong obj", PP_OBJ);
+    pingpong("mproc pipe pingpong into", PP_INTO);
+    bandwidth("mproc pipe bw 1MiB", MIB, 0);
+    bandwidth("mproc pipe bw 16MiB", 16 * MIB, 0);
+    bandwidth("mproc pipe bw 1MiB into", MIB, 1);
+    bandwidth("mproc pipe bw 16MiB into", 16 * MIB, 1);
+    queue_bench("mproc queue small", 0, quick ? 10000 : 100000);
+    queue_bench("mproc queue 1MiB", 1, quick ? 32 : 256);
+
+    long lock_n = quick ? 400000 : 4000000;
+    lock_bench("mproc lock 1proc", 1, lock_n);
+    lock_bench("mproc lock 2proc", 2, lock_n / 2);
+    value_bench("mproc value incr 1proc", 1, lock_n);
+    value_bench("mproc value incr 2proc", 2, lock_n / 2);
+    return 0;
+}
