@@ -12,5 +12,6 @@
 #include "mproc/sync.h"
 #include "mproc/shm.h"
 #include "mproc/thread.h"
+#include "mproc/pool.h"
 
 #endif

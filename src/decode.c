@@ -293,6 +293,16 @@ int mp_decode(const void *data, size_t len, const mp_limits *limits, mp_value **
     return MP_OK;
 }
 
+int mp_value_span(const void *data, size_t len, size_t *size)
+{
+    totals t = {.max_depth = DEFAULT_DEPTH, .max_nodes = SIZE_MAX};
+    input in = {data, len, 0};
+    int rc = scan(&in, &t, 0);
+    if (rc == MP_OK)
+        *size = in.pos;
+    return rc;
+}
+
 void mp_value_free(mp_value *v)
 {
     free(v);

@@ -7,6 +7,10 @@
 /* Make room for extra more bytes. MP_ENOMEM or MP_ETOOBIG. */
 int mp_buf_reserve(mp_buf *b, size_t extra);
 
+/* The length of the one well-formed value that starts data[0..len), checked
+ * as mp_decode checks (default depth, no node limit). MP_EPROTO. */
+int mp_value_span(const void *data, size_t len, size_t *size);
+
 /* Nesting depth the format functions allow: the decoder's ceiling. */
 #define MP_MAX_DEPTH 1000
 

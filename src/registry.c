@@ -12,9 +12,11 @@
 #define MAX_NAME 255
 #define MAX_GLOBAL_SIZE ((size_t)64 << 20)
 
+/* Targets and pool tasks share one namespace: a name means one function. */
 typedef struct target_entry {
     const char *name;
-    mp_target_fn fn;
+    mp_registry_kind kind;
+    mp_any_fn fn;
 } target_entry;
 
 typedef struct global_entry {
@@ -81,50 +83,68 @@ static target_entry *find_target_locked(const char *name)
     return NULL;
 }
 
-int mp_register(const char *name, mp_target_fn fn)
+static const char *const kind_names[] = {"target", "task", "element task"};
+
+int mp_registry_add(mp_registry_kind kind, const char *what, const char *name, mp_any_fn fn)
 {
-    int rc = check_name("mp_register", name);
+    int rc = check_name(what, name);
     if (rc != MP_OK)
         return rc;
     if (fn == NULL)
-        return mp_fail(MP_EINVAL, "mp_register: NULL function for '%s'", name);
+        return mp_fail(MP_EINVAL, "%s: NULL function for '%s'", what, name);
 
     mp_os_global_lock();
     target_entry *found = find_target_locked(name);
     if (found) {
-        rc = found->fn == fn ? MP_OK
-                             : mp_fail(MP_EEXIST, "mp_register: target name '%s' is already registered to "
-                                                  "another function; use MP_TARGET_NAMED to give one a different name",
-                                       name);
+        rc = found->fn == fn && found->kind == kind
+                 ? MP_OK
+                 : mp_fail(MP_EEXIST, "%s: the name '%s' is already registered to another %s; use "
+                                      "MP_TARGET_NAMED or MP_TASK_NAMED to give one a different name",
+                           what, name, kind_names[found->kind]);
     } else if ((rc = grow((void **)&targets, &cap_targets, ntargets, sizeof *targets)) == MP_OK) {
         char *copy = copy_name(name);
         if (copy == NULL)
-            rc = mp_fail(MP_ENOMEM, "mp_register: out of memory");
+            rc = mp_fail(MP_ENOMEM, "%s: out of memory", what);
         else
-            targets[ntargets++] = (target_entry){copy, fn};
+            targets[ntargets++] = (target_entry){copy, kind, fn};
     }
     mp_os_global_unlock();
     return rc;
 }
 
-const char *mp_target_name(mp_target_fn fn)
+int mp_register(const char *name, mp_target_fn fn)
+{
+    return mp_registry_add(MP_REG_TARGET, "mp_register", name, (mp_any_fn)fn);
+}
+
+const char *mp_registry_name(mp_registry_kind kind, mp_any_fn fn)
 {
     const char *name = NULL;
     mp_os_global_lock();
     for (size_t i = 0; i < ntargets && name == NULL; i++)
-        if (targets[i].fn == fn)
+        if (targets[i].fn == fn && targets[i].kind == kind)
             name = targets[i].name;
     mp_os_global_unlock();
     return name;
 }
 
-mp_target_fn mp_registry_find(const char *name)
+const char *mp_target_name(mp_target_fn fn)
+{
+    return mp_registry_name(MP_REG_TARGET, (mp_any_fn)fn);
+}
+
+mp_any_fn mp_registry_lookup(mp_registry_kind kind, const char *name)
 {
     mp_os_global_lock();
     target_entry *found = find_target_locked(name);
-    mp_target_fn fn = found ? found->fn : NULL;
+    mp_any_fn fn = found && found->kind == kind ? found->fn : NULL;
     mp_os_global_unlock();
     return fn;
+}
+
+mp_target_fn mp_registry_find(const char *name)
+{
+    return (mp_target_fn)mp_registry_lookup(MP_REG_TARGET, name);
 }
 
 int mp_global(const char *name, void *addr, size_t size)
@@ -180,6 +200,11 @@ static void remember_load_error(int rc)
 void mp_register_at_load(const char *name, mp_target_fn fn)
 {
     remember_load_error(mp_register(name, fn));
+}
+
+void mp_registry_add_at_load(mp_registry_kind kind, const char *what, const char *name, mp_any_fn fn)
+{
+    remember_load_error(mp_registry_add(kind, what, name, fn));
 }
 
 void mp_global_at_load(const char *name, void *addr, size_t size)

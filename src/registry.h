@@ -6,7 +6,22 @@
 #include "mproc/pack.h"
 #include "mproc/registry.h"
 
-/* The function registered under name, or NULL. */
+/* What a registered name can stand for. */
+typedef enum mp_registry_kind { MP_REG_TARGET, MP_REG_TASK, MP_REG_ELEM_TASK } mp_registry_kind;
+
+/* Any function pointer, as stored; cast back to the kind's type. */
+typedef void (*mp_any_fn)(void);
+
+/* Register fn of a kind under name; what names the caller in messages. */
+int mp_registry_add(mp_registry_kind kind, const char *what, const char *name, mp_any_fn fn);
+/* The same at load time: a failure is kept for mp_main to report. */
+void mp_registry_add_at_load(mp_registry_kind kind, const char *what, const char *name, mp_any_fn fn);
+/* The function of that kind registered under name, or NULL. */
+mp_any_fn mp_registry_lookup(mp_registry_kind kind, const char *name);
+/* The name fn is registered under as that kind, or NULL. */
+const char *mp_registry_name(mp_registry_kind kind, mp_any_fn fn);
+
+/* The target registered under name, or NULL. */
 mp_target_fn mp_registry_find(const char *name);
 
 /* Append a map of every global's name to its current bytes (bin). */

@@ -53,6 +53,9 @@ long mpt_count_handles(void);
 long mpt_count_children(void);
 /* Zombie children of this process (always 0 on Windows). */
 long mpt_count_zombies(void);
+/* Kill a process by pid the hard way: SIGKILL, or TerminateProcess with
+ * exit code 1 on Windows. 0 or -1. */
+int mpt_kill_pid(long pid);
 /* Call each(name, ctx) for every named shared-memory object mproc's names
  * can make: SharedMemory's random "psm_..." names and the "mproc..." names
  * tests choose, from /dev/shm on Linux. None on Windows: a named section dies

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,9 @@ void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx)
         if (strncmp(e->d_name, "psm_", 4) == 0 || strncmp(e->d_name, "mproc", 5) == 0)
             each(e->d_name, ctx);
     closedir(d);
+}
+
+int mpt_kill_pid(long pid)
+{
+    return kill((pid_t)pid, SIGKILL) == 0 ? 0 : -1;
 }

@@ -113,3 +113,13 @@ void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx)
     (void)each;
     (void)ctx;
 }
+
+int mpt_kill_pid(long pid)
+{
+    HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, (DWORD)pid);
+    if (h == NULL)
+        return -1;
+    BOOL ok = TerminateProcess(h, 1);
+    CloseHandle(h);
+    return ok ? 0 : -1;
+}

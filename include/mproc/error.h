@@ -42,7 +42,10 @@ extern "C" {
     X(EOWNERDEAD, -18, "acquired, but its previous owner died holding it")     \
     X(EEMPTY, -19, "empty (queue.Empty)")                                      \
     X(EFULL, -20, "full (queue.Full)")                                         \
-    X(EBROKEN, -21, "barrier is broken (BrokenBarrierError)")
+    X(EBROKEN, -21, "barrier is broken (BrokenBarrierError)")                 \
+    X(EREMOTE, -22, "a pool task raised an error")                             \
+    X(EWORKERDIED, -23, "the pool worker running the task died")               \
+    X(EINITIALIZER, -24, "the pool's worker initializer failed")
 
 enum {
 #define MP_ERROR_ENUM_(name, value, text) MP_##name = value,

@@ -1,0 +1,80 @@
+/* pool_internal.h - what the pool's files share: the messages between a
+ * pool and its workers, and running one task message.
+ *
+ * A task message is one MessagePack array:
+ *   [POOL_ARGS,  task name, args]                  apply: one call
+ *   [POOL_ITEMS, task name, star, [item, ...]]     map/starmap/imap: a chunk
+ *   [POOL_FIXED, task name, in_size, out_size, bin]  map_fixed: a chunk
+ *   [POOL_EXIT]                                    the worker exits
+ * A reply is one MessagePack array:
+ *   [POOL_DONE, bin]          the value (ARGS), the values one after another
+ *                             (ITEMS) or the output elements (FIXED)
+ *   [POOL_FAILED, code, message]
+ *   [POOL_READY]              a new worker's first message: initializer done
+ *   [POOL_INIT_FAILED, code, message]
+ * The framing is the Connection's (send_bytes). */
+#ifndef MPROC_POOL_INTERNAL_H
+#define MPROC_POOL_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "mproc/pool.h"
+#include "registry.h"
+
+enum { POOL_ARGS, POOL_ITEMS, POOL_FIXED, POOL_EXIT };
+enum { POOL_DONE, POOL_FAILED, POOL_READY, POOL_INIT_FAILED };
+
+/* Element sizes of the fixed path. */
+#define POOL_MAX_ELEM ((size_t)64 << 10)
+
+/* ---- jobs: one call's chunks and results (pool_job.c) ------------------ */
+
+typedef enum job_kind { JOB_APPLY, JOB_MAP, JOB_STARMAP, JOB_FIXED, JOB_IMAP, JOB_IMAP_UNORDERED } job_kind;
+
+typedef struct mp_async_result job;
+
+/* A piece of a job that one worker runs: one apply, or consecutive items. */
+typedef struct chunk {
+    job *job;
+    size_t index;
+    size_t first, count;      /* items (FIXED: elements) */
+    const unsigned char *data; /* the items' bytes, borrowed from the job */
+    size_t len;
+    struct chunk *next;
+} chunk;
+
+/* What the pool needs to know of a job. */
+const char *mp_job_task_name(const job *j);
+mp_any_fn mp_job_direct_fn(const job *j);
+/* Append the task message for c to msg. */
+int mp_job_task_message(const chunk *c, mp_buf *msg);
+/* A chunk ended: with a POOL_DONE payload, or with an error (ret is what
+ * get returns: MP_EREMOTE, MP_EWORKERDIED, MP_EINITIALIZER, MP_ESTATE).
+ * Either releases the chunk; callbacks run here, so call without locks. */
+void mp_job_chunk_done(chunk *c, const unsigned char *data, size_t len);
+void mp_job_chunk_failed(chunk *c, int ret, const mp_remote_error *err);
+
+/* Make a job's chunks and hand them to the pool (pool.c). */
+int mp_pool_submit(mp_pool *pool, chunk *first, chunk *last, size_t n);
+size_t mp_pool_worker_count(const mp_pool *pool);
+/* MP_OK if the pool takes calls, else its error (closed, broken). */
+int mp_pool_check_open(mp_pool *pool, const char *what);
+bool mp_pool_uses_threads(const mp_pool *pool);
+
+/* Run the task message msg[0..len) and write its reply. direct: the
+ * function to call (a ThreadPool's), or NULL to look the name up in the
+ * registry (a worker's). *exit is set for POOL_EXIT (no reply then).
+ * Returns MP_OK with a reply written (a failing task is a POOL_FAILED
+ * reply), or an error for a malformed message or no memory. */
+int mp_pool_execute(const void *msg, size_t len, mp_any_fn direct, mp_buf *reply, bool *exit);
+
+/* Append a [POOL_FAILED or POOL_INIT_FAILED, code, message] reply. */
+int mp_pool_reply_error(mp_buf *reply, int kind, int code, const char *message);
+
+/* Run an initializer with its packed argument array (NULL, 0: none). */
+int mp_pool_run_initializer(mp_target_fn fn, const void *initargs, size_t len);
+
+/* The worker process's target. */
+int mp_pool_worker_main(const mp_value *args);
+
+#endif
