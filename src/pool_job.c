@@ -152,6 +152,19 @@ static bool settle_locked(job *j, size_t i)
     return j->ready && !was_ready;
 }
 
+/* Called with j->lock held once chunk i has ended: releases the lock, runs
+ * the callbacks if the job just became ready, drops the chunk's reference. */
+static void end_chunk_locked(job *j, size_t i)
+{
+    if (j->results[i].state == FAILED && j->first_failed < 0)
+        j->first_failed = (long)i;
+    bool now_ready = settle_locked(j, i);
+    mp_os_mutex_unlock(j->lock);
+    if (now_ready)
+        run_callbacks(j);
+    job_release(j);
+}
+
 void mp_job_chunk_done(chunk *c, const unsigned char *data, size_t len)
 {
     job *j = c->job;
@@ -177,14 +190,8 @@ void mp_job_chunk_done(chunk *c, const unsigned char *data, size_t len)
     if (r->state == FAILED) {
         r->ret = MP_ENOMEM;
         r->err = (mp_remote_error){MP_ENOMEM, "out of memory for a chunk's results", j->task, 0, 0};
-        if (j->first_failed < 0)
-            j->first_failed = (long)c->index;
     }
-    bool now_ready = settle_locked(j, c->index);
-    mp_os_mutex_unlock(j->lock);
-    if (now_ready)
-        run_callbacks(j);
-    job_release(j);
+    end_chunk_locked(j, c->index);
 }
 
 void mp_job_chunk_failed(chunk *c, int ret, const mp_remote_error *err)
@@ -201,13 +208,7 @@ void mp_job_chunk_failed(chunk *c, int ret, const mp_remote_error *err)
     r->err = *err;
     r->err.message = msg ? msg : "(out of memory for the message)";
     r->err.task = j->task;
-    if (j->first_failed < 0)
-        j->first_failed = (long)c->index;
-    bool now_ready = settle_locked(j, c->index);
-    mp_os_mutex_unlock(j->lock);
-    if (now_ready)
-        run_callbacks(j);
-    job_release(j);
+    end_chunk_locked(j, c->index);
 }
 
 /* ---- making a job ------------------------------------------------------------ */
