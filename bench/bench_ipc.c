@@ -16,20 +16,20 @@
  * POSIX only (the pinning and the fork start method).
  */
 #define _GNU_SOURCE
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <mproc.h>
+
+#include "bench_common.h"
 
 #define MIB ((size_t)1 << 20)
 #define SMALL_MSG 16
 #define MAX_REPS 32
 
-static int quick;
+static bool quick;
 static int reps = 11;
 /* Python's side uses the fork context, and fork is what lets the raw side's
  * affinity reach its children: the same here. */
@@ -47,28 +47,6 @@ static void ok(int rc, const char *what)
 {
     if (rc != MP_OK)
         die(what, rc);
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void report(const char *name, const char *unit, double *samples, int n)
-{
-    qsort(samples, (size_t)n, sizeof *samples, by_double);
-    double median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-    printf("{\"name\": \"%s\", \"median\": %.3f, \"unit\": \"%s\", \"p10\": %.3f, \"p90\": %.3f, \"samples\": %d}\n",
-           name, median, unit, samples[n / 10], samples[n * 9 / 10], n);
-    fflush(stdout);
 }
 
 static mp_process *start(mp_target_fn target, const char *fmt, ...)
@@ -170,7 +148,7 @@ static void pingpong(const char *name, enum pingpong_kind kind)
     memset(msg, 'p', sizeof msg);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) { /* r == -1: warm-up */
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < n; i++) {
             if (kind == PP_OBJ) {
                 /* Python's side sends the tuple (12345, "pingpong"). */
@@ -191,11 +169,11 @@ static void pingpong(const char *name, enum pingpong_kind kind)
             }
         }
         if (r >= 0)
-            samples[r] = (now() - t0) / n * 1e6;
+            samples[r] = (bench_now() - t0) / n * 1e6;
     }
     mp_conn_close(ours);
     finish(p);
-    report(name, "us", samples, reps);
+    bench_report(name, "us", samples, reps);
 }
 
 /* ---- 2. bandwidth ----------------------------------------------------- */
@@ -238,7 +216,7 @@ static void bandwidth(const char *name, size_t size, int into)
         die("malloc", MP_ENOMEM);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         ok(mp_conn_send_bytes(ours, "g", 1), "go");
         for (int i = 0; i < count; i++) {
             size_t len;
@@ -253,12 +231,12 @@ static void bandwidth(const char *name, size_t size, int into)
                 die("short message", MP_EPROTO);
         }
         if (r >= 0)
-            samples[r] = (double)size * count / (now() - t0) / 1e6;
+            samples[r] = (double)size * count / (bench_now() - t0) / 1e6;
     }
     free(buf);
     mp_conn_close(ours);
     finish(p);
-    report(name, "MB/s", samples, reps);
+    bench_report(name, "MB/s", samples, reps);
 }
 
 /* ---- 3./4. Queue ------------------------------------------------------ */
@@ -298,14 +276,14 @@ static void queue_bench(const char *name, int big, int count)
     mp_conn_close(theirs);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         ok(mp_conn_send_bytes(ours, "g", 1), "go");
         mp_value *last = NULL;
         for (int i = 0; i < count; i++) {
             mp_value_free(last);
             ok(mp_queue_get(q, MP_FOREVER, &last), "mp_queue_get");
         }
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         /* Like Python's side, only the last item is checked. */
         if (big) {
             const void *d;
@@ -327,7 +305,7 @@ static void queue_bench(const char *name, int big, int count)
     mp_conn_close(ours);
     finish(p);
     mp_queue_free(q);
-    report(name, big ? "MB/s" : "items/s", samples, reps);
+    bench_report(name, big ? "MB/s" : "items/s", samples, reps);
 }
 
 /* ---- 5./6. Lock and Value --------------------------------------------- */
@@ -391,11 +369,11 @@ static double contended(int increment, void *shared, long n, int nproc)
     }
     for (int c = 0; c < nproc; c++)
         expect_message(conns[c], "ready");
-    double t0 = now();
+    double t0 = bench_now();
     ok(mp_event_set(go), "mp_event_set");
     for (int c = 0; c < nproc; c++)
         expect_message(conns[c], "done");
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     for (int c = 0; c < nproc; c++) {
         finish(procs[c]);
         mp_conn_close(conns[c]);
@@ -412,9 +390,9 @@ static void lock_bench(const char *name, int nproc, long n)
     for (int r = -1; r < reps; r++) {
         double dt;
         if (nproc == 1) {
-            double t0 = now();
+            double t0 = bench_now();
             lock_loop(l, n);
-            dt = now() - t0;
+            dt = bench_now() - t0;
         } else {
             dt = contended(0, l, n, nproc);
         }
@@ -422,7 +400,7 @@ static void lock_bench(const char *name, int nproc, long n)
             samples[r] = (double)n * nproc / dt;
     }
     mp_lock_free(l);
-    report(name, "ops/s", samples, reps);
+    bench_report(name, "ops/s", samples, reps);
 }
 
 static void value_bench(const char *name, int nproc, long n)
@@ -435,9 +413,9 @@ static void value_bench(const char *name, int nproc, long n)
         *value = 0;
         double dt;
         if (nproc == 1) {
-            double t0 = now();
+            double t0 = bench_now();
             value_loop(v, n);
-            dt = now() - t0;
+            dt = bench_now() - t0;
         } else {
             dt = contended(1, v, n, nproc);
         }
@@ -449,43 +427,15 @@ static void value_bench(const char *name, int nproc, long n)
             samples[r] = (double)n * nproc / dt;
     }
     mp_shared_free(v);
-    report(name, "ops/s", samples, reps);
+    bench_report(name, "ops/s", samples, reps);
 }
 
 /* ---- main ------------------------------------------------------------- */
 
-static _Noreturn void usage(void)
-{
-    fprintf(stderr, "usage: bench_ipc [quick] [--cpu N]\n");
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
-    int cpu = -1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "quick") == 0) {
-            quick = 1;
-        } else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || v < 0 || v >= CPU_SETSIZE)
-                usage();
-            cpu = (int)v;
-        } else {
-            usage();
-        }
-    }
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof set, &set) != 0) {
-            perror("bench_ipc: sched_setaffinity");
-            return 1;
-        }
-    }
+    quick = bench_options(argc, argv, "bench_ipc");
     if (quick)
         reps = 7;
     ok(mp_get_context(MP_START_FORK, &fork_ctx), "mp_get_context(fork)");

@@ -18,7 +18,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +25,15 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_common.h"
 
 #define MIB ((size_t)1 << 20)
 #define SMALL_MSG 16
 #define MAX_REPS 32
 
-static int quick;
+static bool quick;
 static int reps = 11;
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -42,13 +42,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "bench_ipc_raw: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static void write_full(int fd, const void *buf, size_t n)
@@ -143,21 +136,6 @@ static void reap(pid_t pid)
     }
 }
 
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void report(const char *name, const char *unit, double *samples, int n)
-{
-    qsort(samples, (size_t)n, sizeof *samples, by_double);
-    double median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-    printf("{\"name\": \"%s\", \"median\": %.3f, \"unit\": \"%s\", \"p10\": %.3f, \"p90\": %.3f, \"samples\": %d}\n",
-           name, median, unit, samples[n / 10], samples[n * 9 / 10], n);
-    fflush(stdout);
-}
-
 /* ---- 1. ping-pong ----------------------------------------------------- */
 
 /* Echoes fixed-size messages until the other side closes. */
@@ -199,19 +177,19 @@ static void pingpong(const char *name, int use_pipes)
     memset(msg, 'p', sizeof msg);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) { /* r == -1: warm-up */
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < n; i++) {
             write_full(wr, msg, sizeof msg);
             read_exact(rd, back, sizeof back);
         }
         if (r >= 0)
-            samples[r] = (now() - t0) / n * 1e6;
+            samples[r] = (bench_now() - t0) / n * 1e6;
     }
     close(rd);
     if (wr != rd)
         close(wr);
     reap(pid);
-    report(name, "us", samples, reps);
+    bench_report(name, "us", samples, reps);
 }
 
 /* ---- 2./4. length-prefixed messages, child to parent ------------------ */
@@ -256,7 +234,7 @@ static void transfer(const char *name, size_t size, size_t total, int fresh_buff
         die("malloc");
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         put_byte(fd, 'g');
         for (int i = 0; i < count; i++) {
             uint32_t len;
@@ -273,12 +251,12 @@ static void transfer(const char *name, size_t size, size_t total, int fresh_buff
                 free(dst);
         }
         if (r >= 0)
-            samples[r] = (double)size * count / (now() - t0) / 1e6;
+            samples[r] = (double)size * count / (bench_now() - t0) / 1e6;
     }
     close(fd);
     free(buf);
     reap(pid);
-    report(name, "MB/s", samples, reps);
+    bench_report(name, "MB/s", samples, reps);
 }
 
 /* ---- 3. many small records -------------------------------------------- */
@@ -315,7 +293,7 @@ static void queue_small(const char *name)
     int fd = sv[0];
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         put_byte(fd, 'g');
         for (int i = 0; i < count; i++) {
             uint32_t len;
@@ -334,11 +312,11 @@ static void queue_small(const char *name)
             }
         }
         if (r >= 0)
-            samples[r] = count / (now() - t0);
+            samples[r] = count / (bench_now() - t0);
     }
     close(fd);
     reap(pid);
-    report(name, "items/s", samples, reps);
+    bench_report(name, "items/s", samples, reps);
 }
 
 /* ---- 5./6. process-shared mutex --------------------------------------- */
@@ -400,9 +378,9 @@ static void mutex_bench(const char *name, int nproc, long n, int increment)
         s->value = 0;
         double dt;
         if (nproc == 1) {
-            double t0 = now();
+            double t0 = bench_now();
             lock_loop(s, n, increment);
-            dt = now() - t0;
+            dt = bench_now() - t0;
         } else {
             int ready[2], go[2];
             make_pipe(ready);
@@ -424,12 +402,12 @@ static void mutex_bench(const char *name, int nproc, long n, int increment)
             close(go[0]);
             for (int c = 0; c < nproc; c++)
                 get_byte(ready[0]);
-            double t0 = now();
+            double t0 = bench_now();
             for (int c = 0; c < nproc; c++)
                 put_byte(go[1], 'g');
             for (int c = 0; c < nproc; c++)
                 get_byte(ready[0]);
-            dt = now() - t0;
+            dt = bench_now() - t0;
             close(ready[0]);
             close(go[1]);
             for (int c = 0; c < nproc; c++)
@@ -443,40 +421,14 @@ static void mutex_bench(const char *name, int nproc, long n, int increment)
             samples[r] = (double)n * nproc / dt;
     }
     shared_free(s);
-    report(name, "ops/s", samples, reps);
+    bench_report(name, "ops/s", samples, reps);
 }
 
 /* ---- main ------------------------------------------------------------- */
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: bench_ipc_raw [quick] [--cpu N]\n");
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
-    int cpu = -1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "quick") == 0) {
-            quick = 1;
-        } else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || v < 0 || v >= CPU_SETSIZE)
-                usage();
-            cpu = (int)v;
-        } else {
-            usage();
-        }
-    }
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof set, &set) != 0)
-            die("sched_setaffinity");
-    }
+    quick = bench_options(argc, argv, "bench_ipc_raw");
     if (quick)
         reps = 7;
 

@@ -19,22 +19,22 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mproc.h>
+
+#include "bench_common.h"
 
 #define MAX_REPS 32
 #define WORKERS 2
 #define SMALL_MSG 16
 
-static int quick;
+static bool quick;
 static int reps = 11;
 static const mp_context *fork_ctx, *spawn_ctx;
 
@@ -50,28 +50,6 @@ static void ok(int rc, const char *what)
 {
     if (rc != MP_OK)
         die(what, rc);
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void report(const char *name, const char *unit, double *samples, int n)
-{
-    qsort(samples, (size_t)n, sizeof *samples, by_double);
-    double median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-    printf("{\"name\": \"%s\", \"median\": %.3f, \"unit\": \"%s\", \"p10\": %.3f, \"p90\": %.3f, \"samples\": %d}\n",
-           name, median, unit, samples[n / 10], samples[n * 9 / 10], n);
-    fflush(stdout);
 }
 
 static mp_pool *fork_pool(void)
@@ -140,18 +118,18 @@ static void map_packed(mp_pool *pool, const char *name, size_t n, size_t chunksi
     for (int r = -1; r < reps; r++) {
         mp_buf b = MP_BUF_INIT;
         mp_value *v;
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t i = 0; i < n; i++)
             ok(mp_pack(&b, "q", (int64_t)i), "mp_pack");
         ok(mp_pool_map(pool, square, b.data, b.len, chunksize, &v), "mp_pool_map");
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         check_squares(v, n);
         mp_value_free(v);
         mp_buf_free(&b);
         if (r >= 0)
             samples[r] = (double)n / dt;
     }
-    report(name, "tasks/s", samples, reps);
+    bench_report(name, "tasks/s", samples, reps);
 }
 
 static void map_fixed(mp_pool *pool, const char *name, size_t n)
@@ -164,9 +142,9 @@ static void map_fixed(mp_pool *pool, const char *name, size_t n)
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
         memset(out, 0, n * sizeof *out);
-        double t0 = now();
+        double t0 = bench_now();
         ok(mp_pool_map_fixed(pool, square_elem, in, sizeof *in, out, sizeof *out, n, 0), "mp_pool_map_fixed");
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         for (size_t i = 0; i < n; i++)
             if (out[i] != (int64_t)(i * i))
                 die("map_fixed: wrong result", MP_EPROTO);
@@ -175,7 +153,7 @@ static void map_fixed(mp_pool *pool, const char *name, size_t n)
     }
     free(in);
     free(out);
-    report(name, "tasks/s", samples, reps);
+    bench_report(name, "tasks/s", samples, reps);
 }
 
 /* ---- 3. apply_async + get round trip, and the raw pipe ping-pong ------- */
@@ -185,7 +163,7 @@ static void roundtrip(mp_pool *pool, const char *name)
     int n = quick ? 2000 : 10000;
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < n; i++) {
             mp_async_result *ar;
             mp_value *v;
@@ -197,9 +175,9 @@ static void roundtrip(mp_pool *pool, const char *name)
             mp_async_result_free(ar);
         }
         if (r >= 0)
-            samples[r] = (now() - t0) / n * 1e6;
+            samples[r] = (bench_now() - t0) / n * 1e6;
     }
-    report(name, "us", samples, reps);
+    bench_report(name, "us", samples, reps);
 }
 
 static void write_full(int fd, const void *p, size_t n)
@@ -265,21 +243,21 @@ static void raw_pipe_pingpong(const char *name)
     memset(msg, 'p', sizeof msg);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < n; i++) {
             write_full(p2c[1], msg, sizeof msg);
             if (read_exact(c2p[0], back, sizeof back))
                 die("raw pingpong: early end of file", MP_EPROTO);
         }
         if (r >= 0)
-            samples[r] = (now() - t0) / n * 1e6;
+            samples[r] = (bench_now() - t0) / n * 1e6;
     }
     close(p2c[1]);
     close(c2p[0]);
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    report(name, "us", samples, reps);
+    bench_report(name, "us", samples, reps);
 }
 
 /* ---- 4. Pool(2) create + teardown under spawn ------------------------- */
@@ -290,15 +268,15 @@ static void spawn_pool_lifecycle(const char *name)
     for (int r = -1; r < reps; r++) {
         mp_pool_options opts = {.processes = WORKERS, .context = spawn_ctx};
         mp_pool *pool;
-        double t0 = now();
+        double t0 = bench_now();
         ok(mp_pool_new(&pool, &opts), "mp_pool_new(spawn)");
         ok(mp_pool_close(pool), "mp_pool_close");
         ok(mp_pool_join(pool, MP_FOREVER), "mp_pool_join");
         mp_pool_free(pool);
         if (r >= 0)
-            samples[r] = (now() - t0) * 1e3;
+            samples[r] = (bench_now() - t0) * 1e3;
     }
-    report(name, "ms", samples, reps);
+    bench_report(name, "ms", samples, reps);
 }
 
 /* ---- 5. CPU-bound map against the serial loop ------------------------- */
@@ -308,11 +286,11 @@ static int64_t calibrate(void)
 {
     int64_t iters = 10000;
     for (;;) {
-        double t0 = now();
+        double t0 = bench_now();
         volatile int64_t sink = 0;
         for (int i = 0; i < 100; i++)
             sink += burn_loop(iters);
-        double per = (now() - t0) / 100;
+        double per = (bench_now() - t0) / 100;
         if (per >= 20e-6)
             return (int64_t)((double)iters * 100e-6 / per);
         iters *= 4;
@@ -328,15 +306,15 @@ static void cpu_bound(mp_pool *pool, size_t n, int cpu_reps)
     int64_t expect = burn_loop(iters);
     double serial[MAX_REPS], pooled[MAX_REPS];
     for (int r = -1; r < cpu_reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         volatile int64_t sink = 0;
         for (size_t i = 0; i < n; i++)
             sink += burn_loop(iters);
-        double ts = now() - t0;
+        double ts = bench_now() - t0;
         mp_value *v;
-        t0 = now();
+        t0 = bench_now();
         ok(mp_pool_map(pool, burn, b.data, b.len, 0, &v), "mp_pool_map(burn)");
-        double tp = now() - t0;
+        double tp = bench_now() - t0;
         if (v->type != MP_ARRAY || v->as.array.len != n || v->as.array.items[n - 1].as.i != expect)
             die("cpu map: wrong result", MP_EPROTO);
         mp_value_free(v);
@@ -346,44 +324,16 @@ static void cpu_bound(mp_pool *pool, size_t n, int cpu_reps)
         }
     }
     mp_buf_free(&b);
-    report("mproc cpu map serial", "s", serial, cpu_reps);
-    report("mproc cpu map pool", "s", pooled, cpu_reps);
+    bench_report("mproc cpu map serial", "s", serial, cpu_reps);
+    bench_report("mproc cpu map pool", "s", pooled, cpu_reps);
 }
 
 /* ---- main ------------------------------------------------------------- */
 
-static _Noreturn void usage(void)
-{
-    fprintf(stderr, "usage: bench_pool [quick] [--cpu N]\n");
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
-    int cpu = -1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "quick") == 0) {
-            quick = 1;
-        } else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || v < 0 || v >= CPU_SETSIZE)
-                usage();
-            cpu = (int)v;
-        } else {
-            usage();
-        }
-    }
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof set, &set) != 0) {
-            perror("bench_pool: sched_setaffinity");
-            return 1;
-        }
-    }
+    quick = bench_options(argc, argv, "bench_pool");
     if (quick)
         reps = 5;
     ok(mp_get_context(MP_START_FORK, &fork_ctx), "mp_get_context(fork)");

@@ -28,6 +28,8 @@
 
 #include <mproc.h>
 
+#include "bench_common.h"
+
 #define NWORKERS 8
 #define DATA_BYTES ((size_t)256 << 20)
 #define MAX_REPS 8
@@ -159,21 +161,6 @@ static double run(enum variant v, void *obj, const void *data, uint64_t expected
     return (double)total / 1024;
 }
 
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void report(const char *name, double *samples, int n)
-{
-    qsort(samples, (size_t)n, sizeof *samples, by_double);
-    double median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-    printf("{\"name\": \"%s\", \"median\": %.3f, \"unit\": \"MiB\", \"p10\": %.3f, \"p90\": %.3f, \"samples\": %d}\n",
-           name, median, samples[n / 10], samples[n * 9 / 10], n);
-    fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -195,15 +182,15 @@ int main(int argc, char **argv)
     double samples[MAX_REPS];
     for (int r = 0; r < reps; r++)
         samples[r] = run(RAW_ARRAY, array, NULL, expected);
-    report("mproc RawArray pss 8 workers", samples, reps);
+    bench_report("mproc RawArray pss 8 workers", "MiB", samples, reps);
     for (int r = 0; r < reps; r++)
         samples[r] = run(SHARED_MEMORY, shm, NULL, expected);
-    report("mproc SharedMemory pss 8 workers", samples, reps);
+    bench_report("mproc SharedMemory pss 8 workers", "MiB", samples, reps);
     /* The parent's copy to send from is the RawArray's memory; the workers
      * keep their own. */
     for (int r = 0; r < reps; r++)
         samples[r] = run(NAIVE_COPY, placeholder, a, expected);
-    report("naive copy pss 8 workers", samples, reps);
+    bench_report("naive copy pss 8 workers", "MiB", samples, reps);
 
     mp_shared_free(placeholder);
     mp_shm_close(shm);

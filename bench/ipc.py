@@ -11,12 +11,11 @@ Usage: python3 bench/ipc.py [quick] [--cpu N]
   quick    sizes ~10x smaller
   --cpu N  pin this process (and so every child) to CPU N
 """
-import json
 import multiprocessing as mp
-import os
-import statistics
 import sys
 import time
+
+from benchlib import options, report, timed_reps
 
 MIB = 1 << 20
 SMALL = b"p" * 16
@@ -25,26 +24,6 @@ SMALL_OBJ = (12345, "pingpong")
 ctx = mp.get_context("fork")
 QUICK = False
 REPS = 11
-
-
-def report(name, unit, samples):
-    samples = sorted(samples)
-    n = len(samples)
-    print(json.dumps({
-        "name": name,
-        "median": round(statistics.median(samples), 3),
-        "unit": unit,
-        "p10": round(samples[n // 10], 3),
-        "p90": round(samples[n * 9 // 10], 3),
-        "samples": n,
-    }), flush=True)
-
-
-def timed_reps(run, reps=None):
-    """Calls run() once untimed (warm-up), then reps times; run returns the
-    figure of its batch."""
-    run()
-    return [run() for _ in range(reps or REPS)]
 
 
 # ---- 1. ping-pong -----------------------------------------------------------
@@ -86,7 +65,7 @@ def pingpong(name, objects):
                 ours.recv_bytes()
         return (time.perf_counter() - t0) / n * 1e6
 
-    samples = timed_reps(run)
+    samples = timed_reps(run, REPS)
     ours.close()
     p.join()
     report(name, "us", samples)
@@ -122,7 +101,7 @@ def bandwidth(name, size):
                 sys.exit(f"{name}: short message")
         return size * count / (time.perf_counter() - t0) / 1e6
 
-    samples = timed_reps(run)
+    samples = timed_reps(run, REPS)
     ours.close()
     p.join()
     report(name, "MB/s", samples)
@@ -174,7 +153,7 @@ def queue_bench(name, unit, make_item, count, bytes_per_item=None, reps=None):
             return count / dt
         return count * bytes_per_item / dt / 1e6
 
-    samples = timed_reps(run, reps)
+    samples = timed_reps(run, reps or REPS)
     ours.close()
     p.join()
     report(name, unit, samples)
@@ -242,7 +221,7 @@ def lock_bench(name, nproc, n):
             dt = contended(lock_loop, lock, n, nproc)
         return n * nproc / dt
 
-    report(name, "ops/s", timed_reps(run))
+    report(name, "ops/s", timed_reps(run, REPS))
 
 
 def value_bench(name, nproc, n):
@@ -261,24 +240,14 @@ def value_bench(name, nproc, n):
             sys.exit(1)
         return n * nproc / dt
 
-    report(name, "ops/s", timed_reps(run))
+    report(name, "ops/s", timed_reps(run, REPS))
 
 
 # ---- main ------------------------------------------------------------------
 
 def main(argv):
     global QUICK, REPS
-    cpu = None
-    args = iter(argv)
-    for a in args:
-        if a == "quick":
-            QUICK = True
-        elif a == "--cpu":
-            cpu = int(next(args))
-        else:
-            sys.exit("usage: ipc.py [quick] [--cpu N]")
-    if cpu is not None:
-        os.sched_setaffinity(0, {cpu})
+    QUICK = options(argv, "ipc.py")
     if QUICK:
         REPS = 7
     scale = 10 if QUICK else 1

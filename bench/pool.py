@@ -11,37 +11,16 @@ Usage: python3 bench/pool.py [quick] [--cpu N]
   quick    sizes smaller, fewer samples
   --cpu N  pin this process (and so every child) to CPU N
 """
-import json
 import multiprocessing as mp
 import multiprocessing.pool
-import os
-import statistics
 import sys
 import time
+
+from benchlib import options, report, timed_reps
 
 WORKERS = 2
 QUICK = False
 REPS = 11
-
-
-def report(name, unit, samples):
-    samples = sorted(samples)
-    n = len(samples)
-    print(json.dumps({
-        "name": name,
-        "median": round(statistics.median(samples), 3),
-        "unit": unit,
-        "p10": round(samples[n // 10], 3),
-        "p90": round(samples[n * 9 // 10], 3),
-        "samples": n,
-    }), flush=True)
-
-
-def timed_reps(run, reps=None):
-    """Calls run() once untimed (warm-up), then reps times; run returns the
-    figure of its batch."""
-    run()
-    return [run() for _ in range(reps or REPS)]
 
 
 def sq(x):
@@ -81,7 +60,7 @@ def map_bench(pool, name, n, chunksize=None):
             sys.exit(f"{name}: wrong result")
         return n / dt
 
-    report(name, "tasks/s", timed_reps(run))
+    report(name, "tasks/s", timed_reps(run, REPS))
 
 
 # ---- 3. apply_async + get round trip -----------------------------------------
@@ -96,7 +75,7 @@ def roundtrip(pool, name):
                 sys.exit(f"{name}: wrong result")
         return (time.perf_counter() - t0) / n * 1e6
 
-    report(name, "us", timed_reps(run))
+    report(name, "us", timed_reps(run, REPS))
 
 
 # ---- 4. Pool(2) create + teardown under spawn --------------------------------
@@ -139,17 +118,7 @@ def cpu_bound(pool, n, reps):
 
 def main(argv):
     global QUICK, REPS
-    cpu = None
-    args = iter(argv)
-    for a in args:
-        if a == "quick":
-            QUICK = True
-        elif a == "--cpu":
-            cpu = int(next(args))
-        else:
-            sys.exit("usage: pool.py [quick] [--cpu N]")
-    if cpu is not None:
-        os.sched_setaffinity(0, {cpu})
+    QUICK = options(argv, "pool.py")
     if QUICK:
         REPS = 5
 
