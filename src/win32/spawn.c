@@ -163,6 +163,27 @@ static int write_frame(HANDLE pipe, const mp_os_start *req, unsigned char *head,
     return rc;
 }
 
+/* Wine fails a CreateProcessW with ERROR_INTERNAL_ERROR when the new
+ * process ended, with exit code 0, before it finished initialising, which
+ * its loader does now and then under load (seen in ci/test's Wine leg, in
+ * test_process_many and install_consumer). Nothing of the failed start
+ * remains, so a retry is safe; Windows gives that error for no transient
+ * reason, so there it costs nothing. */
+#define CREATE_ATTEMPTS 4
+
+static int create_process(const wchar_t *exe, wchar_t *cmdline, DWORD flags, STARTUPINFOEXW *si,
+                          PROCESS_INFORMATION *pi)
+{
+    for (int attempt = 1;; attempt++) {
+        if (CreateProcessW(exe, cmdline, NULL, NULL, TRUE, flags, NULL, NULL, &si->StartupInfo, pi))
+            return MP_OK;
+        DWORD err = GetLastError();
+        if (err != ERROR_INTERNAL_ERROR || attempt == CREATE_ATTEMPTS)
+            return mp_fail_os(MP_ECHILD, (int)err, "mp_process_start: CreateProcessW");
+        Sleep(10 * attempt);
+    }
+}
+
 /* Create the child with the handle list in force, suspended so that a
  * daemonic one is in the job before it runs. */
 static int create(const wchar_t *exe, wchar_t *cmdline, inherit_list *l, STARTUPINFOEXW *si,
@@ -189,8 +210,8 @@ static int create(const wchar_t *exe, wchar_t *cmdline, inherit_list *l, STARTUP
     if (!UpdateProcThreadAttribute(si->lpAttributeList, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, l->copy,
                                    l->n * sizeof *l->copy, NULL, NULL))
         rc = mp_fail_os(MP_EOS, (int)GetLastError(), "mp_process_start: UpdateProcThreadAttribute");
-    else if (!CreateProcessW(exe, cmdline, NULL, NULL, TRUE, flags, NULL, NULL, &si->StartupInfo, pi))
-        rc = mp_fail_os(MP_ECHILD, (int)GetLastError(), "mp_process_start: CreateProcessW");
+    else
+        rc = create_process(exe, cmdline, flags, si, pi);
     DeleteProcThreadAttributeList(si->lpAttributeList);
     free(si->lpAttributeList);
     return rc;
