@@ -148,7 +148,11 @@ static bool settle_locked(job *j, size_t i)
      * returns. */
     if (j->ended == j->nchunks || (j->first_failed >= 0 && j->kind != JOB_FIXED))
         j->ready = true;
-    mp_os_cond_broadcast(j->changed);
+    /* get and wait care only for readiness; imap's next for every chunk. A
+     * wake-up per chunk would cost a map of many small chunks a futex call
+     * each, and its caller a context switch each. */
+    if (j->ready || j->kind == JOB_IMAP || j->kind == JOB_IMAP_UNORDERED)
+        mp_os_cond_broadcast(j->changed);
     return j->ready && !was_ready;
 }
 
