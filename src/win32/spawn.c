@@ -166,7 +166,7 @@ static int write_frame(HANDLE pipe, const mp_os_start *req, unsigned char *head,
 /* Wine fails a CreateProcessW with ERROR_INTERNAL_ERROR when the new
  * process ended, with exit code 0, before it finished initialising, which
  * its loader does now and then under load (seen in ci/test's Wine leg, in
- * test_process_many and install_consumer). Nothing of the failed start
+ * test_process_many). Nothing of the failed start
  * remains, so a retry is safe; Windows gives that error for no transient
  * reason, so there it costs nothing. */
 #define CREATE_ATTEMPTS 4
