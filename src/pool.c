@@ -31,6 +31,8 @@ typedef struct slot {
     mp_process *worker; /* written under the pool's lock */
     mp_conn *conn;
     bool ready;
+    bool idle; /* in the condition wait with nothing in flight */
+    mp_os_cond *wake; /* its thread waits here for work or a change of state */
     int tasks_done;
     chunk *inflight[MAX_INFLIGHT];
     size_t ninflight, inflight_bytes;
@@ -38,7 +40,6 @@ typedef struct slot {
 
 struct mp_pool {
     mp_os_mutex *lock;
-    mp_os_cond *changed;
     bool threads;
     int state;
     bool joined;
@@ -56,6 +57,15 @@ struct mp_pool {
     int maxtasks;
     const mp_context *context;
 };
+
+/* Each slot has its own condition, so that a task handed to one slot wakes
+ * that slot's thread only. */
+static void wake_all_locked(mp_pool *p)
+{
+    for (size_t i = 0; i < p->nslots; i++)
+        if (p->slots[i].wake)
+            mp_os_cond_signal(p->slots[i].wake);
+}
 
 size_t mp_pool_worker_count(const mp_pool *pool)
 {
@@ -131,6 +141,38 @@ int mp_pool_check_open(mp_pool *pool, const char *what)
     }
 }
 
+static bool can_take_locked(const slot *s);
+
+/* Send queued chunks to idle workers from the submitting thread, so that a
+ * worker starts on a task at once rather than after its slot thread wakes:
+ * that takes one thread wake-up off an apply_async round trip, and the slot
+ * thread's wake-up overlaps the task. An idle slot thread is in its
+ * condition wait, so while we hold the lock nothing else writes to its pipe;
+ * its pipe is empty, and only chunks too small to block the write go this
+ * way. A chunk whose send fails stays queued for the slot thread, which
+ * finds its worker dead. */
+static void hand_to_idle_locked(mp_pool *p)
+{
+    if (p->threads)
+        return;
+    mp_buf msg = MP_BUF_INIT;
+    for (size_t i = 0; i < p->nslots && p->head && p->head->len <= PIPELINE_BYTES; i++) {
+        slot *s = &p->slots[i];
+        if (!s->idle || s->worker == NULL || !can_take_locked(s))
+            continue;
+        mp_buf_clear(&msg);
+        if (mp_job_task_message(p->head, &msg) != MP_OK || mp_conn_send_bytes(s->conn, msg.data, msg.len) != MP_OK)
+            break;
+        chunk *c = pop_locked(p);
+        s->inflight[0] = c;
+        s->ninflight = 1;
+        s->inflight_bytes = c->len;
+        s->idle = false;
+        mp_os_cond_signal(s->wake);
+    }
+    mp_buf_free(&msg);
+}
+
 int mp_pool_submit(mp_pool *p, chunk *first, chunk *last, size_t n)
 {
     mp_os_mutex_lock(p->lock);
@@ -146,7 +188,9 @@ int mp_pool_submit(mp_pool *p, chunk *first, chunk *last, size_t n)
         p->head = first;
     p->tail = last;
     p->queued += n;
-    mp_os_cond_broadcast(p->changed);
+    hand_to_idle_locked(p);
+    if (p->head)
+        wake_all_locked(p);
     mp_os_mutex_unlock(p->lock);
     return MP_OK;
 }
@@ -163,7 +207,7 @@ static chunk *break_locked(mp_pool *p, int code, const char *message)
     for (size_t i = 0; i < p->nslots; i++)
         if (p->slots[i].worker)
             mp_process_kill(p->slots[i].worker);
-    mp_os_cond_broadcast(p->changed);
+    wake_all_locked(p);
     return take_all_locked(p);
 }
 
@@ -306,7 +350,7 @@ static void on_death(slot *s)
                      code);
             lost = break_locked(p, MP_EINITIALIZER, message);
         }
-        mp_os_cond_broadcast(p->changed);
+        wake_all_locked(p);
     }
     mp_os_mutex_unlock(p->lock);
     if (lost || (running && !was_ready && (state == RUNNING || state == CLOSED))) {
@@ -347,8 +391,11 @@ static void exchange(slot *s, size_t fresh_from)
     mp_process_sentinel(s->worker, &objects[1]);
     if (mp_wait(objects, 2, MP_FOREVER, ready) < 0)
         ready[1] = true;
-    /* A reply written before the end is still in the pipe: read it first. */
-    while (mp_conn_poll(s->conn, 0) == MP_OK) {
+    /* A reply written before the end is still in the pipe: read it first.
+     * (When the wait saw the pipe readable, it needs no second look.) */
+    bool readable = ready[0];
+    while (readable || mp_conn_poll(s->conn, 0) == MP_OK) {
+        readable = false;
         void *data;
         size_t len;
         if (mp_conn_recv_bytes(s->conn, SIZE_MAX, &data, &len) != MP_OK) {
@@ -434,7 +481,9 @@ static int slot_main(void *arg)
         if (s->ninflight == 0 && p->head == NULL) {
             if (p->state == CLOSED)
                 break;
-            mp_os_cond_wait(p->changed, p->lock, MP_FOREVER);
+            s->idle = true;
+            mp_os_cond_wait(s->wake, p->lock, MP_FOREVER);
+            s->idle = false;
             continue;
         }
         if (!p->threads && s->worker == NULL) {
@@ -489,9 +538,10 @@ static int slot_main(void *arg)
 
 static void pool_free_memory(mp_pool *p)
 {
+    for (size_t i = 0; p->slots && i < p->nslots; i++)
+        mp_os_cond_free(p->slots[i].wake);
     free(p->slots);
     free(p->initargs);
-    mp_os_cond_free(p->changed);
     mp_os_mutex_free(p->lock);
     free(p);
 }
@@ -552,10 +602,11 @@ static int pool_new(mp_pool **out, const mp_pool_options *opts, bool threads, co
         rc = mp_fail(MP_ENOMEM, "%s: out of memory", what);
     if (rc == MP_OK)
         rc = mp_os_mutex_new(&p->lock);
-    if (rc == MP_OK)
-        rc = mp_os_cond_new(&p->changed);
     for (size_t i = 0; rc == MP_OK && i < p->nslots; i++) {
         p->slots[i].pool = p;
+        rc = mp_os_cond_new(&p->slots[i].wake);
+    }
+    for (size_t i = 0; rc == MP_OK && i < p->nslots; i++) {
         if (!threads)
             rc = start_worker(&p->slots[i]);
     }
@@ -598,7 +649,7 @@ int mp_pool_close(mp_pool *p)
     mp_os_mutex_lock(p->lock);
     if (p->state == RUNNING)
         p->state = CLOSED;
-    mp_os_cond_broadcast(p->changed);
+    wake_all_locked(p);
     mp_os_mutex_unlock(p->lock);
     return MP_OK;
 }
@@ -616,7 +667,7 @@ int mp_pool_terminate(mp_pool *p)
             if (p->slots[i].worker)
                 mp_process_kill(p->slots[i].worker);
     }
-    mp_os_cond_broadcast(p->changed);
+    wake_all_locked(p);
     mp_os_mutex_unlock(p->lock);
     fail_list(lost, MP_ESTATE, "the pool was terminated");
     return MP_OK;

@@ -435,6 +435,34 @@ static void worker_death(void **state)
     }
 }
 
+/* A worker killed while idle loses no task: the next call, which the
+ * submitting thread tries to hand straight to that worker's pipe, runs on
+ * its replacement instead of failing with MP_EWORKERDIED. */
+static void idle_worker_killed(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t m = 0, n = mpt_methods(methods); m < n; m++) {
+        mp_pool *p;
+        new_pool(&p, false, 1, methods[m]);
+        mp_value *v;
+        for (int round = 0; round < 3; round++) {
+            MPT_OK(mp_pool_apply(p, my_pid, &v, ""));
+            long pid = (long)v->as.i;
+            mp_value_free(v);
+            assert_int_equal(mpt_kill_pid(pid), 0);
+            mp_os_sleep(0.5); /* dead, its pipe closed, before the next call */
+            int rc = mp_pool_apply(p, my_pid, &v, "");
+            if (rc != MP_OK)
+                fail_msg("%s: the call after an idle worker was killed got %s (%s)",
+                         mp_start_method_name(methods[m]), mp_errname(rc), mp_last_error());
+            assert_true(v->as.i != pid);
+            mp_value_free(v);
+        }
+        end_pool(p);
+    }
+}
+
 /* A map whose chunk kills its worker fails with MP_EWORKERDIED; the error
  * names the worker and its exit code. */
 static void death_in_map(void **state)
@@ -673,6 +701,7 @@ int main(int argc, char **argv)
         MPT_TEST(apply_process_pool),
         MPT_TEST(apply_thread_pool),
         MPT_TEST(worker_death),
+        MPT_TEST(idle_worker_killed),
         MPT_TEST(death_in_map),
         MPT_TEST(maxtasks_and_initializer),
         MPT_TEST(initializer_failure),
