@@ -32,6 +32,8 @@ typedef struct slot {
     mp_conn *conn;
     bool ready;
     bool idle; /* in the condition wait with nothing in flight */
+    chunk *handed;     /* sent by a submitting thread; nobody reads its reply yet */
+    bool caller_reads; /* a thread waiting for that chunk reads the pipe */
     mp_os_cond *wake; /* its thread waits here for work or a change of state */
     int tasks_done;
     chunk *inflight[MAX_INFLIGHT];
@@ -150,7 +152,10 @@ static bool can_take_locked(const slot *s);
  * condition wait, so while we hold the lock nothing else writes to its pipe;
  * its pipe is empty, and only chunks too small to block the write go this
  * way. A chunk whose send fails stays queued for the slot thread, which
- * finds its worker dead. */
+ * finds its worker dead. A call that only a waiting thread can see end
+ * wakes no slot thread at all: that thread reads the reply
+ * (mp_pool_read_reply), and any later wake-up of the slot (more work,
+ * close, terminate) has the slot thread read it instead. */
 static void hand_to_idle_locked(mp_pool *p)
 {
     if (p->threads)
@@ -168,7 +173,9 @@ static void hand_to_idle_locked(mp_pool *p)
         s->ninflight = 1;
         s->inflight_bytes = c->len;
         s->idle = false;
-        mp_os_cond_signal(s->wake);
+        s->handed = c;
+        if (!(p->maxtasks == 0 && s->ready && mp_job_seen_only_by_waiting(c->job)))
+            mp_os_cond_signal(s->wake);
     }
     mp_buf_free(&msg);
 }
@@ -411,6 +418,50 @@ static void exchange(slot *s, size_t fresh_from)
         on_death(s);
 }
 
+/* The caller's side of a hand-off (hand_to_idle_locked): it waits on the
+ * worker's pipe itself, so the reply wakes it directly, with no slot thread
+ * in between. Only for workers past their initializer and without
+ * maxtasksperchild, whose replies are one per task. The slot thread keeps
+ * off the slot meanwhile; afterwards it is idle again, or woken to go on.
+ * If the worker ends or the time runs out, the slot thread takes over. */
+void mp_pool_read_reply(mp_pool *p, chunk *c, double timeout)
+{
+    if (p->threads || p->maxtasks > 0)
+        return;
+    mp_os_mutex_lock(p->lock);
+    slot *s = NULL;
+    for (size_t i = 0; i < p->nslots && s == NULL; i++)
+        if (p->slots[i].handed == c)
+            s = &p->slots[i];
+    bool ours = s && s->ready && p->state != TERMINATED && p->state != BROKEN;
+    if (ours) {
+        s->handed = NULL;
+        s->caller_reads = true;
+    }
+    mp_os_mutex_unlock(p->lock);
+    if (!ours)
+        return;
+    mp_sentinel objects[2];
+    bool ready[2] = {false, false};
+    mp_conn_fileno(s->conn, &objects[0]);
+    mp_process_sentinel(s->worker, &objects[1]);
+    if (mp_wait(objects, 2, timeout, ready) > 0 && ready[0]) {
+        void *data;
+        size_t len;
+        if (mp_conn_recv_bytes(s->conn, SIZE_MAX, &data, &len) == MP_OK) {
+            on_reply(s, data, len);
+            free(data);
+        }
+    }
+    mp_os_mutex_lock(p->lock);
+    s->caller_reads = false;
+    if (s->ninflight == 0 && p->head == NULL && p->state == RUNNING)
+        s->idle = true; /* its thread is, or is about to be, waiting for work */
+    else
+        mp_os_cond_signal(s->wake);
+    mp_os_mutex_unlock(p->lock);
+}
+
 /* ---- a ThreadPool's slot ---------------------------------------------------- */
 
 static void run_inline(slot *s)
@@ -476,6 +527,10 @@ static int slot_main(void *arg)
     }
     mp_os_mutex_lock(p->lock);
     for (;;) {
+        if (s->caller_reads) {
+            mp_os_cond_wait(s->wake, p->lock, MP_FOREVER);
+            continue;
+        }
         if (p->state == TERMINATED || p->state == BROKEN)
             break;
         if (s->ninflight == 0 && p->head == NULL) {
@@ -507,6 +562,7 @@ static int slot_main(void *arg)
             mp_os_mutex_lock(p->lock);
             continue;
         }
+        s->handed = NULL;
         size_t fresh_from = s->ninflight;
         while (can_take_locked(s)) {
             chunk *c = pop_locked(p);

@@ -46,6 +46,10 @@ typedef struct chunk {
 /* What the pool needs to know of a job. */
 const char *mp_job_task_name(const job *j);
 mp_any_fn mp_job_direct_fn(const job *j);
+/* True if nothing but a thread waiting on the job (get, wait, ready) can
+ * see it end: one call, no callbacks. Its reply may then wait in the pipe
+ * until such a thread reads it (mp_pool_read_reply). */
+bool mp_job_seen_only_by_waiting(const job *j);
 /* Append the task message for c to msg. */
 int mp_job_task_message(const chunk *c, mp_buf *msg);
 /* A chunk ended: with a POOL_DONE payload, or with an error (ret is what
@@ -56,6 +60,12 @@ void mp_job_chunk_failed(chunk *c, int ret, const mp_remote_error *err);
 
 /* Make a job's chunks and hand them to the pool (pool.c). */
 int mp_pool_submit(mp_pool *pool, chunk *first, chunk *last, size_t n);
+/* For a thread about to wait for chunk c alone: if c went straight to an
+ * idle worker and no thread reads that worker's pipe yet, wait up to
+ * timeout for the reply and handle it in this thread (c then ends here).
+ * Otherwise, or on a timeout or the worker's end, it returns at once or
+ * then and leaves everything to the slot thread. */
+void mp_pool_read_reply(mp_pool *pool, chunk *c, double timeout);
 size_t mp_pool_worker_count(const mp_pool *pool);
 /* MP_OK if the pool takes calls, else its error (closed, broken). */
 int mp_pool_check_open(mp_pool *pool, const char *what);

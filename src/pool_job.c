@@ -28,6 +28,7 @@ struct mp_async_result {
     job_kind kind;
     char *task;      /* the task function's name */
     mp_any_fn direct;
+    mp_pool *pool;   /* set once submitted; used only while not ready */
     size_t nitems;
     unsigned char *items; /* a copy of the input (FIXED: the caller's) */
     size_t items_len;
@@ -286,6 +287,7 @@ static int job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *bou
         return MP_OK;
     }
     atomic_fetch_add(&j->refs, (int)j->nchunks);
+    j->pool = pool;
     return mp_pool_submit(pool, &j->chunks[0], &j->chunks[j->nchunks - 1], j->nchunks);
 }
 
@@ -366,10 +368,21 @@ static int items_job(job **out, job_kind kind, mp_pool *pool, mp_task_fn fn, con
 
 /* ---- AsyncResult ------------------------------------------------------------- */
 
+bool mp_job_seen_only_by_waiting(const job *j)
+{
+    return j->kind == JOB_APPLY && !j->opts.callback && !j->opts.error_callback;
+}
+
 static int wait_ready(job *j, double timeout, const char *what)
 {
     double deadline = mp_os_monotonic() + timeout;
     mp_os_mutex_lock(j->lock);
+    /* Take the reply from the worker here if the pool lets us. */
+    if (!j->ready && j->pool && mp_job_seen_only_by_waiting(j)) {
+        mp_os_mutex_unlock(j->lock);
+        mp_pool_read_reply(j->pool, &j->chunks[0], timeout);
+        mp_os_mutex_lock(j->lock);
+    }
     while (!j->ready) {
         double left = timeout < 0 ? MP_FOREVER : deadline - mp_os_monotonic();
         if (timeout >= 0 && left <= 0) {
@@ -426,7 +439,15 @@ bool mp_async_result_ready(mp_async_result *r)
         return false;
     mp_os_mutex_lock(r->lock);
     bool ready = r->ready;
+    bool look = !ready && r->pool && mp_job_seen_only_by_waiting(r);
     mp_os_mutex_unlock(r->lock);
+    if (look) {
+        /* its reply may be waiting in the worker's pipe for us to read */
+        mp_pool_read_reply(r->pool, &r->chunks[0], 0);
+        mp_os_mutex_lock(r->lock);
+        ready = r->ready;
+        mp_os_mutex_unlock(r->lock);
+    }
     return ready;
 }
 

@@ -435,6 +435,43 @@ static void worker_death(void **state)
     }
 }
 
+/* A call without callbacks sent straight to an idle worker leaves its
+ * reply for the thread that waits on it: ready() alone must still see it
+ * end, and so must close and join with nobody asking. */
+static void results_seen_without_get(void **state)
+{
+    (void)state;
+    mp_pool *p;
+    new_pool(&p, false, 2, mp_get_start_method());
+    mp_value *v;
+    MPT_OK(mp_pool_apply(p, square, &v, "q", (int64_t)2)); /* the workers are ready */
+    mp_value_free(v);
+    for (int round = 0; round < 20; round++) {
+        mp_async_result *r;
+        MPT_OK(mp_pool_apply_async(p, square, NULL, &r, "q", (int64_t)round));
+        int polls = 0;
+        while (!mp_async_result_ready(r) && polls++ < 30000)
+            mp_os_sleep(0.001);
+        assert_true(mp_async_result_ready(r));
+        MPT_OK(mp_async_result_get(r, 0, &v));
+        assert_int_equal(v->as.i, (int64_t)round * round);
+        mp_value_free(v);
+        mp_async_result_free(r);
+    }
+    mp_async_result *left[4];
+    for (int i = 0; i < 4; i++)
+        MPT_OK(mp_pool_apply_async(p, square, NULL, &left[i], "q", (int64_t)i + 10));
+    MPT_OK(mp_pool_close(p));
+    MPT_OK(mp_pool_join(p, 30));
+    for (int i = 0; i < 4; i++) {
+        MPT_OK(mp_async_result_get(left[i], 0, &v));
+        assert_int_equal(v->as.i, (int64_t)(i + 10) * (i + 10));
+        mp_value_free(v);
+        mp_async_result_free(left[i]);
+    }
+    mp_pool_free(p);
+}
+
 /* A worker killed while idle loses no task: the next call, which the
  * submitting thread tries to hand straight to that worker's pipe, runs on
  * its replacement instead of failing with MP_EWORKERDIED. */
@@ -702,6 +739,7 @@ int main(int argc, char **argv)
         MPT_TEST(apply_thread_pool),
         MPT_TEST(worker_death),
         MPT_TEST(idle_worker_killed),
+        MPT_TEST(results_seen_without_get),
         MPT_TEST(death_in_map),
         MPT_TEST(maxtasks_and_initializer),
         MPT_TEST(initializer_failure),
