@@ -30,16 +30,14 @@ void mp_object_init(mp_object *o, mp_kind kind)
     *o = (mp_object){.magic = MP_OBJECT_MAGIC, .kind = kind, .imported = false};
 }
 
-int mp_object_check(const void *p, mp_kind kind, const char *where)
+int mp_object_refuse(const void *p, mp_kind kind, const char *where)
 {
     const mp_object *o = p;
     if (o == NULL)
         return mp_fail(MP_EINVAL, "%s: NULL %s", where, kind_name(kind));
     if (o->magic != MP_OBJECT_MAGIC)
         return mp_fail(MP_ETYPE, "%s: not a live mproc object (freed, or not made by mproc)", where);
-    if (o->kind != kind && !(kind == MP_KIND_LOCK && o->kind == MP_KIND_RLOCK))
-        return mp_fail(MP_ETYPE, "%s: wants a %s, got a %s", where, kind_name(kind), kind_name(o->kind));
-    return MP_OK;
+    return mp_fail(MP_ETYPE, "%s: wants a %s, got a %s", where, kind_name(kind), kind_name(o->kind));
 }
 
 void mp_object_kill(mp_object *o)

@@ -68,9 +68,19 @@ extern const mp_object_ops mp_conn_ops, mp_lock_ops, mp_semaphore_ops, mp_condit
     mp_barrier_ops, mp_queue_ops, mp_value_ops, mp_shm_ops;
 
 void mp_object_init(mp_object *o, mp_kind kind);
-/* MP_OK if o is a live object of that kind, else MP_EINVAL (NULL) or
- * MP_ETYPE, with a message naming the function. */
-int mp_object_check(const void *o, mp_kind kind, const char *where);
+/* The error of a failed mp_object_check: MP_EINVAL (NULL) or MP_ETYPE,
+ * with a message naming the function. */
+int mp_object_refuse(const void *o, mp_kind kind, const char *where);
+/* MP_OK if o is a live object of that kind, else mp_object_refuse's error.
+ * Inline: it guards every call, locks' acquire and release included. */
+static inline int mp_object_check(const void *p, mp_kind kind, const char *where)
+{
+    const mp_object *o = p;
+    if (o != NULL && o->magic == MP_OBJECT_MAGIC &&
+        (o->kind == kind || (kind == MP_KIND_LOCK && o->kind == MP_KIND_RLOCK)))
+        return MP_OK;
+    return mp_object_refuse(p, kind, where);
+}
 /* Mark freed (a later use is MP_ETYPE rather than a use of freed state,
  * for imported objects whose memory stays). */
 void mp_object_kill(mp_object *o);
