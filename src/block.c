@@ -28,6 +28,11 @@ static void *slot(const mp_block *b, unsigned i)
     return (char *)b->shm.addr + HEADER_SIZE + (size_t)i * MP_OS_SYNC_SLOT;
 }
 
+void *mp_block_spare(const mp_block *b, unsigned i)
+{
+    return (char *)slot(b, i) + MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE;
+}
+
 static void reset(mp_block *b)
 {
     memset(b, 0, sizeof *b);

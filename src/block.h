@@ -34,6 +34,9 @@ int mp_block_export(const mp_block *b, mp_export *e);
  * of them, also on failure. *used says how many it consumed. */
 int mp_block_import(mp_block *b, uint64_t size, const mp_os_handle *h, size_t n, size_t *used);
 void mp_block_close(mp_block *b);
+/* The MP_OS_SYNC_SPARE bytes of sync slot i (semaphores first, then the
+ * mutex) that the OS object leaves free: the same cache line as it. */
+void *mp_block_spare(const mp_block *b, unsigned i);
 
 /* export_ and import_ of the kinds whose fields are just "(Q)", their
  * block's size. */

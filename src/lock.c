@@ -23,9 +23,14 @@ struct mp_lock {
     mp_block block;
 };
 
+_Static_assert(sizeof(holder) <= MP_OS_SYNC_SPARE, "the holder fits beside the semaphore or mutex");
+
+/* Beside the Lock's semaphore or the RLock's mutex: taking the lock and
+ * recording the holder touch one cache line, which halves what two
+ * processes contending for it pass between their CPUs. */
 static holder *state(const mp_lock *l)
 {
-    return l->block.payload;
+    return mp_block_spare(&l->block, 0);
 }
 
 static bool recursive(const mp_lock *l)
@@ -43,7 +48,7 @@ static int make(mp_lock **out, mp_kind kind)
         return mp_fail(MP_ENOMEM, "Lock: out of memory");
     mp_object_init(&l->hdr, kind);
     bool rlock = kind == MP_KIND_RLOCK;
-    int rc = mp_block_create(&l->block, rlock ? 0 : 1, (unsigned[]){1}, rlock, sizeof(holder));
+    int rc = mp_block_create(&l->block, rlock ? 0 : 1, (unsigned[]){1}, rlock, 0);
     if (rc != MP_OK) {
         free(l);
         return rc;
@@ -200,6 +205,12 @@ static int lock_import(const mp_value *fields, const mp_os_handle *h, size_t n, 
     if (rc != MP_OK) {
         free(l);
         return rc;
+    }
+    /* state() needs sync slot 0: a Lock's semaphore or an RLock's mutex */
+    if (l->block.mutex ? l->block.nsems != 0 : l->block.nsems != 1) {
+        mp_block_close(&l->block);
+        free(l);
+        return mp_fail(MP_EPROTO, "Lock: the shared state is not a Lock's or an RLock's");
     }
     mp_object_init(&l->hdr, l->block.mutex ? MP_KIND_RLOCK : MP_KIND_LOCK);
     *out = &l->hdr;

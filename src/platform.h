@@ -227,6 +227,9 @@ void mp_os_shm_discard(mp_os_shm *s, size_t off, size_t len);
  * pthread_mutex_t lives there). Windows keeps a kernel object whose handle
  * travels next to the mapping; POSIX has no handle (MP_OS_NO_HANDLE). */
 #define MP_OS_SYNC_SLOT 64
+/* The last MP_OS_SYNC_SPARE bytes of each slot are the core's: state kept
+ * there shares a cache line with the semaphore or mutex it goes with. */
+#define MP_OS_SYNC_SPARE 24
 
 typedef struct mp_os_sem mp_os_sem;
 int mp_os_sem_create(void *slot, unsigned value, mp_os_sem **out);

@@ -10,8 +10,8 @@
 #include "errors.h"
 #include "posix.h"
 
-_Static_assert(sizeof(sem_t) <= MP_OS_SYNC_SLOT, "sem_t fits a slot");
-_Static_assert(sizeof(pthread_mutex_t) <= MP_OS_SYNC_SLOT, "pthread_mutex_t fits a slot");
+_Static_assert(sizeof(sem_t) <= MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE, "sem_t fits a slot");
+_Static_assert(sizeof(pthread_mutex_t) <= MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE, "pthread_mutex_t fits a slot");
 
 struct mp_os_sem {
     sem_t *sem;
