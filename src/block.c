@@ -86,7 +86,8 @@ int mp_block_import(mp_block *b, uint64_t size, const mp_os_handle *h, size_t n,
     }
     int rc = mp_os_shm_adopt(h[0], (size_t)size, &b->shm);
     header hd = rc == MP_OK ? *(header *)b->shm.addr : (header){0};
-    if (rc == MP_OK && (hd.magic != BLOCK_MAGIC || hd.nsems > MP_BLOCK_MAX_SEMS || hd.size != size))
+    if (rc == MP_OK && (hd.magic != BLOCK_MAGIC || hd.nsems > MP_BLOCK_MAX_SEMS || hd.size != size ||
+                        size < payload_offset(hd.nsems, hd.has_mutex)))
         rc = mp_fail(MP_EPROTO, "object argument: not an mproc shared block");
     size_t need = 2 + hd.nsems;
     if (rc == MP_OK && n < need)

@@ -25,12 +25,14 @@ struct mp_lock {
 
 _Static_assert(sizeof(holder) <= MP_OS_SYNC_SPARE, "the holder fits beside the semaphore or mutex");
 
-/* Beside the Lock's semaphore or the RLock's mutex: taking the lock and
+/* A Lock's holder sits beside its semaphore: taking the lock and
  * recording the holder touch one cache line, which halves what two
- * processes contending for it pass between their CPUs. */
+ * processes contending for it pass between their CPUs (14M -> 25-29M
+ * ops/s here). An RLock's sits in the payload: beside its robust mutex it
+ * measured ~8% slower uncontended and no faster contended. */
 static holder *state(const mp_lock *l)
 {
-    return mp_block_spare(&l->block, 0);
+    return l->hdr.kind == MP_KIND_RLOCK ? l->block.payload : mp_block_spare(&l->block, 0);
 }
 
 static bool recursive(const mp_lock *l)
@@ -48,7 +50,7 @@ static int make(mp_lock **out, mp_kind kind)
         return mp_fail(MP_ENOMEM, "Lock: out of memory");
     mp_object_init(&l->hdr, kind);
     bool rlock = kind == MP_KIND_RLOCK;
-    int rc = mp_block_create(&l->block, rlock ? 0 : 1, (unsigned[]){1}, rlock, 0);
+    int rc = mp_block_create(&l->block, rlock ? 0 : 1, (unsigned[]){1}, rlock, rlock ? sizeof(holder) : 0);
     if (rc != MP_OK) {
         free(l);
         return rc;
@@ -206,8 +208,10 @@ static int lock_import(const mp_value *fields, const mp_os_handle *h, size_t n, 
         free(l);
         return rc;
     }
-    /* state() needs sync slot 0: a Lock's semaphore or an RLock's mutex */
-    if (l->block.mutex ? l->block.nsems != 0 : l->block.nsems != 1) {
+    /* state() needs a Lock's semaphore slot or an RLock's payload */
+    size_t payload = l->block.shm.size - (size_t)((char *)l->block.payload - (char *)l->block.shm.addr);
+    bool fits = l->block.mutex ? l->block.nsems == 0 && payload >= sizeof(holder) : l->block.nsems == 1;
+    if (!fits) {
         mp_block_close(&l->block);
         free(l);
         return mp_fail(MP_EPROTO, "Lock: the shared state is not a Lock's or an RLock's");

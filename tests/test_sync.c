@@ -3,8 +3,10 @@
  * Python's release rules, semaphore values, notify counts and wait
  * timeouts, event set/clear/wait, barrier lockstep, action, abort, reset
  * and timeout, and a holder that dies (MP_EOWNERDEAD). */
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "block.h"
 #include "harness.h"
 
 static int join(mp_process *p)
@@ -345,12 +347,33 @@ static void barrier_abort_reset_timeout(void **state)
     MPT_CODE(mp_barrier_new(&b, 0, NULL), MP_EINVAL);
 }
 
+/* A shared block whose header promises more sync slots than its memory
+ * holds (a Lock's semaphore in a 64-byte block) is refused, not read past
+ * its end. */
+static void short_block_refused(void **state)
+{
+    (void)state;
+    mp_os_shm shm;
+    MPT_OK(mp_os_shm_create(NULL, 64, &shm));
+    uint32_t *w = shm.addr;
+    w[0] = 0x6d70426cu; /* the block magic, "mpBl" */
+    w[1] = 1;           /* one semaphore */
+    w[2] = 0;           /* no mutex */
+    *(uint64_t *)(void *)(w + 4) = 64;
+    mp_os_handle h[3] = {shm.handle, MP_OS_NO_HANDLE, MP_OS_NO_HANDLE};
+    shm.handle = MP_OS_NO_HANDLE; /* the import owns it now */
+    mp_block b;
+    size_t used = 0;
+    MPT_CODE(mp_block_import(&b, 64, h, 3, &used), MP_EPROTO);
+    mp_os_shm_close(&shm);
+}
+
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
     const struct CMUnitTest tests[] = {
         MPT_TEST(lock_rules), MPT_TEST(semaphores), MPT_TEST(condition_notify), MPT_TEST(events),
-        MPT_TEST(barrier_lockstep), MPT_TEST(barrier_abort_reset_timeout),
+        MPT_TEST(barrier_lockstep), MPT_TEST(barrier_abort_reset_timeout), MPT_TEST(short_block_refused),
     };
     return MPT_RUN(tests);
 }
