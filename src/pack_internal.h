@@ -17,4 +17,15 @@ int mp_value_span(const void *data, size_t len, size_t *size);
 /* The name of a type, for messages ("int", "str", ...). */
 const char *mp_type_name(mp_type t);
 
+/* ---- the buffer's fast path -------------------------------------------- */
+
+#include "mproc/error.h"
+
+/* mp_buf_reserve with the common case inline: only a buffer that must grow
+ * pays for a call. */
+static inline int mp_buf_room(mp_buf *b, size_t extra)
+{
+    return extra <= b->cap - b->len ? MP_OK : mp_buf_reserve(b, extra);
+}
+
 #endif

@@ -6,18 +6,31 @@
 #include "pack_internal.h"
 #include "utf8.h"
 
-/* A type byte followed by a big-endian integer of `size` bytes. */
-static int put(mp_buf *b, unsigned char type, uint64_t v, size_t size)
+/* The low `size` bytes of v, most significant first. The eight bytes are
+ * spelled out because compilers merge them into one byte-swapped store,
+ * where a shifting loop of 8 is left as a loop at -O2. */
+static inline void store_be(unsigned char *p, uint64_t v, size_t size)
+{
+    const unsigned char be[8] = {
+        (unsigned char)(v >> 56), (unsigned char)(v >> 48), (unsigned char)(v >> 40), (unsigned char)(v >> 32),
+        (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),  (unsigned char)v,
+    };
+    memcpy(p, be + 8 - size, size);
+}
+
+/* A type byte followed by a big-endian integer of `size` bytes. Inline, so
+ * that each caller's constant size makes it a store or two and a buffer
+ * with room costs no call. */
+static inline int put(mp_buf *b, unsigned char type, uint64_t v, size_t size)
 {
     if (b == NULL)
         return mp_fail(MP_EINVAL, "mp_pack: NULL buffer");
-    int rc = mp_buf_reserve(b, 1 + size);
+    int rc = mp_buf_room(b, 1 + size);
     if (rc != MP_OK)
         return rc;
     unsigned char *p = b->data + b->len;
-    *p++ = type;
-    for (size_t i = 0; i < size; i++)
-        p[i] = (unsigned char)(v >> (8 * (size - 1 - i)));
+    p[0] = type;
+    store_be(p + 1, v, size);
     b->len += 1 + size;
     return MP_OK;
 }
@@ -58,7 +71,8 @@ int mp_pack_bool(mp_buf *b, bool v)
     return put(b, v ? 0xc3 : 0xc2, 0, 0);
 }
 
-int mp_pack_uint(mp_buf *b, uint64_t v)
+/* Shared by both integer encoders without a call between them. */
+static inline int pack_uint(mp_buf *b, uint64_t v)
 {
     if (v < 0x80)
         return put(b, (unsigned char)v, 0, 0);
@@ -71,10 +85,15 @@ int mp_pack_uint(mp_buf *b, uint64_t v)
     return put(b, 0xcf, v, 8);
 }
 
+int mp_pack_uint(mp_buf *b, uint64_t v)
+{
+    return pack_uint(b, v);
+}
+
 int mp_pack_int(mp_buf *b, int64_t v)
 {
     if (v >= 0)
-        return mp_pack_uint(b, (uint64_t)v);
+        return pack_uint(b, (uint64_t)v);
     if (v >= -32)
         return put(b, (unsigned char)(0xe0 | (v & 0x1f)), 0, 0);
     if (v >= INT8_MIN)

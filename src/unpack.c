@@ -12,7 +12,9 @@
 typedef struct unpacker {
     const char *fmt;
     size_t pos;
-    va_list ap;
+    /* A pointer, not a copy: copying the caller's fresh va_list stalls on
+     * the stores that just made it. */
+    va_list *ap;
 } unpacker;
 
 static int unpack_items(unpacker *k, const mp_value *array, char close);
@@ -82,12 +84,12 @@ static int real(const mp_value *v, double *out, size_t item)
 
 static int string(unpacker *k, const mp_value *v, size_t item, bool nullable)
 {
-    const char **out = va_arg(k->ap, const char **);
+    const char **out = va_arg(*k->ap, const char **);
     bool with_len = k->fmt[k->pos] == '#';
     size_t *len = NULL;
     if (with_len) {
         k->pos++;
-        len = va_arg(k->ap, size_t *);
+        len = va_arg(*k->ap, size_t *);
     }
     if (nullable && v->type == MP_NIL) {
         *out = NULL;
@@ -113,45 +115,45 @@ static int unpack_one(unpacker *k, char c, const mp_value *v, size_t item)
     case 'n':
         return v->type == MP_NIL ? MP_OK : wrong_type("mp_unpack", item, "nil", v);
     case '?': {
-        bool *out = va_arg(k->ap, bool *);
+        bool *out = va_arg(*k->ap, bool *);
         if (v->type != MP_BOOL)
             return wrong_type("mp_unpack", item, "bool", v);
         *out = v->as.b;
         return MP_OK;
     }
     case 'i': {
-        int *out = va_arg(k->ap, int *);
+        int *out = va_arg(*k->ap, int *);
         if ((rc = signed_in(v, INT_MIN, INT_MAX, &s, item, "int")) == MP_OK)
             *out = (int)s;
         return rc;
     }
     case 'I': {
-        unsigned *out = va_arg(k->ap, unsigned *);
+        unsigned *out = va_arg(*k->ap, unsigned *);
         if ((rc = unsigned_in(v, UINT_MAX, &u, item, "unsigned int")) == MP_OK)
             *out = (unsigned)u;
         return rc;
     }
     case 'q': {
-        int64_t *out = va_arg(k->ap, int64_t *);
+        int64_t *out = va_arg(*k->ap, int64_t *);
         if ((rc = signed_in(v, INT64_MIN, INT64_MAX, &s, item, "int64")) == MP_OK)
             *out = s;
         return rc;
     }
     case 'Q': {
-        uint64_t *out = va_arg(k->ap, uint64_t *);
+        uint64_t *out = va_arg(*k->ap, uint64_t *);
         if ((rc = unsigned_in(v, UINT64_MAX, &u, item, "uint64")) == MP_OK)
             *out = u;
         return rc;
     }
     case 'd': {
-        double *out = va_arg(k->ap, double *);
+        double *out = va_arg(*k->ap, double *);
         if ((rc = real(v, &d, item)) == MP_OK)
             *out = d;
         return rc;
     }
     case 'f': {
         /* Doubles beyond float's range become infinities, as C converts. */
-        float *out = va_arg(k->ap, float *);
+        float *out = va_arg(*k->ap, float *);
         if ((rc = real(v, &d, item)) == MP_OK)
             *out = (float)d;
         return rc;
@@ -162,8 +164,8 @@ static int unpack_one(unpacker *k, char c, const mp_value *v, size_t item)
         return string(k, v, item, true);
     case 'y': {
         k->pos++; /* '#' */
-        const void **out = va_arg(k->ap, const void **);
-        size_t *len = va_arg(k->ap, size_t *);
+        const void **out = va_arg(*k->ap, const void **);
+        size_t *len = va_arg(*k->ap, size_t *);
         if (v->type != MP_BIN)
             return wrong_type("mp_unpack", item, "bin", v);
         *out = v->as.bin.ptr;
@@ -171,9 +173,9 @@ static int unpack_one(unpacker *k, char c, const mp_value *v, size_t item)
         return MP_OK;
     }
     case 'e': {
-        int8_t *type = va_arg(k->ap, int8_t *);
-        const void **out = va_arg(k->ap, const void **);
-        size_t *len = va_arg(k->ap, size_t *);
+        int8_t *type = va_arg(*k->ap, int8_t *);
+        const void **out = va_arg(*k->ap, const void **);
+        size_t *len = va_arg(*k->ap, size_t *);
         if (v->type != MP_EXT)
             return wrong_type("mp_unpack", item, "ext", v);
         *type = v->as.ext.type;
@@ -182,10 +184,10 @@ static int unpack_one(unpacker *k, char c, const mp_value *v, size_t item)
         return MP_OK;
     }
     case 'V':
-        *va_arg(k->ap, const mp_value **) = v;
+        *va_arg(*k->ap, const mp_value **) = v;
         return MP_OK;
     case 'O':
-        return mp_object_import(v, va_arg(k->ap, void **));
+        return mp_object_import(v, va_arg(*k->ap, void **));
     default: /* '(' or '[' */
         if (v->type != MP_ARRAY)
             return wrong_type("mp_unpack", item, "array", v);
@@ -208,11 +210,18 @@ static void skip_to(unpacker *k, char close)
     }
 }
 
+/* The count error names how many items the format wanted: counted only
+ * then, from the array's first item, since the format is known good. */
+static int wrong_count(const unpacker *k, size_t first, char close, uint32_t have)
+{
+    uint32_t wanted;
+    mp_format_scan(k->fmt, &first, close, MP_FORMAT_UNPACK | MP_FORMAT_OPTIONAL, 0, &wanted);
+    return mp_fail(MP_ETYPE, "mp_unpack: expected an array of %u items, got %u", wanted, have);
+}
+
 static int unpack_items(unpacker *k, const mp_value *array, char close)
 {
-    size_t at = k->pos;
-    uint32_t wanted;
-    mp_format_scan(k->fmt, &at, close, MP_FORMAT_UNPACK | MP_FORMAT_OPTIONAL, 0, &wanted);
+    size_t first = k->pos;
     uint32_t have = array->as.array.len;
     size_t item = 0;
     bool optional = false;
@@ -224,7 +233,7 @@ static int unpack_items(unpacker *k, const mp_value *array, char close)
             break;
         }
         k->pos++;
-        if (c == ' ' || c == '\t' || c == ',' || c == ':')
+        if (mp_letter_of(c) == MP_LETTER_IGNORED)
             continue;
         if (c == '|') {
             optional = true;
@@ -232,7 +241,7 @@ static int unpack_items(unpacker *k, const mp_value *array, char close)
         }
         if (item == have) {
             if (!optional)
-                return mp_fail(MP_ETYPE, "mp_unpack: expected an array of %u items, got %u", wanted, have);
+                return wrong_count(k, first, close, have);
             k->pos--;
             skip_to(k, close);
             continue;
@@ -243,11 +252,11 @@ static int unpack_items(unpacker *k, const mp_value *array, char close)
         item++;
     }
     if (item < have)
-        return mp_fail(MP_ETYPE, "mp_unpack: expected an array of %u items, got %u", wanted, have);
+        return wrong_count(k, first, close, have);
     return MP_OK;
 }
 
-int mp_vunpack(const mp_value *v, const char *fmt, va_list ap)
+static int unpack(const mp_value *v, const char *fmt, va_list *ap)
 {
     if (v == NULL || fmt == NULL)
         return mp_fail(MP_EINVAL, "mp_unpack: NULL value or format");
@@ -258,13 +267,19 @@ int mp_vunpack(const mp_value *v, const char *fmt, va_list ap)
         return rc;
     if (n != 1)
         return mp_fail(MP_EFORMAT, "mp_unpack: format \"%s\" describes %u values, not one", fmt, n);
-    unpacker k = {.fmt = fmt};
-    va_copy(k.ap, ap);
-    while (fmt[k.pos] == ' ' || fmt[k.pos] == '\t' || fmt[k.pos] == ',' || fmt[k.pos] == ':')
+    unpacker k = {.fmt = fmt, .ap = ap};
+    while (mp_letter_of(fmt[k.pos]) == MP_LETTER_IGNORED)
         k.pos++;
     char c = fmt[k.pos++];
-    rc = unpack_one(&k, c, v, 0);
-    va_end(k.ap);
+    return unpack_one(&k, c, v, 0);
+}
+
+int mp_vunpack(const mp_value *v, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int rc = unpack(v, fmt, &copy);
+    va_end(copy);
     return rc;
 }
 
@@ -272,26 +287,41 @@ int mp_unpack(const mp_value *v, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = mp_vunpack(v, fmt, ap);
+    int rc = unpack(v, fmt, &ap);
     va_end(ap);
     return rc;
+}
+
+/* A target's arguments: the whole format checked, then item by item. */
+static int args_format(const mp_value *args, const char *fmt, va_list *ap)
+{
+    int rc = mp_format_check(fmt, MP_FORMAT_UNPACK | MP_FORMAT_OPTIONAL);
+    if (rc != MP_OK)
+        return rc;
+    if (args->type != MP_ARRAY)
+        return wrong_type("mp_args", 0, "array", args);
+    unpacker k = {.fmt = fmt, .ap = ap};
+    return unpack_items(&k, args, '\0');
 }
 
 int mp_args(const mp_value *args, const char *fmt, ...)
 {
     if (args == NULL || fmt == NULL)
         return mp_fail(MP_EINVAL, "mp_args: NULL arguments or format");
-    size_t pos = 0;
-    uint32_t n;
-    int rc = mp_format_scan(fmt, &pos, '\0', MP_FORMAT_UNPACK | MP_FORMAT_OPTIONAL, 0, &n);
-    if (rc != MP_OK)
-        return rc;
-    if (args->type != MP_ARRAY)
-        return wrong_type("mp_args", 0, "array", args);
-    unpacker k = {.fmt = fmt};
-    va_start(k.ap, fmt);
-    rc = unpack_items(&k, args, '\0');
-    va_end(k.ap);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc;
+    /* One plain letter for one argument, a pool task's usual call: nothing
+     * to check or count, so straight to the item. Anything else, mismatched
+     * counts included, takes the general path and its messages. */
+    if (mp_letter_of(fmt[0]) == MP_LETTER_PLAIN && fmt[1] == '\0' && args->type == MP_ARRAY &&
+        args->as.array.len == 1) {
+        unpacker k = {.fmt = fmt, .pos = 1, .ap = &ap};
+        rc = unpack_one(&k, fmt[0], &args->as.array.items[0], 0);
+    } else {
+        rc = args_format(args, fmt, &ap);
+    }
+    va_end(ap);
     return rc;
 }
 

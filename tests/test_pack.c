@@ -3,6 +3,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,6 +490,332 @@ static void large_bin_round_trips(void **state)
     free(data);
 }
 
+/* ---- short formats: one letter, letters alone --------------------------- */
+
+/* The one-letter format and the same letter inside an array (the general
+ * packer) write the same bytes: the shortcut hands each letter its own
+ * arguments. mp_vpack takes the shortcut as mp_pack does. */
+static void same_as_general(const char *letter, ...)
+{
+    char wrapped[4] = {'[', letter[0], ']', '\0'};
+    mp_buf one = MP_BUF_INIT, general = MP_BUF_INIT;
+    va_list ap, again;
+    va_start(ap, letter);
+    va_copy(again, ap);
+    MPT_OK(mp_vpack(&one, letter, ap));
+    MPT_OK(mp_vpack(&general, wrapped, again));
+    va_end(again);
+    va_end(ap);
+    assert_int_equal(general.len, one.len + 1);
+    assert_memory_equal(general.data + 1, one.data, one.len);
+    mp_buf_free(&one);
+    mp_buf_free(&general);
+}
+
+static void one_letter_packs_as_the_general_path(void **state)
+{
+    (void)state;
+    static const unsigned char raw[] = {1, 2, 3};
+    mp_value half = {.type = MP_DOUBLE, .as.d = 0.5};
+    same_as_general("n");
+    same_as_general("?", 1);
+    same_as_general("i", INT_MIN);
+    same_as_general("I", UINT_MAX);
+    same_as_general("q", INT64_MIN);
+    same_as_general("Q", UINT64_MAX);
+    same_as_general("d", -2.25);
+    same_as_general("f", 1.5);
+    same_as_general("z", "\xc3\xa9t\xc3\xa9");
+    same_as_general("z", (const char *)NULL);
+    same_as_general("e", -7, raw, sizeof raw);
+    same_as_general("V", &half);
+
+    /* Ignored characters around a letter change nothing. */
+    static const unsigned char seven[] = {0x07};
+    EXPECT_BYTES(seven, " q", (int64_t)7);
+    EXPECT_BYTES(seven, "q ", (int64_t)7);
+    EXPECT_BYTES(seven, ",q:", (int64_t)7);
+}
+
+/* What a one-letter integer format wrote: the smallest form, as
+ * mp_pack_int writes it, decoding to want. */
+static void expect_int(mp_buf *one, int64_t want)
+{
+    mp_buf direct = MP_BUF_INIT;
+    MPT_OK(mp_pack_int(&direct, want));
+    assert_int_equal(one->len, direct.len);
+    assert_memory_equal(one->data, direct.data, direct.len);
+    mp_value *v = decode_ok(one);
+    assert_int_equal(v->type, MP_INT);
+    assert_true(v->as.i == want);
+    mp_value_free(v);
+    mp_buf_free(&direct);
+    mp_buf_clear(one);
+}
+
+/* Integers at both ends of every encoded width, packed by each integer
+ * letter that holds them, and read back by mp_args through the one-letter
+ * path and the general one (a trailing space). */
+static void boundary_integers_round_trip(void **state)
+{
+    (void)state;
+    static const int64_t edges[] = {
+        0, 1, 127, 128, 255, 256, 65535, 65536, (int64_t)UINT32_MAX, (int64_t)UINT32_MAX + 1, INT64_MAX,
+        -1, -32, -33, -128, -129, -32768, -32769, INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MIN,
+    };
+    mp_buf one = MP_BUF_INIT;
+    for (size_t k = 0; k < sizeof edges / sizeof edges[0]; k++) {
+        int64_t want = edges[k];
+        MPT_OK(mp_pack(&one, "q", want));
+        expect_int(&one, want);
+        bool fits_int = want >= INT_MIN && want <= INT_MAX, fits_unsigned = want >= 0 && (uint64_t)want <= UINT_MAX;
+        if (fits_int) {
+            MPT_OK(mp_pack(&one, "i", (int)want));
+            expect_int(&one, want);
+        }
+        if (fits_unsigned) {
+            MPT_OK(mp_pack(&one, "I", (unsigned)want));
+            expect_int(&one, want);
+        }
+        if (want >= 0) {
+            MPT_OK(mp_pack(&one, "Q", (uint64_t)want));
+            expect_int(&one, want);
+        }
+
+        MPT_OK(mp_pack(&one, "(q)", want));
+        mp_value *v = decode_ok(&one);
+        int64_t fast = ~want, general = ~want;
+        MPT_OK(mp_args(v, "q", &fast));
+        MPT_OK(mp_args(v, "q ", &general));
+        assert_true(fast == want);
+        assert_true(general == want);
+        int i = 0;
+        unsigned u = 0;
+        uint64_t uq = 0;
+        MPT_CODE(mp_args(v, "i", &i), fits_int ? MP_OK : MP_ERANGE);
+        MPT_CODE(mp_args(v, "I", &u), fits_unsigned ? MP_OK : MP_ERANGE);
+        MPT_CODE(mp_args(v, "Q", &uq), want >= 0 ? MP_OK : MP_ERANGE);
+        assert_true(!fits_int || i == want);
+        assert_true(!fits_unsigned || u == (uint64_t)want);
+        assert_true(want < 0 || uq == (uint64_t)want);
+        mp_value_free(v);
+        mp_buf_clear(&one);
+    }
+
+    /* Above INT64_MAX: only Q holds it. */
+    static const uint64_t high[] = {(uint64_t)INT64_MAX + 1, UINT64_MAX};
+    for (size_t k = 0; k < sizeof high / sizeof high[0]; k++) {
+        MPT_OK(mp_pack(&one, "Q", high[k]));
+        static const unsigned char u64[] = {0xcf};
+        assert_int_equal(one.len, 9);
+        assert_memory_equal(one.data, u64, 1);
+        mp_value *v = decode_ok(&one);
+        uint64_t uq = 0;
+        int64_t q = 7;
+        assert_true(v->type == MP_UINT && v->as.u == high[k]);
+        mp_value_free(v);
+        mp_buf_clear(&one);
+        MPT_OK(mp_pack(&one, "(Q)", high[k]));
+        v = decode_ok(&one);
+        MPT_OK(mp_args(v, "Q", &uq));
+        assert_true(uq == high[k]);
+        MPT_CODE(mp_args(v, "q", &q), MP_ERANGE);
+        assert_int_equal(q, 7);
+        mp_value_free(v);
+        mp_buf_clear(&one);
+    }
+    mp_buf_free(&one);
+}
+
+/* mp_args with one integer letter (fmt[0]) into the output of its type. */
+static int args_integer(const mp_value *v, const char *fmt, int *i, unsigned *u, int64_t *q, uint64_t *uq)
+{
+    switch (fmt[0]) {
+    case 'i': return mp_args(v, fmt, i);
+    case 'I': return mp_args(v, fmt, u);
+    case 'q': return mp_args(v, fmt, q);
+    default: return mp_args(v, fmt, uq);
+    }
+}
+
+/* A value one past a letter's range (packed by the (X) format given): MP_ERANGE
+ * from the one-letter path and the general one, with the same message, and
+ * the output left alone. */
+static void out_of_range_for(const char *letter, const char *general, const char *fmt, ...)
+{
+    mp_buf b = MP_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    MPT_OK(mp_vpack(&b, fmt, ap));
+    va_end(ap);
+    mp_value *v = decode_ok(&b);
+    int i = 7;
+    unsigned u = 7;
+    int64_t q = 7;
+    uint64_t uq = 7;
+    MPT_CODE(args_integer(v, letter, &i, &u, &q, &uq), MP_ERANGE);
+    char message[256];
+    snprintf(message, sizeof message, "%s", mp_last_error());
+    assert_non_null(strstr(message, "does not fit"));
+    MPT_CODE(args_integer(v, general, &i, &u, &q, &uq), MP_ERANGE);
+    assert_string_equal(message, mp_last_error());
+    assert_true(i == 7 && u == 7 && q == 7 && uq == 7);
+    mp_value_free(v);
+    mp_buf_free(&b);
+}
+
+static void one_letter_args_check_ranges(void **state)
+{
+    (void)state;
+    out_of_range_for("i", "i ", "(q)", (int64_t)INT_MAX + 1);
+    out_of_range_for("i", "i ", "(q)", (int64_t)INT_MIN - 1);
+    out_of_range_for("I", "I ", "(q)", (int64_t)-1);
+    out_of_range_for("I", "I ", "(q)", (int64_t)UINT_MAX + 1);
+    out_of_range_for("Q", "Q ", "(q)", (int64_t)-1);
+    out_of_range_for("q", "q ", "(Q)", (uint64_t)INT64_MAX + 1);
+}
+
+static void one_letter_args_check_types_and_counts(void **state)
+{
+    (void)state;
+    mp_buf b = MP_BUF_INIT;
+    MPT_OK(mp_pack(&b, "[[] [q] [q q] [s] [n] q [i [i i i]] [i [i i i i]]]", (int64_t)5, (int64_t)1, (int64_t)2,
+                   "str", (int64_t)9, 1, 1, 2, 3, 1, 1, 2, 3, 4));
+    mp_value *v = decode_ok(&b);
+    const mp_value *none = &v->as.array.items[0], *one = &v->as.array.items[1], *two = &v->as.array.items[2],
+                   *str = &v->as.array.items[3], *nil = &v->as.array.items[4], *bare = &v->as.array.items[5];
+    int64_t x = 42, y = 43;
+    MPT_OK(mp_args(one, "q", &x));
+    assert_int_equal(x, 5);
+
+    x = 42;
+    MPT_CODE(mp_args(none, "q", &x), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "expected an array of 1 items, got 0"));
+    assert_int_equal(x, 42);
+    /* Too many: item 0 is written before the count is found wrong, as
+     * unpack.c documents. */
+    MPT_CODE(mp_args(two, "q", &x), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "expected an array of 1 items, got 2"));
+    x = 42;
+    MPT_CODE(mp_args(str, "q", &x), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "item 0: expected int64, got str"));
+    MPT_CODE(mp_args(bare, "q", &x), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "mp_args: item 0: expected array, got int"));
+    assert_int_equal(x, 42);
+
+    const char *z = "untouched";
+    MPT_OK(mp_args(nil, "z", &z));
+    assert_null(z);
+    MPT_OK(mp_args(nil, "n"));
+    MPT_CODE(mp_args(one, "n"), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "expected nil, got int"));
+
+    /* '|' keeps mp_args off the one-letter path; counts still include the
+     * optional items. */
+    MPT_OK(mp_args(one, "q|", &x));
+    MPT_OK(mp_args(one, "q|q", &x, &y));
+    assert_int_equal(y, 43);
+    MPT_CODE(mp_args(two, "|", NULL), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "expected an array of 0 items, got 2"));
+
+    /* The count of a nested array is its own, not its parent's. */
+    int a, c1, c2, c3;
+    MPT_CODE(mp_unpack(&v->as.array.items[6], "[i(ii)]", &a, &c1, &c2), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "expected an array of 2 items, got 3"));
+    MPT_CODE(mp_unpack(&v->as.array.items[7], "[i(i|ii)]", &a, &c1, &c2, &c3), MP_ETYPE);
+    assert_non_null(strstr(mp_last_error(), "expected an array of 3 items, got 4"));
+    mp_value_free(v);
+    mp_buf_free(&b);
+}
+
+/* Formats that start like a short one but are malformed further on: the
+ * whole format is refused before any argument is read, and the buffer keeps
+ * its bytes. */
+static void short_lookalikes_are_checked_whole(void **state)
+{
+    (void)state;
+    static const char *const bad_pack[] = {"qx", "q)", "q]", "q}", "q(", "q[", "q{", "q#", "q|", "qy", "yq", "qyq", "qy#q)",
+                                           "z#", "e#", "n(", "V)", "q s#y", "s#q#", "#"};
+    mp_buf b = MP_BUF_INIT;
+    MPT_OK(mp_pack(&b, "s", "kept"));
+    const size_t len = b.len;
+    for (size_t k = 0; k < sizeof bad_pack / sizeof bad_pack[0]; k++) {
+        MPT_CODE(mp_pack(&b, bad_pack[k], NULL, NULL, NULL), MP_EFORMAT);
+        assert_int_equal(b.len, len);
+        assert_memory_equal(b.data, "\xa4kept", len);
+    }
+    /* Letters alone with their '#', for contrast, are fine. */
+    MPT_OK(mp_pack(&b, "q s#y#", (int64_t)1, "ab", (size_t)2, "c", (size_t)1));
+
+    mp_buf_clear(&b);
+    MPT_OK(mp_pack(&b, "[q]", (int64_t)3));
+    mp_value *v = decode_ok(&b);
+    static const char *const bad_args[] = {"qx", "q)", "q(", "q#", "q{i}", "q||", "z#", "qy", "yq", "|q|"};
+    for (size_t k = 0; k < sizeof bad_args / sizeof bad_args[0]; k++) {
+        int64_t x = 42;
+        MPT_CODE(mp_args(v, bad_args[k], &x, &x, &x), MP_EFORMAT);
+        assert_int_equal(x, 42);
+    }
+    mp_value_free(v);
+    mp_buf_free(&b);
+}
+
+static void one_letter_failures_leave_buffer_unchanged(void **state)
+{
+    (void)state;
+    mp_value cycle = {.type = MP_ARRAY};
+    cycle.as.array.items = &cycle;
+    cycle.as.array.len = 1;
+    mp_buf b = MP_BUF_INIT;
+    MPT_OK(mp_pack(&b, "s", "kept"));
+    const size_t len = b.len;
+    MPT_CODE(mp_pack(&b, "z", "\xff"), MP_EINVAL);
+    assert_int_equal(b.len, len);
+    MPT_CODE(mp_pack(&b, "V", &cycle), MP_EINVAL);
+    assert_int_equal(b.len, len);
+    MPT_CODE(mp_pack(&b, "O", NULL), MP_ETYPE);
+    assert_int_equal(b.len, len);
+    MPT_CODE(mp_pack(&b, "e", -129, "x", (size_t)1), MP_ERANGE);
+    assert_int_equal(b.len, len);
+    MPT_CODE(mp_pack(NULL, "q", (int64_t)1), MP_EINVAL);
+    assert_memory_equal(b.data, "\xa4kept", len);
+    mp_buf_free(&b);
+}
+
+/* Integers of every width appended one by one, so that writes meet the end
+ * of the buffer's room at every offset; then a write that fills the room
+ * exactly, which must not grow the buffer. */
+static void buffer_room_at_every_offset(void **state)
+{
+    (void)state;
+    static const int64_t widths[] = {1, -1, 200, -100, 60000, -30000, 4000000000, -2000000000, INT64_MIN};
+    const uint32_t n = 3000;
+    mp_buf b = MP_BUF_INIT;
+    MPT_OK(mp_pack_array(&b, n));
+    for (uint32_t k = 0; k < n; k++)
+        MPT_OK(mp_pack(&b, "q", widths[k % (sizeof widths / sizeof widths[0])] + k % 3));
+    mp_value *v = decode_ok(&b);
+    for (uint32_t k = 0; k < n; k++)
+        assert_true(v->as.array.items[k].as.i == widths[k % (sizeof widths / sizeof widths[0])] + k % 3);
+    mp_value_free(v);
+
+    mp_buf_clear(&b);
+    MPT_OK(mp_buf_append(&b, "x", 1));
+    const size_t cap = b.cap;
+    const unsigned char *data = b.data;
+    while (b.len < cap - 9)
+        MPT_OK(mp_buf_append(&b, "x", 1));
+    MPT_OK(mp_pack(&b, "q", INT64_MIN));
+    assert_int_equal(b.len, cap);
+    assert_int_equal(b.cap, cap);
+    assert_ptr_equal(b.data, data);
+    assert_memory_equal(b.data + cap - 9, "\xd3\x80\0\0\0\0\0\0\0", 9);
+    MPT_OK(mp_pack(&b, "n"));
+    assert_true(b.cap > cap);
+    assert_int_equal(b.data[cap], 0xc0);
+    mp_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -507,6 +834,13 @@ int main(int argc, char **argv)
         MPT_TEST(limits_are_enforced),
         MPT_TEST(cyclic_tree_is_refused),
         MPT_TEST(large_bin_round_trips),
+        MPT_TEST(one_letter_packs_as_the_general_path),
+        MPT_TEST(boundary_integers_round_trip),
+        MPT_TEST(one_letter_args_check_ranges),
+        MPT_TEST(one_letter_args_check_types_and_counts),
+        MPT_TEST(short_lookalikes_are_checked_whole),
+        MPT_TEST(one_letter_failures_leave_buffer_unchanged),
+        MPT_TEST(buffer_room_at_every_offset),
     };
     return MPT_RUN(tests);
 }
