@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "errors.h"
+#include "conn_internal.h"
 #include "mproc/conn.h"
 #include "object.h"
 #include "pack_format.h"
+#include "pack_internal.h"
 
 /* Messages up to this size go out in one write together with their
  * header: one system call per small message. */
@@ -87,7 +89,7 @@ int mp_pipe(bool duplex, mp_conn **a, mp_conn **b)
 
 /* ---- sending ----------------------------------------------------------- */
 
-static size_t frame_header(unsigned char *h, size_t len)
+size_t mp_conn_frame_header(unsigned char h[MP_CONN_FRAME_MAX_HEADER], size_t len)
 {
     if (len < 0x7fffffffu) {
         for (int i = 0; i < 4; i++)
@@ -100,10 +102,53 @@ static size_t frame_header(unsigned char *h, size_t len)
     return 12;
 }
 
+size_t mp_conn_frame_length(const unsigned char *p, size_t avail, uint64_t *len)
+{
+    if (avail < 4)
+        return 0;
+    uint64_t n = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+    if (n != 0xffffffffu) {
+        *len = n;
+        return 4;
+    }
+    if (avail < 12)
+        return 0;
+    n = 0;
+    for (int i = 4; i < 12; i++)
+        n = n << 8 | p[i];
+    *len = n;
+    return 12;
+}
+
+int mp_conn_frame_begin(mp_buf *b, size_t *mark)
+{
+    *mark = b->len;
+    int rc = mp_buf_reserve(b, 4);
+    if (rc == MP_OK)
+        b->len += 4;
+    return rc;
+}
+
+int mp_conn_frame_end(mp_buf *b, size_t mark)
+{
+    size_t len = b->len - mark - 4;
+    unsigned char h[MP_CONN_FRAME_MAX_HEADER];
+    size_t n = mp_conn_frame_header(h, len);
+    if (n > 4) {
+        int rc = mp_buf_reserve(b, n - 4);
+        if (rc != MP_OK)
+            return rc;
+        memmove(b->data + mark + n, b->data + mark + 4, len);
+        b->len += n - 4;
+    }
+    memcpy(b->data + mark, h, n);
+    return MP_OK;
+}
+
 static int send_frame(mp_conn *c, const void *data, size_t len)
 {
     unsigned char small[4 + SMALL_MESSAGE];
-    size_t n = frame_header(small, len);
+    size_t n = mp_conn_frame_header(small, len);
     mp_os_mutex_lock(c->send_lock);
     int rc;
     if (len <= SMALL_MESSAGE) {
@@ -117,6 +162,19 @@ static int send_frame(mp_conn *c, const void *data, size_t len)
     }
     mp_os_mutex_unlock(c->send_lock);
     return rc;
+}
+
+int mp_conn_write(mp_conn *c, const void *frames, size_t len)
+{
+    mp_os_mutex_lock(c->send_lock);
+    int rc = mp_os_pipe_write(c->h, frames, len);
+    mp_os_mutex_unlock(c->send_lock);
+    return rc;
+}
+
+mp_os_handle mp_conn_handle(const mp_conn *c)
+{
+    return c->h;
 }
 
 int mp_conn_send_bytes(mp_conn *c, const void *data, size_t len)
@@ -179,17 +237,15 @@ int mp_conn_send(mp_conn *c, const char *fmt, ...)
 
 static int read_length(mp_conn *c, size_t *len)
 {
-    unsigned char h[8];
+    unsigned char h[MP_CONN_FRAME_MAX_HEADER];
     int rc = mp_os_pipe_read(c->h, h, 4);
     if (rc != MP_OK)
         return rc;
-    uint64_t n = (uint64_t)h[0] << 24 | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 8 | h[3];
-    if (n == 0xffffffffu) {
-        if ((rc = mp_os_pipe_read(c->h, h, 8)) != MP_OK)
+    uint64_t n;
+    if (mp_conn_frame_length(h, 4, &n) == 0) {
+        if ((rc = mp_os_pipe_read(c->h, h + 4, 8)) != MP_OK)
             return rc == MP_EEOF ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message header") : rc;
-        n = 0;
-        for (int i = 0; i < 8; i++)
-            n = n << 8 | h[i];
+        mp_conn_frame_length(h, 12, &n);
     }
     if (n > SIZE_MAX - 16)
         return mp_fail(MP_ETOOBIG, "recv: a %llu-byte message does not fit in memory", (unsigned long long)n);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "decode.h"
 #include "pack_internal.h"
 #include "utf8.h"
 
@@ -125,6 +126,12 @@ static int scan(input *in, totals *t, size_t depth)
 {
     if (++t->nodes > t->max_nodes)
         return mp_fail(MP_ETOOBIG, "mp_decode: more than %zu values", t->max_nodes);
+    /* Most values are numbers, whose first byte says all there is to check. */
+    size_t n = in->pos < in->len ? mp_number_size(in->p[in->pos]) : 0;
+    if (n != 0 && n <= in->len - in->pos) {
+        in->pos += n;
+        return MP_OK;
+    }
     head h;
     uint64_t scalar;
     int rc = read_head(in, &h, &scalar);
@@ -250,51 +257,145 @@ static bool add(size_t *total, size_t more)
     return true;
 }
 
-int mp_decode(const void *data, size_t len, const mp_limits *limits, mp_value **out)
+static totals totals_for(const mp_limits *limits, size_t default_nodes)
+{
+    mp_limits lim = limits ? *limits : (mp_limits){0};
+    totals t = {.max_depth = lim.max_depth ? lim.max_depth : DEFAULT_DEPTH,
+                .max_nodes = lim.max_nodes ? lim.max_nodes : default_nodes};
+    if (t.max_depth > MP_MAX_DEPTH)
+        t.max_depth = MP_MAX_DEPTH;
+    return t;
+}
+
+static int check_bytes(const mp_limits *limits, size_t len)
+{
+    size_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : DEFAULT_BYTES;
+    if (len > max_bytes)
+        return mp_fail(MP_ETOOBIG, "mp_decode: %zu bytes, at most %zu", len, max_bytes);
+    return MP_OK;
+}
+
+/* The block for a tree of these totals, laid out as the top comment says:
+ * space if it is big enough, else a new allocation. */
+static int tree_block(const totals *t, void *space, size_t space_size, filler *f, mp_value **root)
+{
+    size_t nodes_size = t->nodes * sizeof(mp_value);
+    size_t aligned_start = (nodes_size + 15) & ~(size_t)15;
+    size_t total = aligned_start;
+    if (t->nodes > SIZE_MAX / sizeof(mp_value) || total < nodes_size || !add(&total, t->aligned) ||
+        !add(&total, t->text))
+        return mp_fail(MP_ETOOBIG, "mp_decode: the tree does not fit in memory");
+    unsigned char *block = space;
+    if (space == NULL || total > space_size) {
+        block = malloc(total ? total : 1);
+        if (block == NULL)
+            return mp_fail(MP_ENOMEM, "mp_decode: out of memory for %zu bytes", total);
+    }
+    *root = (mp_value *)(void *)block;
+    f->next_node = *root + 1;
+    f->next_aligned = block + aligned_start;
+    f->next_text = (char *)f->next_aligned + t->aligned;
+    return MP_OK;
+}
+
+/* One value at the start of data[0..len); whole: it must fill all of it. */
+static int decode_value(const void *data, size_t len, const mp_limits *limits, bool whole, void *space,
+                        size_t space_size, mp_value **out, size_t *used)
 {
     if (out == NULL || (data == NULL && len > 0))
         return mp_fail(MP_EINVAL, "mp_decode: NULL argument");
     *out = NULL;
-    mp_limits lim = limits ? *limits : (mp_limits){0};
-    totals t = {.max_depth = lim.max_depth ? lim.max_depth : DEFAULT_DEPTH,
-                .max_nodes = lim.max_nodes ? lim.max_nodes : DEFAULT_NODES};
-    if (t.max_depth > MP_MAX_DEPTH)
-        t.max_depth = MP_MAX_DEPTH;
-    size_t max_bytes = lim.max_bytes ? lim.max_bytes : DEFAULT_BYTES;
-    if (len > max_bytes)
-        return mp_fail(MP_ETOOBIG, "mp_decode: %zu bytes, at most %zu", len, max_bytes);
-    if (len == 0)
-        return mp_fail(MP_EPROTO, "mp_decode: empty input");
-
-    input in = {data, len, 0};
-    int rc = scan(&in, &t, 0);
+    int rc = check_bytes(limits, len);
     if (rc != MP_OK)
         return rc;
-    if (in.pos != len)
+    if (len == 0)
+        return mp_fail(MP_EPROTO, "mp_decode: empty input");
+    /* A number needs neither the scan nor a block. */
+    size_t n = mp_number_size(*(const unsigned char *)data);
+    if (n != 0 && n <= len && (!whole || n == len) && space != NULL && space_size >= sizeof(mp_value)) {
+        filler f = {.in = {data, n, 0}};
+        fill(&f, space);
+        *out = space;
+        if (used)
+            *used = n;
+        return MP_OK;
+    }
+    totals t = totals_for(limits, DEFAULT_NODES);
+    input in = {data, len, 0};
+    if ((rc = scan(&in, &t, 0)) != MP_OK)
+        return rc;
+    if (whole && in.pos != len)
         return mp_fail(MP_EPROTO, "mp_decode: %zu trailing bytes after the value", len - in.pos);
+    filler f = {.in = {data, in.pos, 0}};
+    mp_value *root;
+    if ((rc = tree_block(&t, space, space_size, &f, &root)) != MP_OK)
+        return rc;
+    fill(&f, root);
+    *out = root;
+    if (used)
+        *used = in.pos;
+    return MP_OK;
+}
 
-    size_t nodes_size = t.nodes * sizeof(mp_value);
-    size_t total = (nodes_size + 15) & ~(size_t)15;
-    if (t.nodes > SIZE_MAX / sizeof(mp_value) || total < nodes_size || !add(&total, t.aligned) ||
-        !add(&total, t.text))
-        return mp_fail(MP_ETOOBIG, "mp_decode: the tree does not fit in memory");
-    unsigned char *block = malloc(total ? total : 1);
-    if (block == NULL)
-        return mp_fail(MP_ENOMEM, "mp_decode: out of memory for %zu bytes", total);
+int mp_decode(const void *data, size_t len, const mp_limits *limits, mp_value **out)
+{
+    return decode_value(data, len, limits, true, NULL, 0, out, NULL);
+}
 
-    filler f = {
-        .in = {data, len, 0},
-        .next_node = (mp_value *)(void *)block + 1,
-        .next_aligned = block + ((nodes_size + 15) & ~(size_t)15),
-    };
-    f.next_text = (char *)f.next_aligned + t.aligned;
-    fill(&f, (mp_value *)(void *)block);
-    *out = (mp_value *)(void *)block;
+int mp_decode_first(const void *data, size_t len, const mp_limits *limits, void *space, size_t space_size,
+                    mp_value **out, size_t *used)
+{
+    return decode_value(data, len, limits, false, space, space_size, out, used);
+}
+
+int mp_decode_array_of(const mp_bytes *parts, size_t nparts, size_t count, const mp_limits *limits, mp_value **out)
+{
+    if (out == NULL || (parts == NULL && nparts > 0))
+        return mp_fail(MP_EINVAL, "mp_decode: NULL argument");
+    *out = NULL;
+    if (count > UINT32_MAX)
+        return mp_fail(MP_ETOOBIG, "mp_decode: an array of %zu values", count);
+    size_t bytes = 0;
+    for (size_t i = 0; i < nparts; i++)
+        if (!add(&bytes, parts[i].len))
+            return mp_fail(MP_ETOOBIG, "mp_decode: the parts overflow");
+    int rc = check_bytes(limits, bytes);
+    if (rc != MP_OK)
+        return rc;
+    totals t = totals_for(limits, DEFAULT_NODES);
+    t.nodes = 1;
+    size_t found = 0;
+    for (size_t i = 0; i < nparts; i++) {
+        input in = {parts[i].data, parts[i].len, 0};
+        for (; in.pos < in.len; found++)
+            if ((rc = scan(&in, &t, 1)) != MP_OK)
+                return rc;
+    }
+    if (found != count)
+        return mp_fail(MP_EPROTO, "mp_decode: %zu values where %zu were expected", found, count);
+    filler f = {0};
+    mp_value *root;
+    if ((rc = tree_block(&t, NULL, 0, &f, &root)) != MP_OK)
+        return rc;
+    root->type = MP_ARRAY;
+    root->as.array.items = f.next_node;
+    root->as.array.len = (uint32_t)count;
+    f.next_node += count;
+    mp_value *item = root->as.array.items;
+    for (size_t i = 0; i < nparts; i++)
+        for (f.in = (input){parts[i].data, parts[i].len, 0}; f.in.pos < f.in.len;)
+            fill(&f, item++);
+    *out = root;
     return MP_OK;
 }
 
 int mp_value_span(const void *data, size_t len, size_t *size)
 {
+    size_t n = len ? mp_number_size(*(const unsigned char *)data) : 0;
+    if (n != 0 && n <= len) {
+        *size = n;
+        return MP_OK;
+    }
     totals t = {.max_depth = DEFAULT_DEPTH, .max_nodes = SIZE_MAX};
     input in = {data, len, 0};
     int rc = scan(&in, &t, 0);

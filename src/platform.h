@@ -272,6 +272,10 @@ int mp_os_pipe_write(mp_os_handle h, const void *buf, size_t len);
 /* Read exactly len bytes. MP_EEOF if the peer closed before the first
  * byte, MP_EPROTO if it closed in the middle; MP_EOS. */
 int mp_os_pipe_read(mp_os_handle h, void *buf, size_t len);
+/* Read what is there, 1 to cap bytes, waiting only while there is nothing:
+ * *got is the count. For a reader that takes several small messages in one
+ * system call. MP_EEOF if the peer has closed and nothing is left; MP_EOS. */
+int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got);
 /* MP_OK when a read would not block (data, or the peer closed), else
  * MP_ETIMEDOUT after timeout. */
 int mp_os_pipe_poll(mp_os_handle h, double timeout);

@@ -10,18 +10,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_internal.h"
+#include "conn_reader.h"
 #include "errors.h"
 #include "mproc/conn.h"
 #include "mproc/thread.h"
+#include "pack_internal.h"
 #include "platform.h"
 #include "pool_internal.h"
 
-/* A worker is sent more chunks while it runs one only when every slot has
- * work anyway, and only while the chunks waiting in its pipe stay small
- * enough never to fill it (so a send never blocks on a worker that is
- * itself blocked sending its reply). */
-#define MAX_INFLIGHT 4
+/* A worker is sent more chunks while it runs one (so that it never waits
+ * for the pool between them, and the pool answers many replies per
+ * wake-up) only when every slot has work anyway; only while the chunks
+ * waiting in its pipe stay small enough never to fill it (so a send never
+ * blocks on a worker that is itself blocked sending its reply); and only
+ * as many as it runs in about PIPELINE_SECONDS, so that no slow chunk
+ * waits behind others at one worker while another worker has none. */
+#define MAX_DEPTH 64
+#define UNKNOWN_DEPTH 4
+#define PIPELINE_SECONDS 1e-3
 #define PIPELINE_BYTES ((size_t)16 << 10)
+/* Task messages are sent in batches of about this many bytes. */
+#define SEND_BATCH ((size_t)64 << 10)
 
 enum { RUNNING, CLOSED, TERMINATED, BROKEN };
 
@@ -36,8 +46,16 @@ typedef struct slot {
     bool caller_reads; /* a thread waiting for that chunk reads the pipe */
     mp_os_cond *wake; /* its thread waits here for work or a change of state */
     int tasks_done;
-    chunk *inflight[MAX_INFLIGHT];
+    /* the chunks its worker holds, in the order it runs them */
+    chunk *first, *last;
     size_t ninflight, inflight_bytes;
+    double service;    /* seconds its worker spends on a chunk lately; 0: unknown */
+    double busy_since; /* since when its worker owes the pool a reply */
+    mp_conn_reader reader;
+    mp_buf out; /* task messages on their way */
+    /* a ThreadPool's: what its tasks need from one to the next */
+    pool_scratch scratch;
+    mp_buf reply;
 } slot;
 
 struct mp_pool {
@@ -94,16 +112,40 @@ static chunk *pop_locked(mp_pool *p)
     return c;
 }
 
-/* Put chunks back at the front, in order. */
-static void push_front_locked(mp_pool *p, chunk **cs, size_t n)
+/* Put a list of n chunks back at the front, in order. */
+static void push_front_locked(mp_pool *p, chunk *first, chunk *last, size_t n)
 {
-    for (size_t i = n; i-- > 0;) {
-        cs[i]->next = p->head;
-        p->head = cs[i];
-        if (p->tail == NULL)
-            p->tail = cs[i];
-        p->queued++;
-    }
+    if (first == NULL)
+        return;
+    last->next = p->head;
+    p->head = first;
+    if (p->tail == NULL)
+        p->tail = last;
+    p->queued += n;
+}
+
+static void push_inflight(slot *s, chunk *c)
+{
+    c->next = NULL;
+    if (s->last)
+        s->last->next = c;
+    else
+        s->first = c;
+    s->last = c;
+    s->ninflight++;
+    s->inflight_bytes += c->len;
+}
+
+static chunk *shift_inflight(slot *s)
+{
+    chunk *c = s->first;
+    s->first = c->next;
+    if (s->first == NULL)
+        s->last = NULL;
+    c->next = NULL;
+    s->ninflight--;
+    s->inflight_bytes -= c->len;
+    return c;
 }
 
 static chunk *take_all_locked(mp_pool *p)
@@ -144,6 +186,7 @@ int mp_pool_check_open(mp_pool *pool, const char *what)
 }
 
 static bool can_take_locked(const slot *s);
+static size_t depth(const slot *s);
 
 /* Send queued chunks to idle workers from the submitting thread, so that a
  * worker starts on a task at once rather than after its slot thread wakes:
@@ -169,9 +212,8 @@ static void hand_to_idle_locked(mp_pool *p)
         if (mp_job_task_message(p->head, &msg) != MP_OK || mp_conn_send_bytes(s->conn, msg.data, msg.len) != MP_OK)
             break;
         chunk *c = pop_locked(p);
-        s->inflight[0] = c;
-        s->ninflight = 1;
-        s->inflight_bytes = c->len;
+        push_inflight(s, c);
+        s->busy_since = mp_os_monotonic();
         s->idle = false;
         s->handed = c;
         if (!(p->maxtasks == 0 && s->ready && mp_job_seen_only_by_waiting(c->job)))
@@ -242,6 +284,7 @@ static int start_worker(slot *s)
     mp_os_mutex_lock(p->lock);
     s->worker = w;
     s->conn = ours;
+    mp_conn_reader_init(&s->reader, mp_conn_handle(ours));
     s->ready = false;
     s->tasks_done = 0;
     if (p->state == TERMINATED || p->state == BROKEN)
@@ -266,6 +309,7 @@ static int reap_worker(slot *s, bool kill)
     mp_process_join(w, MP_FOREVER);
     mp_process_exitcode(w, &code);
     mp_process_close(w);
+    mp_conn_reader_free(&s->reader);
     mp_conn_close(s->conn);
     s->conn = NULL;
     return code;
@@ -283,57 +327,39 @@ static void retire_worker(slot *s)
     reap_worker(s, false);
 }
 
-static chunk *shift_inflight(slot *s)
-{
-    chunk *c = s->inflight[0];
-    s->ninflight--;
-    memmove(s->inflight, s->inflight + 1, s->ninflight * sizeof *s->inflight);
-    s->inflight_bytes -= c->len;
-    return c;
-}
-
-/* One reply from the worker. */
-static void on_reply(slot *s, const void *data, size_t len)
+/* One reply from the worker. The job takes over m's allocation, if any. */
+static void on_reply(slot *s, mp_message *m)
 {
     mp_pool *p = s->pool;
-    mp_value *r = NULL;
-    int kind = -1;
-    if (mp_decode(data, len, NULL, &r) == MP_OK && r->type == MP_ARRAY && r->as.array.len >= 1 &&
-        r->as.array.items[0].type == MP_INT)
-        kind = (int)r->as.array.items[0].as.i;
-    const mp_value *f = r ? r->as.array.items : NULL;
+    pool_reply r;
+    mp_pool_reply_read(&r, m->data, m->len);
     if (!s->ready) {
-        if (kind == POOL_READY) {
+        if (r.kind == POOL_READY) {
             s->ready = true;
         } else {
             char message[400];
-            snprintf(message, sizeof message, "the initializer failed in worker %ld: %s",
-                     mp_process_pid(s->worker), kind == POOL_INIT_FAILED && r->as.array.len == 3 &&
-                     f[2].type == MP_STR ? f[2].as.str.ptr : "malformed reply");
+            snprintf(message, sizeof message, "the initializer failed in worker %ld: %s", mp_process_pid(s->worker),
+                     r.kind == POOL_INIT_FAILED ? r.message : "malformed reply");
             mp_os_mutex_lock(p->lock);
             chunk *lost = break_locked(p, MP_EINITIALIZER, message);
             mp_os_mutex_unlock(p->lock);
             fail_list(lost, MP_EINITIALIZER, message);
         }
-        mp_value_free(r);
-        return;
+    } else if (s->ninflight > 0) {
+        chunk *c = shift_inflight(s);
+        s->tasks_done++;
+        if (r.kind == POOL_DONE) {
+            mp_job_chunk_done(c, r.count, r.payload, r.payload_len, m->owned);
+            m->owned = NULL;
+        } else {
+            mp_remote_error err = {r.kind == POOL_FAILED ? r.code : MP_EPROTO, r.message, mp_job_task_name(c->job),
+                                   mp_process_pid(s->worker), 0};
+            mp_job_chunk_failed(c, MP_EREMOTE, &err);
+        }
     }
-    if (s->ninflight == 0) {
-        mp_value_free(r);
-        return;
-    }
-    chunk *c = shift_inflight(s);
-    s->tasks_done++;
-    if (kind == POOL_DONE && r->as.array.len == 2 && f[1].type == MP_BIN) {
-        mp_job_chunk_done(c, f[1].as.bin.ptr, f[1].as.bin.len);
-    } else {
-        bool well_formed = kind == POOL_FAILED && r->as.array.len == 3 && f[1].type == MP_INT && f[2].type == MP_STR;
-        mp_remote_error err = {well_formed ? (int)f[1].as.i : MP_EPROTO,
-                               well_formed ? f[2].as.str.ptr : "malformed reply from the worker",
-                               mp_job_task_name(c->job), mp_process_pid(s->worker), 0};
-        mp_job_chunk_failed(c, MP_EREMOTE, &err);
-    }
-    mp_value_free(r);
+    mp_pool_reply_release(&r);
+    free(m->owned);
+    m->owned = NULL;
 }
 
 /* The worker died: fail the chunk it was running, requeue the others. */
@@ -342,14 +368,17 @@ static void on_death(slot *s)
     mp_pool *p = s->pool;
     long pid = mp_process_pid(s->worker);
     bool was_ready = s->ready;
-    int code = reap_worker(s, false);
+    /* Killed first in case it still runs: the pipe, not the process, may
+     * be what ended (a malformed reply). */
+    int code = reap_worker(s, true);
     chunk *running = s->ninflight ? shift_inflight(s) : NULL;
     mp_os_mutex_lock(p->lock);
     int state = p->state;
     chunk *lost = NULL;
     char message[300];
     if (state == RUNNING || state == CLOSED) {
-        push_front_locked(p, s->inflight, s->ninflight);
+        push_front_locked(p, s->first, s->last, s->ninflight);
+        s->first = s->last = NULL;
         s->ninflight = 0;
         s->inflight_bytes = 0;
         if (!was_ready) {
@@ -381,40 +410,118 @@ static void on_death(slot *s)
     mp_job_chunk_failed(running, MP_EWORKERDIED, &err);
 }
 
-/* Send the chunks just taken; then wait for one reply or the worker's end. */
-static void exchange(slot *s, size_t fresh_from)
+static int flush(slot *s)
 {
-    mp_buf msg = MP_BUF_INIT;
-    for (size_t i = fresh_from; i < s->ninflight; i++) {
-        mp_buf_clear(&msg);
-        if (mp_job_task_message(s->inflight[i], &msg) != MP_OK ||
-            mp_conn_send_bytes(s->conn, msg.data, msg.len) != MP_OK)
-            break; /* the worker is gone: its sentinel says so below */
+    int rc = s->out.len ? mp_conn_write(s->conn, s->out.data, s->out.len) : MP_OK;
+    mp_buf_clear(&s->out);
+    return rc;
+}
+
+/* A large chunk goes out as it lies in the job, after its headers: the
+ * task header is packed behind room for the longest frame header, which
+ * goes right in front of it once the length is known. */
+static int send_large(slot *s, const chunk *c)
+{
+    int rc = mp_buf_reserve(&s->out, MP_CONN_FRAME_MAX_HEADER);
+    if (rc != MP_OK)
+        return rc;
+    s->out.len = MP_CONN_FRAME_MAX_HEADER;
+    rc = mp_job_task_header(c, &s->out);
+    size_t header_len = s->out.len - MP_CONN_FRAME_MAX_HEADER;
+    unsigned char h[MP_CONN_FRAME_MAX_HEADER];
+    size_t n = mp_conn_frame_header(h, header_len + c->len);
+    unsigned char *start = s->out.data + MP_CONN_FRAME_MAX_HEADER - n;
+    memcpy(start, h, n);
+    if (rc == MP_OK)
+        rc = mp_conn_write(s->conn, start, n + header_len);
+    if (rc == MP_OK)
+        rc = mp_conn_write(s->conn, c->data, c->len);
+    mp_buf_clear(&s->out);
+    return rc;
+}
+
+/* Send the chunks from c on, the small ones several to a write. A failed
+ * send means the worker is gone: its sentinel says so next. */
+static void send_chunks(slot *s, const chunk *c)
+{
+    int rc = MP_OK;
+    for (; c != NULL && rc == MP_OK; c = c->next) {
+        if (c->len >= SEND_BATCH) {
+            if ((rc = flush(s)) == MP_OK)
+                rc = send_large(s, c);
+            continue;
+        }
+        size_t mark;
+        rc = mp_conn_frame_begin(&s->out, &mark);
+        if (rc == MP_OK)
+            rc = mp_job_task_message(c, &s->out);
+        if (rc == MP_OK)
+            rc = mp_conn_frame_end(&s->out, mark);
+        if (rc == MP_OK && s->out.len >= SEND_BATCH)
+            rc = flush(s);
     }
-    mp_buf_free(&msg);
-    mp_sentinel objects[2];
-    bool ready[2] = {false, false};
-    mp_conn_fileno(s->conn, &objects[0]);
-    mp_process_sentinel(s->worker, &objects[1]);
-    if (mp_wait(objects, 2, MP_FOREVER, ready) < 0)
-        ready[1] = true;
-    /* A reply written before the end is still in the pipe: read it first.
-     * (When the wait saw the pipe readable, it needs no second look.) */
-    bool readable = ready[0];
-    while (readable || mp_conn_poll(s->conn, 0) == MP_OK) {
-        readable = false;
-        void *data;
-        size_t len;
-        if (mp_conn_recv_bytes(s->conn, SIZE_MAX, &data, &len) != MP_OK) {
+    if (rc == MP_OK)
+        flush(s);
+    mp_buf_clear(&s->out);
+}
+
+/* Whether the job the next reply is for keeps it: if not, the reader's
+ * buffer is where it is best read. */
+static bool keeps_reply(const slot *s)
+{
+    return s->ready && s->first != NULL && mp_job_keeps_replies(s->first->job);
+}
+
+/* A reply, or several, came in: how long the worker took for each. */
+static void note_service(slot *s, size_t replies)
+{
+    double now = mp_os_monotonic();
+    double each = (now - s->busy_since) / (double)replies;
+    s->service = s->service == 0 ? each : s->service + (each - s->service) / 8;
+    s->busy_since = now;
+}
+
+/* How many chunks the worker may hold. */
+static size_t depth(const slot *s)
+{
+    if (s->service == 0)
+        return UNKNOWN_DEPTH;
+    double n = PIPELINE_SECONDS / s->service;
+    return n >= MAX_DEPTH ? MAX_DEPTH : n <= 2 ? 2 : (size_t)n;
+}
+
+/* Send the chunks just taken (from fresh on); then wait for replies or the
+ * worker's end, and take every reply that has come. */
+static void exchange(slot *s, const chunk *fresh)
+{
+    send_chunks(s, fresh);
+    bool readable = mp_conn_reader_has_message(&s->reader), ended = false;
+    if (!readable) {
+        mp_sentinel objects[2];
+        bool ready[2] = {false, false};
+        mp_conn_fileno(s->conn, &objects[0]);
+        mp_process_sentinel(s->worker, &objects[1]);
+        if (mp_wait(objects, 2, MP_FOREVER, ready) < 0)
             ready[1] = true;
+        readable = ready[0];
+        ended = ready[1];
+    }
+    /* Once the worker has ended, what it wrote before that is still to be
+     * read: read on until nothing is left. */
+    size_t replies = 0;
+    while (readable || (ended && mp_os_pipe_poll(mp_conn_handle(s->conn), 0) == MP_OK)) {
+        mp_message m;
+        if (mp_conn_reader_next(&s->reader, keeps_reply(s), &m) != MP_OK) {
+            ended = true;
             break;
         }
-        on_reply(s, data, len);
-        free(data);
-        if (!ready[1])
-            return;
+        on_reply(s, &m);
+        replies++;
+        readable = mp_conn_reader_has_message(&s->reader);
     }
-    if (ready[1] || mp_process_is_alive(s->worker) == 0)
+    if (replies > 0 && s->ready)
+        note_service(s, replies);
+    if (ended)
         on_death(s);
 }
 
@@ -442,16 +549,13 @@ void mp_pool_read_reply(mp_pool *p, chunk *c, double timeout)
     if (!ours)
         return;
     mp_sentinel objects[2];
-    bool ready[2] = {false, false};
+    bool ready[2] = {mp_conn_reader_has_message(&s->reader), false};
     mp_conn_fileno(s->conn, &objects[0]);
     mp_process_sentinel(s->worker, &objects[1]);
-    if (mp_wait(objects, 2, timeout, ready) > 0 && ready[0]) {
-        void *data;
-        size_t len;
-        if (mp_conn_recv_bytes(s->conn, SIZE_MAX, &data, &len) == MP_OK) {
-            on_reply(s, data, len);
-            free(data);
-        }
+    if (ready[0] || (mp_wait(objects, 2, timeout, ready) > 0 && ready[0])) {
+        mp_message m;
+        if (mp_conn_reader_next(&s->reader, keeps_reply(s), &m) == MP_OK)
+            on_reply(s, &m);
     }
     mp_os_mutex_lock(p->lock);
     s->caller_reads = false;
@@ -467,26 +571,23 @@ void mp_pool_read_reply(mp_pool *p, chunk *c, double timeout)
 static void run_inline(slot *s)
 {
     chunk *c = shift_inflight(s);
-    mp_buf msg = MP_BUF_INIT, reply = MP_BUF_INIT;
     bool exit = false;
-    int rc = mp_job_task_message(c, &msg);
+    mp_buf_clear(&s->out);
+    mp_buf_clear(&s->reply);
+    int rc = mp_job_task_message(c, &s->out);
     if (rc == MP_OK)
-        rc = mp_pool_execute(msg.data, msg.len, mp_job_direct_fn(c->job), &reply, &exit);
-    mp_value *r = NULL;
+        rc = mp_pool_execute(s->out.data, s->out.len, mp_job_direct_fn(c->job), &s->scratch, &s->reply, &exit);
+    pool_reply r = {.kind = -1};
     if (rc == MP_OK)
-        rc = mp_decode(reply.data, reply.len, NULL, &r);
-    if (rc == MP_OK && r->as.array.items[0].as.i == POOL_DONE) {
-        mp_job_chunk_done(c, r->as.array.items[1].as.bin.ptr, r->as.array.items[1].as.bin.len);
+        mp_pool_reply_read(&r, s->reply.data, s->reply.len);
+    if (r.kind == POOL_DONE) {
+        mp_job_chunk_done(c, r.count, r.payload, r.payload_len, NULL);
     } else {
-        bool raised = rc == MP_OK;
-        mp_remote_error err = {raised ? (int)r->as.array.items[1].as.i : rc,
-                               raised ? r->as.array.items[2].as.str.ptr : mp_last_error(),
+        mp_remote_error err = {r.kind == POOL_FAILED ? r.code : rc, r.kind == POOL_FAILED ? r.message : mp_last_error(),
                                mp_job_task_name(c->job), 0, 0};
         mp_job_chunk_failed(c, MP_EREMOTE, &err);
     }
-    mp_value_free(r);
-    mp_buf_free(&reply);
-    mp_buf_free(&msg);
+    mp_pool_reply_release(&r);
 }
 
 /* ---- the slot's loop --------------------------------------------------------- */
@@ -494,13 +595,14 @@ static void run_inline(slot *s)
 static bool can_take_locked(const slot *s)
 {
     const mp_pool *p = s->pool;
-    if (p->head == NULL || s->ninflight == MAX_INFLIGHT)
+    if (p->head == NULL)
         return false;
     if (p->maxtasks > 0 && s->tasks_done + (int)s->ninflight >= p->maxtasks)
         return false;
     if (s->ninflight == 0)
         return true;
-    return !p->threads && p->queued >= p->nslots && s->inflight_bytes + p->head->len <= PIPELINE_BYTES;
+    return !p->threads && s->ninflight < depth(s) && p->queued >= p->nslots &&
+           s->inflight_bytes + p->head->len <= PIPELINE_BYTES;
 }
 
 static void slot_fail_inflight(slot *s, int ret, const char *message)
@@ -563,17 +665,21 @@ static int slot_main(void *arg)
             continue;
         }
         s->handed = NULL;
-        size_t fresh_from = s->ninflight;
+        bool was_idle = s->ninflight == 0;
+        chunk *fresh = NULL;
         while (can_take_locked(s)) {
             chunk *c = pop_locked(p);
-            s->inflight[s->ninflight++] = c;
-            s->inflight_bytes += c->len;
+            push_inflight(s, c);
+            if (fresh == NULL)
+                fresh = c;
         }
         mp_os_mutex_unlock(p->lock);
         if (p->threads) {
             run_inline(s);
         } else {
-            exchange(s, fresh_from);
+            if (was_idle)
+                s->busy_since = mp_os_monotonic();
+            exchange(s, fresh);
             if (s->worker && p->maxtasks > 0 && s->tasks_done >= p->maxtasks && s->ninflight == 0)
                 reap_worker(s, false); /* it exits by itself after its last task */
         }
@@ -594,8 +700,12 @@ static int slot_main(void *arg)
 
 static void pool_free_memory(mp_pool *p)
 {
-    for (size_t i = 0; p->slots && i < p->nslots; i++)
+    for (size_t i = 0; p->slots && i < p->nslots; i++) {
         mp_os_cond_free(p->slots[i].wake);
+        mp_buf_free(&p->slots[i].out);
+        mp_buf_free(&p->slots[i].reply);
+        mp_pool_scratch_free(&p->slots[i].scratch);
+    }
     free(p->slots);
     free(p->initargs);
     mp_os_mutex_free(p->lock);

@@ -1,10 +1,13 @@
 /* pool_exec.c - running one task message (pool_internal.h): in a worker
- * process, or in a ThreadPool's thread. */
+ * process, or in a ThreadPool's thread. The items of a chunk are decoded
+ * one at a time, each into room on the stack, so a chunk of a million items
+ * never becomes one tree of a million nodes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "errors.h"
 #include "pack_internal.h"
 #include "pool_internal.h"
@@ -13,103 +16,125 @@
  * pool, so the node limit is memory's. */
 static const mp_limits task_limits = {.max_nodes = SIZE_MAX / 64};
 
+/* Stack room for the tree of one usual item (larger ones are allocated). */
+#define ITEM_NODES 64
+
 int mp_pool_reply_error(mp_buf *reply, int kind, int code, const char *message)
 {
-    mp_buf_clear(reply);
     return mp_pack(reply, "(iis)", kind, code, message ? message : "");
 }
 
-/* A bin header of exactly len bytes to follow (bin 32: always valid). */
-static int bin_header(mp_buf *b, size_t len)
+static int done_header(mp_buf *reply, uint64_t count)
 {
-    if (len > UINT32_MAX)
-        return mp_fail(MP_ETOOBIG, "pool: a reply of %zu bytes is over 4 GiB", len);
-    unsigned char h[5] = {0xc6, (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8),
-                          (unsigned char)len};
-    return mp_buf_append(b, h, sizeof h);
-}
-
-/* Call fn once; its output must be one packed value (none: nil). */
-static int call_one(mp_task_fn fn, const char *name, const mp_value *args, mp_buf *out)
-{
-    size_t start = out->len;
-    int rc = fn(args, out);
-    if (rc > 0)
-        rc = mp_fail(MP_EINVAL, "task '%s' returned %d; a task returns MP_OK or a negative MP_E* code", name, rc);
-    if (rc != MP_OK)
-        return rc;
-    if (out->len == start)
-        return mp_pack_nil(out);
-    size_t span;
-    if (mp_value_span(out->data + start, out->len - start, &span) != MP_OK || span != out->len - start)
-        return mp_fail(MP_EPROTO, "task '%s' must write exactly one packed value into its result", name);
-    return MP_OK;
-}
-
-static int done_reply(mp_buf *reply, const mp_buf *values)
-{
-    mp_buf_clear(reply);
     int rc = mp_pack_array(reply, 2);
     if (rc == MP_OK)
         rc = mp_pack_int(reply, POOL_DONE);
     if (rc == MP_OK)
-        rc = bin_header(reply, values->len);
-    if (rc == MP_OK)
-        rc = mp_buf_append(reply, values->data, values->len);
+        rc = mp_pack_uint(reply, count);
     return rc;
 }
 
-static int run_items(mp_task_fn fn, const char *name, bool star, const mp_value *items, mp_buf *values)
+/* Call fn once and append its value (none: nil) to out. fn writes into
+ * one, which it receives empty as the contract says. */
+static int call_one(mp_task_fn fn, const char *name, const mp_value *args, mp_buf *one, mp_buf *out)
 {
-    for (uint32_t i = 0; i < items->as.array.len; i++) {
-        mp_value *item = &items->as.array.items[i];
-        mp_value wrapped = {.type = MP_ARRAY, .as.array = {item, 1}};
-        if (star && item->type != MP_ARRAY)
-            return mp_fail(MP_ETYPE, "starmap: item %u is not an array of arguments", i);
-        int rc = call_one(fn, name, star ? item : &wrapped, values);
-        if (rc != MP_OK)
-            return rc;
-    }
-    return MP_OK;
-}
-
-static int run_fixed(mp_elem_fn fn, const char *name, const mp_value *task, mp_buf *reply)
-{
-    uint64_t in_size, out_size;
-    const void *in;
-    size_t in_len;
-    int rc = mp_unpack(task, "(i s Q Q y#)", &(int){0}, &(const char *){NULL}, &in_size, &out_size, &in, &in_len);
+    mp_buf_clear(one);
+    int rc = fn(args, one);
+    if (rc > 0)
+        rc = mp_fail(MP_EINVAL, "task '%s' returned %d; a task returns MP_OK or a negative MP_E* code", name, rc);
     if (rc != MP_OK)
         return rc;
-    if (in_size == 0 || in_size > POOL_MAX_ELEM || out_size == 0 || out_size > POOL_MAX_ELEM ||
-        in_len % in_size != 0)
-        return mp_fail(MP_EPROTO, "pool: malformed fixed-size chunk");
-    size_t n = in_len / in_size, out_len = n * out_size;
-    /* The elements are written to malloc's alignment, then copied after the
-     * reply's header, which would leave them misaligned. */
-    unsigned char *out = malloc(out_len ? out_len : 1);
-    if (out == NULL)
-        return mp_fail(MP_ENOMEM, "pool: out of memory for %zu bytes of output", out_len);
-    for (size_t i = 0; i < n; i++) {
-        rc = fn((const unsigned char *)in + i * in_size, out + i * out_size);
-        if (rc != MP_OK) {
-            free(out);
-            if (rc > 0)
-                return mp_fail(MP_EINVAL, "element task '%s' returned %d; it returns MP_OK or a negative MP_E* code",
-                               name, rc);
-            return rc;
-        }
-    }
-    mp_buf_clear(reply);
-    rc = mp_pack_array(reply, 2);
+    if (one->len == 0)
+        return mp_pack_nil(out);
+    size_t span;
+    if (mp_value_span(one->data, one->len, &span) != MP_OK || span != one->len)
+        return mp_fail(MP_EPROTO, "task '%s' must write exactly one packed value into its result", name);
+    return mp_buf_append(out, one->data, one->len);
+}
+
+static int run_args(mp_task_fn fn, const char *name, const unsigned char *payload, size_t len, mp_buf *one,
+                    mp_buf *out)
+{
+    mp_value space[ITEM_NODES], *args;
+    size_t used;
+    int rc = mp_decode_first(payload, len, &task_limits, space, sizeof space, &args, &used);
+    if (rc != MP_OK)
+        return rc;
+    rc = args->type == MP_ARRAY && used == len ? done_header(out, 1) : mp_fail(MP_EPROTO, "pool: malformed arguments");
     if (rc == MP_OK)
-        rc = mp_pack_int(reply, POOL_DONE);
-    if (rc == MP_OK)
-        rc = bin_header(reply, out_len);
-    if (rc == MP_OK)
-        rc = mp_buf_append(reply, out, out_len);
-    free(out);
+        rc = call_one(fn, name, args, one, out);
+    if (args != space)
+        mp_value_free(args);
     return rc;
+}
+
+static int run_item(mp_task_fn fn, const char *name, bool star, const mp_value *item, uint64_t i, mp_buf *one,
+                    mp_buf *out)
+{
+    if (star && item->type != MP_ARRAY)
+        return mp_fail(MP_ETYPE, "starmap: item %llu is not an array of arguments", (unsigned long long)i);
+    mp_value wrapped = {.type = MP_ARRAY, .as.array = {(mp_value *)item, 1}};
+    return call_one(fn, name, star ? item : &wrapped, one, out);
+}
+
+static int run_items(mp_task_fn fn, const char *name, bool star, uint64_t count, const unsigned char *payload,
+                     size_t len, mp_buf *one, mp_buf *out)
+{
+    int rc = done_header(out, count);
+    size_t pos = 0;
+    for (uint64_t i = 0; rc == MP_OK && i < count; i++) {
+        mp_value space[ITEM_NODES], *item;
+        size_t used;
+        rc = mp_decode_first(payload + pos, len - pos, &task_limits, space, sizeof space, &item, &used);
+        if (rc != MP_OK)
+            break;
+        pos += used;
+        rc = run_item(fn, name, star, item, i, one, out);
+        if (item != space)
+            mp_value_free(item);
+    }
+    if (rc == MP_OK && pos != len)
+        rc = mp_fail(MP_EPROTO, "pool: %zu bytes after a chunk's items", len - pos);
+    return rc;
+}
+
+static int run_fixed(mp_elem_fn fn, const char *name, uint64_t in_size, uint64_t out_size,
+                     const unsigned char *payload, size_t len, pool_scratch *scratch, mp_buf *out)
+{
+    if (in_size == 0 || in_size > POOL_MAX_ELEM || out_size == 0 || out_size > POOL_MAX_ELEM || len % in_size != 0)
+        return mp_fail(MP_EPROTO, "pool: malformed fixed-size chunk");
+    size_t n = len / in_size, out_len = n * out_size;
+    /* Elements are read and written at malloc's alignment, as if they were
+     * arrays: the payload sits wherever the message put it. */
+    const unsigned char *in = payload;
+    int rc = MP_OK;
+    if ((uintptr_t)payload % 16 != 0) {
+        mp_buf_clear(&scratch->in);
+        rc = mp_buf_append(&scratch->in, payload, len);
+        in = scratch->in.data;
+    }
+    mp_buf_clear(&scratch->out);
+    if (rc == MP_OK)
+        rc = mp_buf_reserve(&scratch->out, out_len ? out_len : 1);
+    unsigned char *outs = scratch->out.data;
+    for (size_t i = 0; rc == MP_OK && i < n; i++) {
+        rc = fn(in + i * in_size, outs + i * out_size);
+        if (rc > 0)
+            rc = mp_fail(MP_EINVAL, "element task '%s' returned %d; it returns MP_OK or a negative MP_E* code", name,
+                         rc);
+    }
+    if (rc == MP_OK)
+        rc = done_header(out, out_len);
+    if (rc == MP_OK)
+        rc = mp_buf_append(out, outs, out_len);
+    return rc;
+}
+
+void mp_pool_scratch_free(pool_scratch *s)
+{
+    mp_buf_free(&s->one);
+    mp_buf_free(&s->in);
+    mp_buf_free(&s->out);
 }
 
 static mp_any_fn find(mp_registry_kind kind, const char *name, mp_any_fn direct)
@@ -117,48 +142,55 @@ static mp_any_fn find(mp_registry_kind kind, const char *name, mp_any_fn direct)
     return direct ? direct : mp_registry_lookup(kind, name);
 }
 
-int mp_pool_execute(const void *msg, size_t len, mp_any_fn direct, mp_buf *reply, bool *exit)
+/* Run a task whose header h (already checked to be an array of n fields
+ * starting with kind and name) came before payload. */
+static int run_task(const mp_value *f, uint32_t n, const unsigned char *payload, size_t len, mp_any_fn direct,
+                    pool_scratch *scratch, mp_buf *reply)
 {
-    *exit = false;
-    mp_value *task;
-    int rc = mp_decode(msg, len, &task_limits, &task);
-    if (rc != MP_OK)
-        return rc;
-    const mp_value *f = task->type == MP_ARRAY ? task->as.array.items : NULL;
-    uint32_t n = f ? task->as.array.len : 0;
-    if (n == 1 && f[0].type == MP_INT && f[0].as.i == POOL_EXIT) {
-        *exit = true;
-        mp_value_free(task);
-        return MP_OK;
-    }
-    if (n < 3 || f[0].type != MP_INT || f[1].type != MP_STR) {
-        mp_value_free(task);
-        return mp_fail(MP_EPROTO, "pool: malformed task message");
-    }
     const char *name = f[1].as.str.ptr;
     int64_t kind = f[0].as.i;
-    mp_buf values = MP_BUF_INIT;
     if (kind == POOL_FIXED) {
+        if (n != 4 || f[2].type != MP_INT || f[3].type != MP_INT)
+            return mp_fail(MP_EPROTO, "pool: malformed task message");
         mp_elem_fn fn = (mp_elem_fn)find(MP_REG_ELEM_TASK, name, direct);
-        rc = fn ? run_fixed(fn, name, task, reply)
-                : mp_fail(MP_ENOTREG, "element task '%s' is not registered in the worker", name);
-    } else {
-        mp_task_fn fn = (mp_task_fn)find(MP_REG_TASK, name, direct);
         if (fn == NULL)
-            rc = mp_fail(MP_ENOTREG, "task '%s' is not registered in the worker", name);
-        else if (kind == POOL_ARGS && n == 3 && f[2].type == MP_ARRAY)
-            rc = call_one(fn, name, &f[2], &values);
-        else if (kind == POOL_ITEMS && n == 4 && f[2].type == MP_BOOL && f[3].type == MP_ARRAY)
-            rc = run_items(fn, name, f[2].as.b, &f[3], &values);
-        else
-            rc = mp_fail(MP_EPROTO, "pool: malformed task message");
-        if (rc == MP_OK)
-            rc = done_reply(reply, &values);
+            return mp_fail(MP_ENOTREG, "element task '%s' is not registered in the worker", name);
+        return run_fixed(fn, name, (uint64_t)f[2].as.i, (uint64_t)f[3].as.i, payload, len, scratch, reply);
     }
-    if (rc != MP_OK && rc != MP_ENOMEM)
+    mp_task_fn fn = (mp_task_fn)find(MP_REG_TASK, name, direct);
+    if (fn == NULL)
+        return mp_fail(MP_ENOTREG, "task '%s' is not registered in the worker", name);
+    if (kind == POOL_ARGS && n == 2)
+        return run_args(fn, name, payload, len, &scratch->one, reply);
+    if (kind == POOL_ITEMS && n == 4 && f[2].type == MP_BOOL && f[3].type == MP_INT && f[3].as.i >= 0)
+        return run_items(fn, name, f[2].as.b, (uint64_t)f[3].as.i, payload, len, &scratch->one, reply);
+    return mp_fail(MP_EPROTO, "pool: malformed task message");
+}
+
+int mp_pool_execute(const void *msg, size_t len, mp_any_fn direct, pool_scratch *scratch, mp_buf *reply,
+                    bool *exit)
+{
+    *exit = false;
+    mp_value space[16], *head;
+    size_t used;
+    int rc = mp_decode_first(msg, len, NULL, space, sizeof space, &head, &used);
+    if (rc != MP_OK)
+        return rc;
+    const mp_value *f = head->type == MP_ARRAY ? head->as.array.items : NULL;
+    uint32_t n = f ? head->as.array.len : 0;
+    size_t start = reply->len;
+    if (n == 1 && f[0].type == MP_INT && f[0].as.i == POOL_EXIT && used == len)
+        *exit = true;
+    else if (n < 2 || f[0].type != MP_INT || f[1].type != MP_STR)
+        rc = mp_fail(MP_EPROTO, "pool: malformed task message");
+    else
+        rc = run_task(f, n, (const unsigned char *)msg + used, len - used, direct, scratch, reply);
+    if (rc != MP_OK && rc != MP_ENOMEM) {
+        reply->len = start;
         rc = mp_pool_reply_error(reply, POOL_FAILED, rc, mp_last_error());
-    mp_buf_free(&values);
-    mp_value_free(task);
+    }
+    if (head != space)
+        mp_value_free(head);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "errors.h"
 #include "pack_internal.h"
 #include "platform.h"
@@ -14,8 +15,9 @@
 
 typedef struct chunk_result {
     enum { PENDING, SUCCEEDED, FAILED } state;
-    unsigned char *data; /* the values, one after another */
+    const unsigned char *data; /* the values, one after another */
     size_t len;
+    void *block;         /* the allocation data lies in */
     int ret;             /* what get returns for a failed chunk */
     mp_remote_error err; /* message and task point into msg and the job */
     char *msg;
@@ -57,7 +59,7 @@ static void job_release(job *j)
     if (atomic_fetch_sub(&j->refs, 1) != 1)
         return;
     for (size_t i = 0; i < j->nchunks; i++) {
-        free(j->results[i].data);
+        free(j->results[i].block);
         free(j->results[i].msg);
     }
     free(j->results);
@@ -76,30 +78,30 @@ const char *mp_job_task_name(const job *j)
     return j->task;
 }
 
+bool mp_job_keeps_replies(const job *j)
+{
+    return j->kind != JOB_FIXED;
+}
+
 mp_any_fn mp_job_direct_fn(const job *j)
 {
     return j->direct;
 }
 
-int mp_job_task_message(const chunk *c, mp_buf *msg)
+int mp_job_task_header(const chunk *c, mp_buf *msg)
 {
     const job *j = c->job;
     if (j->kind == JOB_FIXED)
-        return mp_pack(msg, "(isQQy#)", POOL_FIXED, j->task, (uint64_t)j->in_size, (uint64_t)j->out_size, c->data,
-                       c->len);
-    bool apply = j->kind == JOB_APPLY;
-    int rc = mp_pack_array(msg, apply ? 3 : 4);
-    if (rc == MP_OK)
-        rc = mp_pack_int(msg, apply ? POOL_ARGS : POOL_ITEMS);
-    if (rc == MP_OK)
-        rc = mp_pack_str(msg, j->task, strlen(j->task));
-    if (rc == MP_OK && !apply)
-        rc = mp_pack_bool(msg, j->kind == JOB_STARMAP);
-    if (rc == MP_OK && !apply)
-        rc = mp_pack_array(msg, (uint32_t)c->count);
-    if (rc == MP_OK)
-        rc = mp_buf_append(msg, c->data, c->len);
-    return rc;
+        return mp_pack(msg, "(isQQ)", POOL_FIXED, j->task, (uint64_t)j->in_size, (uint64_t)j->out_size);
+    if (j->kind == JOB_APPLY)
+        return mp_pack(msg, "(is)", POOL_ARGS, j->task);
+    return mp_pack(msg, "(is?Q)", POOL_ITEMS, j->task, j->kind == JOB_STARMAP, (uint64_t)c->count);
+}
+
+int mp_job_task_message(const chunk *c, mp_buf *msg)
+{
+    int rc = mp_job_task_header(c, msg);
+    return rc == MP_OK ? mp_buf_append(msg, c->data, c->len) : rc;
 }
 
 /* ---- chunks ending --------------------------------------------------------- */
@@ -109,14 +111,15 @@ static int decode_result(job *j, mp_value **out)
 {
     if (j->kind == JOB_APPLY)
         return mp_decode(j->results[0].data, j->results[0].len, &result_limits, out);
-    mp_buf all = MP_BUF_INIT;
-    int rc = j->nitems > UINT32_MAX ? mp_fail(MP_ETOOBIG, "map: more than 2^32 results")
-                                    : mp_pack_array(&all, (uint32_t)(j->kind == JOB_FIXED ? 0 : j->nitems));
-    for (size_t i = 0; rc == MP_OK && j->kind != JOB_FIXED && i < j->nchunks; i++)
-        rc = mp_buf_append(&all, j->results[i].data, j->results[i].len);
-    if (rc == MP_OK)
-        rc = mp_decode(all.data, all.len, &result_limits, out);
-    mp_buf_free(&all);
+    if (j->kind == JOB_FIXED)
+        return mp_decode_array_of(NULL, 0, 0, &result_limits, out);
+    mp_bytes *parts = malloc((j->nchunks ? j->nchunks : 1) * sizeof *parts);
+    if (parts == NULL)
+        return mp_fail(MP_ENOMEM, "map: out of memory for the results");
+    for (size_t i = 0; i < j->nchunks; i++)
+        parts[i] = (mp_bytes){j->results[i].data, j->results[i].len};
+    int rc = mp_decode_array_of(parts, j->nchunks, j->nitems, &result_limits, out);
+    free(parts);
     return rc;
 }
 
@@ -170,33 +173,47 @@ static void end_chunk_locked(job *j, size_t i)
     job_release(j);
 }
 
-void mp_job_chunk_done(chunk *c, const unsigned char *data, size_t len)
+/* The count a reply to chunk c must carry. */
+static uint64_t expected_count(const chunk *c)
+{
+    const job *j = c->job;
+    return j->kind == JOB_FIXED ? (uint64_t)c->count * j->out_size : j->kind == JOB_APPLY ? 1 : c->count;
+}
+
+void mp_job_chunk_done(chunk *c, uint64_t count, const unsigned char *data, size_t len, void *owned)
 {
     job *j = c->job;
     chunk_result *r = &j->results[c->index];
+    if (count != expected_count(c) || (j->kind == JOB_FIXED && len != count)) {
+        free(owned);
+        mp_remote_error err = {MP_EPROTO, "malformed reply from the worker: wrong count", j->task, 0, 0};
+        mp_job_chunk_failed(c, MP_EREMOTE, &err);
+        return;
+    }
+    if (j->kind != JOB_FIXED && owned == NULL && (owned = malloc(len ? len : 1)) != NULL) {
+        if (len)
+            memcpy(owned, data, len);
+        data = owned;
+    }
     mp_os_mutex_lock(j->lock);
     if (j->kind == JOB_FIXED) {
-        if (len == c->count * j->out_size) {
-            memcpy(j->out + c->first * j->out_size, data, len);
-            r->state = SUCCEEDED;
-        } else {
-            r->state = FAILED;
-        }
+        memcpy(j->out + c->first * j->out_size, data, len);
+        r->state = SUCCEEDED;
     } else if (j->first_failed < 0 || j->kind == JOB_IMAP || j->kind == JOB_IMAP_UNORDERED) {
-        r->data = malloc(len ? len : 1);
-        if (r->data != NULL) {
-            memcpy(r->data, data, len);
+        if (owned != NULL) {
+            r->block = owned;
+            r->data = data;
             r->len = len;
             r->state = SUCCEEDED;
+            owned = NULL;
         } else {
             r->state = FAILED;
+            r->ret = MP_ENOMEM;
+            r->err = (mp_remote_error){MP_ENOMEM, "out of memory for a chunk's results", j->task, 0, 0};
         }
     }
-    if (r->state == FAILED) {
-        r->ret = MP_ENOMEM;
-        r->err = (mp_remote_error){MP_ENOMEM, "out of memory for a chunk's results", j->task, 0, 0};
-    }
     end_chunk_locked(j, c->index);
+    free(owned);
 }
 
 void mp_job_chunk_failed(chunk *c, int ret, const mp_remote_error *err)
@@ -256,11 +273,40 @@ static int job_new(job **out, job_kind kind, mp_pool *pool, mp_any_fn fn, mp_reg
     return MP_OK;
 }
 
+/* The items are walked once, to count and check them; every MARK_EVERY-th
+ * item's offset is noted on the way, so that cutting them into chunks
+ * later walks only from the nearest mark. */
+#define MARK_EVERY 1024
+
+/* The size of the well-formed value at p (len bytes left). */
+static size_t item_size(const unsigned char *p, size_t len)
+{
+    size_t n = mp_number_size(*p);
+    if (n == 0 || n > len)
+        mp_value_span(p, len, &n);
+    return n;
+}
+
+/* The offset of the item count items after the one at offset pos. */
+static size_t walk(const job *j, size_t pos, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        pos += item_size(j->items + pos, j->items_len - pos);
+    return pos;
+}
+
+/* The offset of item i, from the marks. */
+static size_t item_offset(const job *j, const size_t *marks, size_t i)
+{
+    if (i == j->nitems)
+        return j->items_len;
+    return walk(j, marks[i / MARK_EVERY], i % MARK_EVERY);
+}
+
 /* Cut the job into nchunks chunks of chunksize items (the last one
- * shorter), find their bytes, and submit them. bounds[i] is the offset of
- * item i (nitems + 1 entries); NULL for FIXED, whose items have in_size
- * bytes. */
-static int job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *bounds, const char *what)
+ * shorter), find their bytes, and submit them. marks: those of
+ * count_items, for the kinds whose items are MessagePack values. */
+static int job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *marks, const char *what)
 {
     j->nchunks = j->nitems == 0 ? 0 : (j->nitems + chunksize - 1) / chunksize;
     bool imap = j->kind == JOB_IMAP || j->kind == JOB_IMAP_UNORDERED;
@@ -270,16 +316,23 @@ static int job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *bou
     j->order = imap ? calloc(n, sizeof *j->order) : NULL;
     if (j->chunks == NULL || j->results == NULL || (imap && j->order == NULL))
         return mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    size_t pos = 0;
     for (size_t i = 0; i < j->nchunks; i++) {
         chunk *c = &j->chunks[i];
         c->job = j;
         c->index = i;
         c->first = i * chunksize;
         c->count = j->nitems - c->first < chunksize ? j->nitems - c->first : chunksize;
-        size_t from = bounds ? bounds[c->first] : c->first * j->in_size;
-        size_t to = bounds ? bounds[c->first + c->count] : (c->first + c->count) * j->in_size;
-        c->data = j->items + from;
-        c->len = to - from;
+        if (j->kind == JOB_FIXED)
+            c->len = c->count * j->in_size;
+        else if (j->kind == JOB_APPLY)
+            c->len = j->items_len;
+        else if (c->count < MARK_EVERY)
+            c->len = walk(j, pos, c->count) - pos;
+        else
+            c->len = item_offset(j, marks, c->first + c->count) - pos;
+        c->data = j->items + pos;
+        pos += c->len;
         c->next = i + 1 < j->nchunks ? &j->chunks[i + 1] : NULL;
     }
     if (j->nchunks == 0) {
@@ -291,39 +344,40 @@ static int job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *bou
     return mp_pool_submit(pool, &j->chunks[0], &j->chunks[j->nchunks - 1], j->nchunks);
 }
 
-/* The offsets of the items in items[0..len): n + 1 entries. */
-static int item_bounds(const void *items, size_t len, size_t **bounds, size_t *n, const char *what)
+/* How many well-formed values items[0..len) holds, one after another, and
+ * the marks (see MARK_EVERY), which the caller frees. */
+static int count_items(const void *items, size_t len, size_t *n, size_t **marks, const char *what)
 {
-    *bounds = NULL;
     *n = 0;
+    *marks = NULL;
     if (items == NULL && len > 0)
         return mp_fail(MP_EINVAL, "%s: NULL items", what);
-    size_t cap = 64, count = 0, pos = 0;
-    size_t *b = malloc(cap * sizeof *b);
-    if (b == NULL)
-        return mp_fail(MP_ENOMEM, "%s: out of memory", what);
-    b[0] = 0;
-    while (pos < len) {
-        size_t span;
-        int rc = mp_value_span((const unsigned char *)items + pos, len - pos, &span);
-        if (rc != MP_OK) {
-            free(b);
-            return mp_fail(rc, "%s: item %zu: %s", what, count, mp_last_error());
-        }
-        pos += span;
-        if (++count + 1 > cap) {
-            size_t *grown = realloc(b, 2 * cap * sizeof *b);
-            if (grown == NULL) {
-                free(b);
-                return mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    const unsigned char *p = items;
+    size_t count = 0, cap = 0, span;
+    size_t *m = NULL;
+    for (size_t pos = 0; pos < len; pos += span, count++) {
+        if (count % MARK_EVERY == 0) {
+            if (count / MARK_EVERY == cap) {
+                size_t *grown = realloc(m, (cap = cap ? 2 * cap : 16) * sizeof *m);
+                if (grown == NULL) {
+                    free(m);
+                    return mp_fail(MP_ENOMEM, "%s: out of memory", what);
+                }
+                m = grown;
             }
-            b = grown;
-            cap *= 2;
+            m[count / MARK_EVERY] = pos;
         }
-        b[count] = pos;
+        span = mp_number_size(p[pos]);
+        if (span == 0 || span > len - pos) {
+            int rc = mp_value_span(p + pos, len - pos, &span);
+            if (rc != MP_OK) {
+                free(m);
+                return mp_fail(rc, "%s: item %zu: %s", what, count, mp_last_error());
+            }
+        }
     }
-    *bounds = b;
     *n = count;
+    *marks = m;
     return MP_OK;
 }
 
@@ -342,8 +396,8 @@ static int items_job(job **out, job_kind kind, mp_pool *pool, mp_task_fn fn, con
     int rc = job_new(&j, kind, pool, (mp_any_fn)fn, MP_REG_TASK, what);
     if (rc != MP_OK)
         return rc;
-    size_t *bounds;
-    rc = item_bounds(items, len, &bounds, &j->nitems, what);
+    size_t *marks;
+    rc = count_items(items, len, &j->nitems, &marks, what);
     if (rc == MP_OK && len && (j->items = malloc(len)) == NULL)
         rc = mp_fail(MP_ENOMEM, "%s: out of memory", what);
     if (rc == MP_OK) {
@@ -355,9 +409,9 @@ static int items_job(job **out, job_kind kind, mp_pool *pool, mp_task_fn fn, con
         size_t chunksize = j->opts.chunksize;
         if (chunksize == 0)
             chunksize = kind == JOB_IMAP || kind == JOB_IMAP_UNORDERED ? 1 : default_chunksize(pool, j->nitems);
-        rc = job_submit(j, pool, chunksize, bounds, what);
+        rc = job_submit(j, pool, chunksize, marks, what);
     }
-    free(bounds);
+    free(marks);
     if (rc != MP_OK) {
         job_release(j);
         return rc;
@@ -505,8 +559,7 @@ int mp_pool_apply_asyncv(mp_pool *pool, mp_task_fn fn, const mp_async_options *o
         args = (mp_buf)MP_BUF_INIT;
         if (opts)
             j->opts = *opts;
-        size_t bounds[2] = {0, j->items_len};
-        rc = job_submit(j, pool, 1, bounds, "mp_pool_apply_async");
+        rc = job_submit(j, pool, 1, NULL, "mp_pool_apply_async");
     }
     mp_buf_free(&args);
     if (rc != MP_OK) {
@@ -695,7 +748,8 @@ int mp_imap_next(mp_imap_iter *it, double timeout, mp_value **out)
         rc = mp_decode(r->data + j->next_offset, span, &result_limits, out);
     j->next_offset = rc == MP_OK ? j->next_offset + span : r->len;
     if (j->next_offset >= r->len) {
-        free(r->data);
+        free(r->block);
+        r->block = NULL;
         r->data = NULL;
         r->len = 0;
         j->next_chunk++;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "errors.h"
+#include "conn_internal.h"
+#include "conn_reader.h"
 #include "mproc/conn.h"
 #include "pool_internal.h"
 
@@ -38,21 +40,33 @@ int mp_pool_worker_main(const mp_value *args)
     if (rc != MP_OK)
         return rc;
     rc = initialize(conn, init_name, initargs, initargs_len);
+    /* Tasks are read in bulk; each reply goes out before the next task
+     * starts, so that if a task kills the worker, every earlier one has
+     * been answered and the pool blames the right one. */
+    mp_conn_reader reader;
+    mp_conn_reader_init(&reader, mp_conn_handle(conn));
     mp_buf reply = MP_BUF_INIT;
+    pool_scratch scratch = {MP_BUF_INIT, MP_BUF_INIT, MP_BUF_INIT};
     for (int done = 0; rc == MP_OK && (maxtasks <= 0 || done < maxtasks); done++) {
-        void *msg;
-        size_t len;
-        rc = mp_conn_recv_bytes(conn, SIZE_MAX, &msg, &len);
+        mp_message msg;
+        rc = mp_conn_reader_next(&reader, false, &msg);
         if (rc != MP_OK)
             break;
         bool exit = false;
-        rc = mp_pool_execute(msg, len, NULL, &reply, &exit);
-        free(msg);
+        size_t mark;
+        mp_buf_clear(&reply);
+        rc = mp_conn_frame_begin(&reply, &mark);
+        if (rc == MP_OK)
+            rc = mp_pool_execute(msg.data, msg.len, NULL, &scratch, &reply, &exit);
         if (rc != MP_OK || exit)
             break;
-        rc = mp_conn_send_bytes(conn, reply.data, reply.len);
+        rc = mp_conn_frame_end(&reply, mark);
+        if (rc == MP_OK)
+            rc = mp_conn_write(conn, reply.data, reply.len);
     }
     mp_buf_free(&reply);
+    mp_pool_scratch_free(&scratch);
+    mp_conn_reader_free(&reader);
     mp_conn_close(conn);
     return rc == MP_EEOF ? 0 : rc < 0 ? rc : 0;
 }

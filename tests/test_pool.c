@@ -3,7 +3,8 @@
  * apply and callbacks, get(timeout), errors raised in tasks, workers that
  * die in every way under every start method, maxtasksperchild, initializer
  * failure, terminate with 10 000 queued tasks, Pool(100), the fixed-size
- * element path, and bad input. */
+ * element path, items and results of the sizes where transport changes,
+ * and bad input. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +92,15 @@ static int die(const mp_value *args, mp_buf *result)
     }
 }
 MP_TASK(die)
+
+/* Returns its one argument as it came. */
+static int echo(const mp_value *args, mp_buf *result)
+{
+    const mp_value *v;
+    int rc = mp_args(args, "V", &v);
+    return rc ? rc : mp_pack(result, "V", v);
+}
+MP_TASK(echo)
 
 static int worker_initialized;
 
@@ -538,6 +548,86 @@ static void death_in_map(void **state)
     end_pool(p);
 }
 
+/* Small chunks go to a worker several at a time, and its replies come back
+ * in bulk; a worker that dies must still fail exactly the item it was
+ * running, and every other item must be answered once, in order. */
+static void pipelined_death(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    mp_start_method methods[3];
+    for (size_t m = 0, n = mpt_methods(methods); m < n; m++) {
+        mp_pool *p;
+        new_pool(&p, false, 2, methods[m]);
+        mp_buf items = MP_BUF_INIT;
+        for (int i = 0; i < N; i++)
+            MPT_OK(mp_pack(&items, "i", i == 150 || i == 300 ? 0 : i + 4));
+        mp_imap_iter *it;
+        MPT_OK(mp_pool_imap(p, die, items.data, items.len, NULL, &it));
+        for (int i = 0; i < N; i++) {
+            mp_value *v;
+            int rc = mp_imap_next(it, 60, &v);
+            if (i == 150 || i == 300) {
+                if (rc != MP_EWORKERDIED)
+                    fail_msg("%s: item %d got %s, not MP_EWORKERDIED", mp_start_method_name(methods[m]), i,
+                             mp_errname(rc));
+                continue;
+            }
+            if (rc != MP_OK)
+                fail_msg("%s: item %d got %s (%s)", mp_start_method_name(methods[m]), i, mp_errname(rc),
+                         mp_last_error());
+            assert_int_equal(v->as.i, i + 4);
+            mp_value_free(v);
+        }
+        mp_value *v;
+        MPT_CODE(mp_imap_next(it, 0, &v), MP_EEOF);
+        mp_imap_free(it);
+        mp_buf_free(&items);
+        end_pool(p);
+    }
+}
+
+/* Items and results around the sizes where the pool changes how it moves
+ * them: several messages to a write or read, a message read into its own
+ * allocation, a chunk written from where it lies. */
+static void large_items_and_results(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 100, 31 << 10, 33 << 10, 70 << 10, 300 << 10, 5};
+    enum { ROUNDS = 3, N = ROUNDS * (int)(sizeof sizes / sizeof sizes[0]) };
+    unsigned char *blob = malloc((300 << 10) + N);
+    assert_non_null(blob);
+    for (size_t i = 0; i < (300 << 10) + N; i++)
+        blob[i] = (unsigned char)(i * 7 + 1);
+    mp_buf items = MP_BUF_INIT;
+    for (int i = 0; i < N; i++)
+        MPT_OK(mp_pack(&items, "y#", blob + i, sizes[i % (N / ROUNDS)] - (sizes[i % (N / ROUNDS)] && i ? 1 : 0)));
+    mp_pool *p;
+    new_pool(&p, false, 2, mp_get_start_method());
+    const size_t chunksizes[] = {1, 2, 0};
+    for (size_t c = 0; c < 3; c++) {
+        mp_value *v;
+        MPT_OK(mp_pool_map(p, echo, items.data, items.len, chunksizes[c], &v));
+        assert_int_equal(v->as.array.len, N);
+        for (int i = 0; i < N; i++) {
+            size_t want = sizes[i % (N / ROUNDS)] - (sizes[i % (N / ROUNDS)] && i ? 1 : 0);
+            const mp_value *e = &v->as.array.items[i];
+            assert_int_equal(e->type, MP_BIN);
+            assert_int_equal(e->as.bin.len, want);
+            assert_memory_equal(e->as.bin.ptr, blob + i, want);
+        }
+        mp_value_free(v);
+    }
+    mp_value *v;
+    MPT_OK(mp_pool_apply(p, echo, &v, "y#", blob, (size_t)(300 << 10)));
+    assert_int_equal(v->as.bin.len, 300 << 10);
+    assert_memory_equal(v->as.bin.ptr, blob, 300 << 10);
+    mp_value_free(v);
+    end_pool(p);
+    mp_buf_free(&items);
+    free(blob);
+}
+
 /* ---- maxtasksperchild and initializers ------------------------------------ */
 
 static void maxtasks_and_initializer(void **state)
@@ -741,6 +831,8 @@ int main(int argc, char **argv)
         MPT_TEST(idle_worker_killed),
         MPT_TEST(results_seen_without_get),
         MPT_TEST(death_in_map),
+        MPT_TEST(pipelined_death),
+        MPT_TEST(large_items_and_results),
         MPT_TEST(maxtasks_and_initializer),
         MPT_TEST(initializer_failure),
         MPT_TEST(terminate_with_queue),

@@ -48,6 +48,21 @@ int mp_os_pipe_read(mp_os_handle h, void *buf, size_t len)
     return MP_OK;
 }
 
+int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got)
+{
+    for (;;) {
+        ssize_t n = read((int)h, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno != ECONNRESET)
+            return mp_fail_os(MP_EOS, errno, "read");
+        if (n <= 0)
+            return mp_fail(MP_EEOF, "the other end of the pipe is closed");
+        *got = (size_t)n;
+        return MP_OK;
+    }
+}
+
 int mp_os_pipe_poll(mp_os_handle h, double timeout)
 {
     struct pollfd p = {.fd = (int)h, .events = POLLIN};

@@ -143,6 +143,21 @@ int mp_os_pipe_read(mp_os_handle h, void *buf, size_t len)
     return MP_OK;
 }
 
+int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got)
+{
+    for (;;) {
+        DWORD err, n = transfer((HANDLE)h, false, buf, cap > CHUNK ? CHUNK : (DWORD)cap, &err);
+        if (err != 0 && !closed_peer(err))
+            return mp_fail_os(MP_EOS, (int)err, "ReadFile(pipe)");
+        if (err != 0)
+            return mp_fail(MP_EEOF, "the other end of the pipe is closed");
+        if (n > 0) {
+            *got = n;
+            return MP_OK;
+        }
+    }
+}
+
 int mp_win_probe_start(mp_win_probe *p, HANDLE pipe, bool *ready)
 {
     *p = (mp_win_probe){.pipe = pipe};

@@ -1,10 +1,14 @@
 /* fuzz_decode.c - libFuzzer target for the MessagePack decoder: decoding
  * any input must fail cleanly or give a tree that re-encodes and decodes to
- * the same tree; unpacking by format must never misbehave. */
+ * the same tree; unpacking by format must never misbehave. The input read
+ * as a stream of values (mp_decode_first, then mp_decode_array_of over the
+ * same bytes cut in two) must give the trees mp_decode gives each value. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <mproc.h>
+
+#include "decode.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -74,9 +78,51 @@ static void unpack_every_way(const mp_value *v)
     mp_map_get(v, "key");
 }
 
+/* The values one after another: each must decode alone as mp_decode does;
+ * then all of them, from two parts cut at a value's end, as one array. */
+static void stream(const unsigned char *data, size_t size, const mp_limits *limits)
+{
+    enum { MAX_VALUES = 64 };
+    mp_value *each[MAX_VALUES];
+    size_t n = 0, pos = 0, cut = 0;
+    while (pos < size && n < MAX_VALUES) {
+        mp_value space[8], *v = NULL;
+        size_t used = 0;
+        if (mp_decode_first(data + pos, size - pos, limits, space, sizeof space, &v, &used) != MP_OK) {
+            if (v != NULL)
+                abort();
+            break;
+        }
+        if (used == 0 || used > size - pos || mp_decode(data + pos, used, limits, &each[n]) != MP_OK ||
+            !same(v, each[n]))
+            abort();
+        if (v != space)
+            mp_value_free(v);
+        pos += used;
+        if (++n == (data[0] % MAX_VALUES) / 2 + 1)
+            cut = pos;
+    }
+    mp_bytes parts[2] = {{data, cut}, {data + cut, pos - cut}};
+    mp_value *all = NULL;
+    int rc = mp_decode_array_of(parts, 2, n, limits, &all);
+    if (rc == MP_OK) {
+        if (all->as.array.len != n)
+            abort();
+        for (size_t i = 0; i < n; i++)
+            if (!same(&all->as.array.items[i], each[i]))
+                abort();
+        mp_value_free(all);
+    } else if (all != NULL || rc != MP_ETOOBIG) {
+        abort(); /* only the limits, which count the whole array, may refuse */
+    }
+    for (size_t i = 0; i < n; i++)
+        mp_value_free(each[i]);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     mp_limits limits = {.max_depth = 32, .max_nodes = 20000};
+    stream(data, size, &limits);
     mp_value *v = NULL;
     if (mp_decode(data, size, &limits, &v) != MP_OK) {
         if (v != NULL)

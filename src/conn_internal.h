@@ -1,0 +1,35 @@
+/* conn_internal.h - a Connection's framing and handle, for code of ours
+ * that owns one end of a pipe outright (the pool and its workers): it sends
+ * several messages in one system call and reads them in bulk
+ * (conn_reader.h). A frame is Python's: a 4-byte big-endian length, or
+ * 0xffffffff and an 8-byte length, then the message. */
+#ifndef MPROC_CONN_INTERNAL_H
+#define MPROC_CONN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc/conn.h"
+#include "platform.h"
+
+#define MP_CONN_FRAME_MAX_HEADER 12
+
+/* Write the header of a len-byte message; returns its size, 4 or 12. */
+size_t mp_conn_frame_header(unsigned char h[MP_CONN_FRAME_MAX_HEADER], size_t len);
+/* The size of the frame header at p, with *len its message's length, or 0
+ * if avail bytes do not hold the whole header yet. */
+size_t mp_conn_frame_length(const unsigned char *p, size_t avail, uint64_t *len);
+
+/* Build a frame in place: begin reserves the header, end fills it in once
+ * the message has been appended after it. */
+int mp_conn_frame_begin(mp_buf *b, size_t *mark);
+int mp_conn_frame_end(mp_buf *b, size_t mark);
+
+/* Write bytes that the caller has framed (whole frames as built above, or
+ * a frame's header and its message in two calls) under the send lock. */
+int mp_conn_write(mp_conn *c, const void *frames, size_t len);
+
+/* The pipe end itself, for a reader that owns it. */
+mp_os_handle mp_conn_handle(const mp_conn *c);
+
+#endif
