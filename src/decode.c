@@ -34,7 +34,7 @@ typedef struct totals {
 
 /* A big-endian field of n bytes, n one of 0, 1, 2, 4, 8: spelled out, so
  * that each becomes one load and a byte swap. */
-static uint64_t be(const unsigned char *p, size_t n)
+static inline uint64_t be(const unsigned char *p, size_t n)
 {
     switch (n) {
     case 0:
@@ -192,7 +192,7 @@ typedef struct filler {
 
 /* The value of a number, nil or bool (p[0] is one mp_number_size knows),
  * which scan has checked. */
-static void number_value(const unsigned char *p, mp_value *v)
+static inline void number_value(const unsigned char *p, mp_value *v)
 {
     unsigned char c = p[0];
     if (c <= 0x7f || c >= 0xe0) {
@@ -332,22 +332,21 @@ static int decode_value(const void *data, size_t len, const mp_limits *limits, b
 {
     if (out == NULL || (data == NULL && len > 0))
         return mp_fail(MP_EINVAL, "mp_decode: NULL argument");
+    /* A number needs neither the scan nor a block. */
+    size_t n = len ? mp_number_size(*(const unsigned char *)data) : 0;
+    if (n != 0 && n <= len && (!whole || n == len) && space != NULL && space_size >= sizeof(mp_value)) {
+        number_value(data, space);
+        *out = space;
+        if (used)
+            *used = n;
+        return MP_OK;
+    }
     *out = NULL;
     int rc = check_bytes(limits, len);
     if (rc != MP_OK)
         return rc;
     if (len == 0)
         return mp_fail(MP_EPROTO, "mp_decode: empty input");
-    /* A number needs neither the scan nor a block. */
-    size_t n = mp_number_size(*(const unsigned char *)data);
-    if (n != 0 && n <= len && (!whole || n == len) && space != NULL && space_size >= sizeof(mp_value)) {
-        filler f = {.in = {data, n, 0}};
-        fill(&f, space);
-        *out = space;
-        if (used)
-            *used = n;
-        return MP_OK;
-    }
     totals t = totals_for(limits, DEFAULT_NODES);
     input in = {data, len, 0};
     if ((rc = scan(&in, &t, 0)) != MP_OK)

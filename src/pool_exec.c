@@ -46,10 +46,14 @@ static int call_one(mp_task_fn fn, const char *name, const mp_value *args, mp_bu
         return rc;
     if (one->len == 0)
         return mp_pack_nil(out);
-    size_t span;
-    if (mp_value_span(one->data, one->len, &span) != MP_OK || span != one->len)
+    size_t span = mp_number_size(one->data[0]);
+    if (span != one->len && (mp_value_span(one->data, one->len, &span) != MP_OK || span != one->len))
         return mp_fail(MP_EPROTO, "task '%s' must write exactly one packed value into its result", name);
-    return mp_buf_append(out, one->data, one->len);
+    if ((rc = mp_buf_room(out, one->len)) != MP_OK)
+        return rc;
+    memcpy(out->data + out->len, one->data, one->len);
+    out->len += one->len;
+    return MP_OK;
 }
 
 static int run_args(mp_task_fn fn, const char *name, const unsigned char *payload, size_t len, mp_buf *one,
