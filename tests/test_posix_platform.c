@@ -1,5 +1,7 @@
 /* test_posix_platform.c - what only the POSIX layer can show: a spawned or
- * forkserver child holds no descriptor but the ones passed; a daemonic
+ * forkserver child holds no descriptor but the ones passed; a spawned child
+ * starts with the signal state of docs/protocol.md §1, and a descriptor that
+ * is not open is refused at start; a daemonic
  * child dies with a SIGKILLed parent; a grandchild holding descriptors does
  * not delay join; the forkserver comes back after it is killed; the
  * fork+exec fallback of spawn. On Windows the group reports a skip:
@@ -112,6 +114,99 @@ static void fork_exec_fallback(void **state)
     mp_posix_use_fork_exec(true);
     only_passed_fds_reach_the_child(MP_START_SPAWN);
     mp_posix_use_fork_exec(false);
+}
+
+/* ---- the spawned child's signals ----------------------------------------- */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+/* Exit code 0 if the child starts as docs/protocol.md §1 says: an empty
+ * mask; SIGTERM and SIGPIPE at their default action even though the parent
+ * ignores them (the parent cannot ignore SIGCHLD and still wait); a signal
+ * the parent catches back at its default; one it ignores (SIGHUP, as under
+ * nohup) still ignored. */
+static int check_own_signals(const mp_value *args)
+{
+    (void)args;
+    sigset_t mask;
+    if (sigprocmask(SIG_BLOCK, NULL, &mask) != 0)
+        return 2;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&mask, sig) == 1)
+            return 3;
+    const int at_default[] = {SIGTERM, SIGPIPE, SIGCHLD, SIGUSR1};
+    struct sigaction now;
+    for (size_t i = 0; i < sizeof at_default / sizeof at_default[0]; i++)
+        if (sigaction(at_default[i], NULL, &now) != 0 || now.sa_handler != SIG_DFL)
+            return 4;
+    if (sigaction(SIGHUP, NULL, &now) != 0 || now.sa_handler != SIG_IGN)
+        return 5;
+    return 0;
+}
+MP_TARGET(check_own_signals)
+
+static void spawned_child_signals(bool fork_exec)
+{
+    enum { NIGNORED = 3 };
+    const int ignored[NIGNORED] = {SIGHUP, SIGTERM, SIGPIPE};
+    struct sigaction old_ignored[NIGNORED], old_usr1, ign, caught;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    memset(&caught, 0, sizeof caught);
+    caught.sa_handler = on_usr1;
+    for (size_t i = 0; i < NIGNORED; i++)
+        assert_int_equal(sigaction(ignored[i], &ign, &old_ignored[i]), 0);
+    assert_int_equal(sigaction(SIGUSR1, &caught, &old_usr1), 0);
+    sigset_t block, old_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    sigaddset(&block, SIGINT);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &block, &old_mask), 0);
+
+    mp_posix_use_fork_exec(fork_exec);
+    mp_process *p;
+    int rc = mp_process_new(&p, check_own_signals, mpt_opts(MP_START_SPAWN), NULL);
+    int code = rc == MP_OK ? mpt_run_child(p) : -1;
+    mp_posix_use_fork_exec(false);
+
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    sigaction(SIGUSR1, &old_usr1, NULL);
+    for (size_t i = 0; i < NIGNORED; i++)
+        sigaction(ignored[i], &old_ignored[i], NULL);
+    MPT_OK(rc);
+    assert_int_equal(code, 0);
+}
+
+static void spawn_child_signals(void **state)
+{
+    (void)state;
+    spawned_child_signals(false);
+    spawned_child_signals(true);
+}
+
+static int never_runs(const mp_value *args)
+{
+    (void)args;
+    return 9;
+}
+MP_TARGET(never_runs)
+
+static void closed_descriptor_refused(void **state)
+{
+    (void)state;
+    /* High enough that the start's own descriptors do not take it. */
+    int closed = 900;
+    assert_true(fcntl(closed, F_GETFD) < 0);
+    mp_process *p;
+    size_t index;
+    MPT_OK(mp_process_new(&p, never_runs, mpt_opts(MP_START_SPAWN), NULL));
+    MPT_OK(mp_process_pass_handle(p, closed, &index));
+    MPT_CODE(mp_process_start(p), MP_EOS);
+    assert_non_null(strstr(mp_last_error(), "descriptor"));
+    MPT_OK(mp_process_close(p));
 }
 
 /* ---- a daemonic child dies with its SIGKILLed parent --------------------- */
@@ -312,6 +407,8 @@ int main(int argc, char **argv)
         MPT_TEST(spawn_child_fds),
         MPT_TEST(forkserver_child_fds),
         MPT_TEST(fork_exec_fallback),
+        MPT_TEST(spawn_child_signals),
+        MPT_TEST(closed_descriptor_refused),
         MPT_TEST(daemon_dies_with_killed_parent),
         MPT_TEST(grandchild_does_not_delay_join),
         MPT_TEST(forkserver_restarts_after_kill),

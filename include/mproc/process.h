@@ -6,7 +6,7 @@
  *
  *   fork        POSIX. The child is a copy of the parent made by fork().
  *   spawn       POSIX and Windows. The program's own executable is started
- *               again (posix_spawn / CreateProcessW); its mp_main() receives
+ *               again (exec / CreateProcessW); its mp_main() receives
  *               the target, the arguments and the registered globals over an
  *               inherited pipe, runs the target and exits.
  *   forkserver  POSIX. A single-threaded server, spawned on first use, forks

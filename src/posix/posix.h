@@ -39,7 +39,8 @@ void mp_posix_prepare_fork(void);
  * process has fds 0, 1, 2 as this one, then fds[0..n) at 3, 4, ..., and no
  * other descriptor. */
 int mp_posix_spawn_self(const char *marker, const char *token, const int *fds, size_t n, pid_t *pid);
-/* Use fork+exec instead of posix_spawn (tests exercise both paths). */
+/* Use fork+exec instead of the child that borrows our memory (tests
+ * exercise both paths). */
 void mp_posix_use_fork_exec(bool on);
 
 /* I/O that survives EINTR; writes never raise SIGPIPE. read_all gives
