@@ -24,10 +24,9 @@
  * wake-up) only when every slot has work anyway; only while the chunks
  * waiting in its pipe stay small enough never to fill it (so a send never
  * blocks on a worker that is itself blocked sending its reply); and only
- * as many as it runs in about PIPELINE_SECONDS, so that no slow chunk
- * waits behind others at one worker while another worker has none. */
+ * as many as it runs in about PIPELINE_SECONDS, so that no chunk waits
+ * long behind others at one worker while another worker has none. */
 #define MAX_DEPTH 64
-#define UNKNOWN_DEPTH 4
 #define PIPELINE_SECONDS 1e-3
 #define PIPELINE_BYTES ((size_t)16 << 10)
 /* Task messages are sent in batches of about this many bytes. */
@@ -327,9 +326,11 @@ static void retire_worker(slot *s)
     reap_worker(s, false);
 }
 
-/* One reply from the worker. The job takes over m's allocation, if any. */
-static void on_reply(slot *s, mp_message *m)
+/* One reply from the worker. The job takes over m's allocation, if any.
+ * Whether it answered a chunk. */
+static bool on_reply(slot *s, mp_message *m)
 {
+    bool answered = false;
     mp_pool *p = s->pool;
     pool_reply r;
     mp_pool_reply_read(&r, m->data, m->len);
@@ -348,6 +349,7 @@ static void on_reply(slot *s, mp_message *m)
     } else if (s->ninflight > 0) {
         chunk *c = shift_inflight(s);
         s->tasks_done++;
+        answered = true;
         if (r.kind == POOL_DONE) {
             mp_job_chunk_done(c, r.count, r.payload, r.payload_len, m->owned);
             m->owned = NULL;
@@ -360,6 +362,7 @@ static void on_reply(slot *s, mp_message *m)
     mp_pool_reply_release(&r);
     free(m->owned);
     m->owned = NULL;
+    return answered;
 }
 
 /* The worker died: fail the chunk it was running, requeue the others. */
@@ -481,13 +484,14 @@ static void note_service(slot *s, size_t replies)
     s->busy_since = now;
 }
 
-/* How many chunks the worker may hold. */
+/* How many chunks the worker may hold: one until its chunks have been
+ * timed, then as many as it runs in PIPELINE_SECONDS. */
 static size_t depth(const slot *s)
 {
     if (s->service == 0)
-        return UNKNOWN_DEPTH;
+        return 1;
     double n = PIPELINE_SECONDS / s->service;
-    return n >= MAX_DEPTH ? MAX_DEPTH : n <= 2 ? 2 : (size_t)n;
+    return n >= MAX_DEPTH ? MAX_DEPTH : n <= 1 ? 1 : (size_t)n;
 }
 
 /* Send the chunks just taken (from fresh on); then wait for replies or the
@@ -515,11 +519,10 @@ static void exchange(slot *s, const chunk *fresh)
             ended = true;
             break;
         }
-        on_reply(s, &m);
-        replies++;
+        replies += on_reply(s, &m);
         readable = mp_conn_reader_has_message(&s->reader);
     }
-    if (replies > 0 && s->ready)
+    if (replies > 0)
         note_service(s, replies);
     if (ended)
         on_death(s);

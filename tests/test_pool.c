@@ -60,6 +60,18 @@ static int sleep_then(const mp_value *args, mp_buf *result)
 }
 MP_TASK(sleep_then)
 
+/* sleep_then for one item [seconds, x], as map and imap pass it. */
+static int sleep_item(const mp_value *args, mp_buf *result)
+{
+    double seconds;
+    int64_t x;
+    int rc = mp_args(args, "(dq)", &seconds, &x);
+    if (rc == MP_OK)
+        mp_os_sleep(seconds);
+    return rc ? rc : mp_pack(result, "q", x);
+}
+MP_TASK(sleep_item)
+
 static int my_pid(const mp_value *args, mp_buf *result)
 {
     (void)args;
@@ -587,6 +599,32 @@ static void pipelined_death(void **state)
     }
 }
 
+/* A worker is sent chunks ahead only once its chunks have been timed
+ * short: none of the quick items waits behind the slow first one, which a
+ * fresh pool has not timed; the other worker takes them all. */
+static void nothing_waits_behind_a_slow_chunk(void **state)
+{
+    (void)state;
+    mp_pool *p;
+    new_pool(&p, false, 2, mp_get_start_method());
+    enum { N = 12 };
+    mp_buf items = MP_BUF_INIT;
+    for (int i = 0; i < N; i++)
+        MPT_OK(mp_pack(&items, "(dq)", i == 0 ? 1.5 : 0.0, (int64_t)i));
+    mp_imap_iter *it;
+    MPT_OK(mp_pool_imap_unordered(p, sleep_item, items.data, items.len, NULL, &it));
+    for (int k = 0; k < N; k++) {
+        mp_value *v;
+        MPT_OK(mp_imap_next(it, 60, &v));
+        if (k < N - 1 && v->as.i == 0)
+            fail_msg("the slow item ended %dth; %d quick ones were held behind it", k + 1, N - 1 - k);
+        mp_value_free(v);
+    }
+    mp_imap_free(it);
+    mp_buf_free(&items);
+    end_pool(p);
+}
+
 /* Items and results around the sizes where the pool changes how it moves
  * them: several messages to a write or read, a message read into its own
  * allocation, a chunk written from where it lies. */
@@ -832,6 +870,7 @@ int main(int argc, char **argv)
         MPT_TEST(results_seen_without_get),
         MPT_TEST(death_in_map),
         MPT_TEST(pipelined_death),
+        MPT_TEST(nothing_waits_behind_a_slow_chunk),
         MPT_TEST(large_items_and_results),
         MPT_TEST(maxtasks_and_initializer),
         MPT_TEST(initializer_failure),
