@@ -6,6 +6,7 @@
 #include "conn_internal.h"
 #include "conn_reader.h"
 #include "errors.h"
+#include "pack_internal.h"
 
 #define READ_SIZE ((size_t)64 << 10)
 /* A message this long that has not arrived whole may go into an
@@ -15,43 +16,47 @@
 
 void mp_conn_reader_init(mp_conn_reader *r, mp_os_handle h)
 {
-    *r = (mp_conn_reader){.h = h};
+    *r = (mp_conn_reader){.h = h, .buf = MP_BUF_INIT};
 }
 
 void mp_conn_reader_free(mp_conn_reader *r)
 {
-    free(r->buf);
-    *r = (mp_conn_reader){.h = MP_OS_NO_HANDLE};
+    mp_buf_free(&r->buf);
+    *r = (mp_conn_reader){.h = MP_OS_NO_HANDLE, .buf = MP_BUF_INIT};
+}
+
+/* The frame header at the start of what is buffered: its size, or 0 if
+ * it has not all arrived. */
+static size_t header_at(const mp_conn_reader *r, uint64_t *len)
+{
+    size_t avail = r->buf.len - r->start;
+    return avail ? mp_conn_frame_length(r->buf.data + r->start, avail, len) : 0;
 }
 
 bool mp_conn_reader_has_message(const mp_conn_reader *r)
 {
     uint64_t len;
-    size_t avail = r->end - r->start;
-    size_t header = avail ? mp_conn_frame_length(r->buf + r->start, avail, &len) : 0;
-    return header != 0 && len <= avail - header;
+    size_t header = header_at(r, &len);
+    return header != 0 && len <= r->buf.len - r->start - header;
 }
 
-/* Read what has arrived, with room for need bytes from start. */
+/* Read what has arrived, with room for need bytes from start (and at
+ * least READ_SIZE, so that one read takes many small messages). */
 static int fill(mp_conn_reader *r, size_t need)
 {
-    if (r->start > 0 && r->cap - r->start < need) {
-        memmove(r->buf, r->buf + r->start, r->end - r->start);
-        r->end -= r->start;
+    size_t avail = r->buf.len - r->start;
+    if (r->start > 0 && r->buf.cap - r->start < need) {
+        memmove(r->buf.data, r->buf.data + r->start, avail);
+        r->buf.len = avail;
         r->start = 0;
     }
-    if (r->cap < need) {
-        size_t cap = need > READ_SIZE ? need : READ_SIZE;
-        unsigned char *grown = realloc(r->buf, cap);
-        if (grown == NULL)
-            return mp_fail(MP_ENOMEM, "recv: no memory for a %zu-byte buffer", cap);
-        r->buf = grown;
-        r->cap = cap;
-    }
+    int rc = mp_buf_reserve(&r->buf, (need > READ_SIZE ? need : READ_SIZE) - avail);
+    if (rc != MP_OK)
+        return rc;
     size_t got;
-    int rc = mp_os_pipe_read_some(r->h, r->buf + r->end, r->cap - r->end, &got);
+    rc = mp_os_pipe_read_some(r->h, r->buf.data + r->buf.len, r->buf.cap - r->buf.len, &got);
     if (rc == MP_OK)
-        r->end += got;
+        r->buf.len += got;
     return rc;
 }
 
@@ -60,9 +65,9 @@ static int read_owned(mp_conn_reader *r, size_t header, size_t len, mp_message *
     unsigned char *block = malloc(len);
     if (block == NULL)
         return mp_fail(MP_ENOMEM, "recv: no memory for a %zu-byte message", len);
-    size_t have = r->end - r->start - header;
-    memcpy(block, r->buf + r->start + header, have);
-    r->start = r->end = 0;
+    size_t have = r->buf.len - r->start - header;
+    memcpy(block, r->buf.data + r->start + header, have);
+    r->start = r->buf.len = 0;
     int rc = mp_os_pipe_read(r->h, block + have, len - have);
     if (rc != MP_OK) {
         free(block);
@@ -75,16 +80,16 @@ static int read_owned(mp_conn_reader *r, size_t header, size_t len, mp_message *
 int mp_conn_reader_next(mp_conn_reader *r, bool may_own, mp_message *m)
 {
     for (;;) {
-        size_t avail = r->end - r->start;
+        size_t avail = r->buf.len - r->start;
         uint64_t len = 0;
-        size_t header = avail ? mp_conn_frame_length(r->buf + r->start, avail, &len) : 0;
+        size_t header = header_at(r, &len);
         if (header != 0 && len > SIZE_MAX - READ_SIZE)
             return mp_fail(MP_ETOOBIG, "recv: a %llu-byte message does not fit in memory", (unsigned long long)len);
         if (header != 0 && len <= avail - header) {
-            *m = (mp_message){r->buf + r->start + header, (size_t)len, NULL};
+            *m = (mp_message){r->buf.data + r->start + header, (size_t)len, NULL};
             r->start += header + (size_t)len;
-            if (r->start == r->end)
-                r->start = r->end = 0;
+            if (r->start == r->buf.len)
+                r->start = r->buf.len = 0;
             return MP_OK;
         }
         if (may_own && header != 0 && len >= OWN_FROM)

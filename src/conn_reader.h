@@ -10,12 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mproc/pack.h"
 #include "platform.h"
 
 typedef struct mp_conn_reader {
     mp_os_handle h;
-    unsigned char *buf;
-    size_t cap, start, end; /* buffered bytes: buf[start..end) */
+    mp_buf buf;
+    size_t start; /* buffered bytes: buf.data[start..buf.len) */
 } mp_conn_reader;
 
 /* A message. data is borrowed from the reader until its next call, unless

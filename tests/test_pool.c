@@ -63,12 +63,9 @@ MP_TASK(sleep_then)
 /* sleep_then for one item [seconds, x], as map and imap pass it. */
 static int sleep_item(const mp_value *args, mp_buf *result)
 {
-    double seconds;
-    int64_t x;
-    int rc = mp_args(args, "(dq)", &seconds, &x);
-    if (rc == MP_OK)
-        mp_os_sleep(seconds);
-    return rc ? rc : mp_pack(result, "q", x);
+    const mp_value *item;
+    int rc = mp_args(args, "V", &item);
+    return rc ? rc : sleep_then(item, result);
 }
 MP_TASK(sleep_item)
 
