@@ -1,5 +1,6 @@
 /* child.c - the child's side: take the handoff apart, restore the globals,
- * run the child-init hooks and the target, and exit with Python's exit code. */
+ * run the child-init hooks and the target, and end as Python's children do
+ * (process.h, "How a child ends"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,26 +9,31 @@
 #include "handoff.h"
 #include "process_internal.h"
 #include "registry.h"
+#include "thread_internal.h"
 
-static _Noreturn void finish(int code)
+/* Reached by exit() after the handlers the child registered itself. */
+static void child_cleanup(void)
 {
     mp_children_finish();
     fflush(NULL);
-    /* _Exit, not exit: the parent's atexit handlers are not this child's. */
-    _Exit(code);
 }
 
 _Noreturn void mp_child_fail(const char *what, int rc)
 {
     fprintf(stderr, "mproc: %s (pid %ld): %s: %s: %s\n", mp_current_process_name(), mp_os_getpid(), what,
             mp_errname(rc), mp_last_error());
-    finish(1);
+    /* A start-up that failed ran nothing of the user's: it ends at once. */
+    mp_children_finish();
+    fflush(NULL);
+    _Exit(1);
 }
 
 _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args, mp_value *owner)
 {
-    int rc = mp_registry_run_child_inits();
-    if (rc < 0)
+    int rc = mp_os_child_at_exit(child_cleanup);
+    if (rc != MP_OK)
+        mp_child_fail("arranging the exit", rc);
+    if ((rc = mp_registry_run_child_inits()) < 0)
         mp_child_fail("a child-init hook failed", rc);
 
     mp_self.phase = MP_PHASE_CHILD;
@@ -41,7 +47,8 @@ _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_v
      * the target still holds must be in memory when the kernel marks it
      * owner-dead. */
     mp_value_free(owner);
-    finish(code);
+    mp_threads_wait_non_daemon();
+    exit(code);
 }
 
 _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
@@ -61,7 +68,8 @@ _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
     if (name == NULL)
         mp_child_fail("handoff", mp_fail(MP_ENOMEM, "out of memory"));
     memcpy(name, h.name, strlen(h.name) + 1);
-    mp_state_become_child(name, h.ident, h.ident_len, h.parent_pid, h.daemon);
+    if ((rc = mp_state_become_child(name, h.parent_name, h.ident, h.ident_len, h.parent_pid, h.daemon)) != MP_OK)
+        mp_child_fail("handoff", rc);
     mp_os_child_init(h.parent_pid, h.daemon);
 
     int argc;

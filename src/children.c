@@ -58,7 +58,7 @@ void mp_children_finish(void)
     mp_process *list = head;
     mp_os_global_unlock();
     for (mp_process *p = list; p; p = p->next)
-        if (p->daemon && mp_process_is_alive(p) == 1)
+        if (p->daemon && p->parent_pid == mp_os_getpid() && mp_process_is_alive(p) == 1)
             mp_process_terminate(p);
     for (mp_process *p = list; p; p = p->next)
         if (p->parent_pid == mp_os_getpid())

@@ -14,7 +14,7 @@ static int pack_key(mp_buf *b, const char *key)
 static int encode_fields(mp_buf *b, const mp_handoff *h)
 {
     int rc;
-    if ((rc = mp_pack_map(b, 12)) || (rc = mp_pack(b, "s i", "v", MP_HANDOFF_VERSION)) ||
+    if ((rc = mp_pack_map(b, 13)) || (rc = mp_pack(b, "s i", "v", MP_HANDOFF_VERSION)) ||
         (rc = mp_pack(b, "s q", "ppid", (int64_t)h->parent_pid)) ||
         (rc = mp_pack(b, "s s", "method", mp_start_method_name(h->method))) ||
         (rc = mp_pack(b, "s s", "target", h->target)) || (rc = pack_key(b, "args")) ||
@@ -25,7 +25,8 @@ static int encode_fields(mp_buf *b, const mp_handoff *h)
     for (int i = 0; i < h->argc; i++)
         if ((rc = mp_pack(b, "s", h->argv[i])))
             return rc;
-    if ((rc = mp_pack(b, "s s", "name", h->name)) || (rc = pack_key(b, "ident")) ||
+    if ((rc = mp_pack(b, "s s", "name", h->name)) || (rc = mp_pack(b, "s s", "pname", h->parent_name)) ||
+        (rc = pack_key(b, "ident")) ||
         (rc = mp_pack_array(b, (uint32_t)h->ident_len)))
         return rc;
     for (size_t i = 0; i < h->ident_len; i++)
@@ -90,6 +91,7 @@ int mp_handoff_parse(const mp_value *tree, mp_handoff *h)
     const mp_value *globals = field(tree, "globals", MP_MAP, &rc);
     const mp_value *argv = field(tree, "argv", MP_ARRAY, &rc);
     const mp_value *name = field(tree, "name", MP_STR, &rc);
+    const mp_value *parent_name = field(tree, "pname", MP_STR, &rc);
     const mp_value *ident = field(tree, "ident", MP_ARRAY, &rc);
     const mp_value *daemon = field(tree, "daemon", MP_BOOL, &rc);
     const mp_value *authkey = field(tree, "authkey", MP_BIN, &rc);
@@ -116,6 +118,7 @@ int mp_handoff_parse(const mp_value *tree, mp_handoff *h)
     h->argv_value = argv;
     h->argc = (int)argv->as.array.len;
     h->name = name->as.str.ptr;
+    h->parent_name = parent_name->as.str.ptr;
     h->daemon = daemon->as.b;
     h->authkey = authkey->as.bin.ptr;
     h->nhandles = (size_t)handles->as.i;

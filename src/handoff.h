@@ -9,6 +9,7 @@
  *   "globals"  map str -> bin          registered globals, by value
  *   "argv"     array of str            the main process's argv
  *   "name"     str                     the child's process name
+ *   "pname"    str                     the parent's process name
  *   "ident"    array of int            the child's identity (Process-1:2)
  *   "daemon"   bool
  *   "authkey"  bin (32 bytes)
@@ -25,7 +26,7 @@
 #include "mproc/process.h"
 #include "state.h"
 
-#define MP_HANDOFF_VERSION 1
+#define MP_HANDOFF_VERSION 2
 
 typedef struct mp_handoff {
     long parent_pid;
@@ -40,6 +41,7 @@ typedef struct mp_handoff {
     const char *const *argv; /* encoding only; decoding leaves argv_value */
     const mp_value *argv_value;
     const char *name;
+    const char *parent_name;
     uint32_t ident[MP_MAX_IDENT];
     size_t ident_len;
     bool daemon;

@@ -128,6 +128,16 @@ void mp_os_child_init(long parent_pid, bool daemon);
 /* 1 if the parent recorded by mp_os_child_init is alive, 0 if not. */
 int mp_os_parent_alive(void);
 
+/* Arrange how this child's exit() ends, before any of the child's own code
+ * runs: the atexit handlers registered from now on (the child's own) run
+ * first, then cleanup. After it, a child made by fork, directly or by the
+ * forkserver, ends with exit()'s status, so that the handlers and
+ * destructors it inherited with its parent's memory do not run twice (for
+ * a forkserver child, the status goes to its requester first: the child
+ * outlives its server). A spawned child's exit goes on with the handlers
+ * of its own start-up. Acts only in the process that called it. */
+int mp_os_child_at_exit(void (*cleanup)(void));
+
 /* The forkserver process: serve requests on the channel named by token
  * until the parent goes away; each forked child calls entry with its
  * handoff blob. Never returns. POSIX only. */

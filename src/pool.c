@@ -18,6 +18,7 @@
 #include "pack_internal.h"
 #include "platform.h"
 #include "pool_internal.h"
+#include "thread_internal.h"
 
 /* A worker is sent more chunks while it runs one (so that it never waits
  * for the pool between them, and the pool answers many replies per
@@ -782,7 +783,7 @@ static int pool_new(mp_pool **out, const mp_pool_options *opts, bool threads, co
     for (size_t i = 0; rc == MP_OK && i < p->nslots; i++) {
         char name[48];
         snprintf(name, sizeof name, "%s-%zu", threads ? "ThreadPool" : "PoolWorker", i + 1);
-        rc = mp_thread_start(&p->slots[i].thread, slot_main, &p->slots[i], name);
+        rc = mp_thread_start_daemon(&p->slots[i].thread, slot_main, &p->slots[i], name);
     }
     if (rc != MP_OK) {
         char message[512];

@@ -10,6 +10,7 @@
 #include "handoff.h"
 #include "process_internal.h"
 #include "start_method.h"
+#include "thread_internal.h"
 
 /* Handles a process may carry (frame.h bounds the handoff). */
 #define MAX_PASSED_HANDLES 1024
@@ -166,15 +167,18 @@ static _Noreturn void fork_entry(void *ctx)
     long parent = p->parent_pid;
     mp_os_child_init(parent, p->daemon);
     mp_children_forget();
+    mp_threads_forget();
 
     char *name = copy_string(p->name);
     if (name == NULL)
         mp_child_fail("fork child", mp_fail(MP_ENOMEM, "out of memory"));
-    mp_state_become_child(name, p->ident, p->ident_len, parent, p->daemon);
     mp_self.phase = MP_PHASE_BOOTSTRAP;
+    int rc = mp_state_become_child(name, mp_current_process_name(), p->ident, p->ident_len, parent, p->daemon);
+    if (rc != MP_OK)
+        mp_child_fail("fork child", rc);
 
     mp_value *args = NULL;
-    int rc = mp_decode(p->args.data, p->args.len, NULL, &args);
+    rc = mp_decode(p->args.data, p->args.len, NULL, &args);
     if (rc != MP_OK)
         mp_child_fail("fork child: arguments", rc);
     mp_child_run(p->target, p->target_name, args, args);
@@ -183,11 +187,16 @@ static _Noreturn void fork_entry(void *ctx)
 /* Refuse starts that would recurse or that this process may not make. */
 static int check_may_start(mp_start_method method)
 {
-    if (mp_self.phase == MP_PHASE_BOOTSTRAP || (mp_self.phase == MP_PHASE_UNINIT && mp_os_cmdline_has(MP_CHILD_MARKER)))
+    if (mp_self.phase == MP_PHASE_BOOTSTRAP)
         return mp_fail(MP_EBOOTSTRAP,
-                       "mp_process_start: this child is still bootstrapping (a child-init hook, or code before "
-                       "mp_main in a spawned child) and may not start processes; call mp_main(argc, argv) first "
-                       "in main() and start processes from the target");
+                       "mp_process_start: this child is still bootstrapping (a child-init hook) and may not start "
+                       "processes; start processes from the target");
+    if (mp_self.phase == MP_PHASE_UNINIT &&
+        (mp_os_cmdline_has(MP_CHILD_MARKER) || mp_os_cmdline_has(MP_FORKSERVER_MARKER)))
+        return mp_fail(MP_EBOOTSTRAP,
+                       "mp_process_start: this is a %s, running code before mp_main, and may not start "
+                       "processes; call mp_main(argc, argv) first in main() and start processes after it",
+                       mp_os_cmdline_has(MP_CHILD_MARKER) ? "spawned child" : "forkserver");
     if (mp_self.daemon)
         return mp_fail(MP_ESTATE, "mp_process_start: daemonic processes are not allowed to have children");
     if (method != MP_START_FORK && mp_self.phase == MP_PHASE_UNINIT)
@@ -212,6 +221,7 @@ static int encode_handoff(const mp_process *p, mp_start_method method, mp_buf *b
         .argc = mp_self.argc,
         .argv = (const char *const *)mp_self.argv,
         .name = p->name,
+        .parent_name = mp_current_process_name(),
         .ident_len = p->ident_len,
         .daemon = p->daemon,
         .authkey = mp_self.authkey,

@@ -20,9 +20,18 @@ int mp_state_ensure_authkey(void)
     return rc;
 }
 
-void mp_state_become_child(char *name, const uint32_t *ident, size_t ident_len, long parent_pid,
-                           bool daemon)
+int mp_state_become_child(char *name, const char *parent_name, const uint32_t *ident, size_t ident_len,
+                          long parent_pid, bool daemon)
 {
+    size_t len = strlen(parent_name) + 1;
+    char *parent_copy = malloc(len);
+    if (parent_copy == NULL) {
+        free(name);
+        return mp_fail(MP_ENOMEM, "out of memory for the parent's name");
+    }
+    memcpy(parent_copy, parent_name, len);
+    free(mp_self.parent_name);
+    mp_self.parent_name = parent_copy;
     free(mp_self.name);
     mp_self.name = name;
     memcpy(mp_self.ident, ident, ident_len * sizeof *ident);
@@ -30,6 +39,7 @@ void mp_state_become_child(char *name, const uint32_t *ident, size_t ident_len, 
     mp_self.children_made = 0;
     mp_self.parent_pid = parent_pid;
     mp_self.daemon = daemon;
+    return MP_OK;
 }
 
 int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name)
@@ -82,6 +92,11 @@ bool mp_current_process_daemon(void)
 long mp_parent_pid(void)
 {
     return mp_self.parent_pid;
+}
+
+const char *mp_parent_process_name(void)
+{
+    return mp_self.parent_name;
 }
 
 int mp_parent_is_alive(void)

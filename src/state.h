@@ -26,6 +26,7 @@ typedef struct mp_state {
     bool daemon;
     long parent_pid; /* 0 in the main process */
     char *name;      /* NULL means "MainProcess" */
+    char *parent_name; /* NULL in the main process */
     /* Python's _identity: (1, 3) is the 3rd child of the 1st child. */
     uint32_t ident[MP_MAX_IDENT];
     size_t ident_len;
@@ -43,9 +44,9 @@ extern mp_state mp_self;
 int mp_state_ensure_authkey(void);
 
 /* Become a child: the identity, name, parent and daemon flag it was given.
- * Takes ownership of name. */
-void mp_state_become_child(char *name, const uint32_t *ident, size_t ident_len, long parent_pid,
-                           bool daemon);
+ * Takes ownership of name (even on failure); copies parent_name. MP_ENOMEM. */
+int mp_state_become_child(char *name, const char *parent_name, const uint32_t *ident, size_t ident_len,
+                          long parent_pid, bool daemon);
 
 /* The identity and default name of this process's next child. */
 int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name);

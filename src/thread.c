@@ -9,6 +9,7 @@
 #include "mproc/thread.h"
 #include "platform.h"
 #include "state.h"
+#include "thread_internal.h"
 
 struct mp_thread {
     mp_os_thread *os;
@@ -20,6 +21,7 @@ struct mp_thread {
     mp_os_mutex *lock;
     mp_os_cond *ended;
     bool done, detached;
+    bool counted; /* among the running non-daemon threads */
     int result;
 };
 
@@ -27,6 +29,58 @@ static _Atomic unsigned thread_counter, dummy_counter;
 static _Atomic uint64_t main_thread; /* the thread that ran mp_main */
 static _Thread_local const char *current_name;
 static _Thread_local char dummy_name[32];
+
+/* The non-daemon threads still running, for a child to wait on after its
+ * target returns. Made on the first count under the global lock. */
+static mp_os_mutex *running_lock;
+static mp_os_cond *running_changed;
+static unsigned running;
+
+static int count_running(void)
+{
+    int rc = MP_OK;
+    mp_os_global_lock();
+    if (running_lock == NULL) {
+        mp_os_mutex *m = NULL;
+        mp_os_cond *c = NULL;
+        if ((rc = mp_os_mutex_new(&m)) == MP_OK && (rc = mp_os_cond_new(&c)) == MP_OK) {
+            running_lock = m;
+            running_changed = c;
+        } else {
+            mp_os_mutex_free(m);
+        }
+    }
+    mp_os_global_unlock();
+    if (rc != MP_OK)
+        return rc;
+    mp_os_mutex_lock(running_lock);
+    running++;
+    mp_os_mutex_unlock(running_lock);
+    return MP_OK;
+}
+
+static void uncount_running(void)
+{
+    mp_os_mutex_lock(running_lock);
+    running--;
+    mp_os_cond_broadcast(running_changed);
+    mp_os_mutex_unlock(running_lock);
+}
+
+void mp_threads_wait_non_daemon(void)
+{
+    if (running_lock == NULL)
+        return;
+    mp_os_mutex_lock(running_lock);
+    while (running > 0)
+        mp_os_cond_wait(running_changed, running_lock, MP_FOREVER);
+    mp_os_mutex_unlock(running_lock);
+}
+
+void mp_threads_forget(void)
+{
+    running = 0;
+}
 
 static void thread_free(mp_thread *t)
 {
@@ -45,14 +99,17 @@ static void thread_main(void *p)
     mp_os_mutex_lock(t->lock);
     t->result = result;
     t->done = true;
-    bool detached = t->detached;
+    bool detached = t->detached, counted = t->counted;
+    t->counted = false;
     mp_os_cond_broadcast(t->ended);
     mp_os_mutex_unlock(t->lock);
+    if (counted)
+        uncount_running();
     if (detached)
         thread_free(t);
 }
 
-int mp_thread_start(mp_thread **out, mp_thread_fn fn, void *arg, const char *name)
+static int start(mp_thread **out, mp_thread_fn fn, void *arg, const char *name, bool daemon)
 {
     if (out != NULL)
         *out = NULL;
@@ -70,14 +127,28 @@ int mp_thread_start(mp_thread **out, mp_thread_fn fn, void *arg, const char *nam
     int rc = mp_os_mutex_new(&t->lock);
     if (rc == MP_OK)
         rc = mp_os_cond_new(&t->ended);
+    if (rc == MP_OK && !daemon && (rc = count_running()) == MP_OK)
+        t->counted = true;
     if (rc == MP_OK)
         rc = mp_os_thread_start(&t->os, thread_main, t);
     if (rc != MP_OK) {
+        if (t->counted)
+            uncount_running();
         thread_free(t);
         return rc;
     }
     *out = t;
     return MP_OK;
+}
+
+int mp_thread_start(mp_thread **out, mp_thread_fn fn, void *arg, const char *name)
+{
+    return start(out, fn, arg, name, false);
+}
+
+int mp_thread_start_daemon(mp_thread **out, mp_thread_fn fn, void *arg, const char *name)
+{
+    return start(out, fn, arg, name, true);
 }
 
 int mp_thread_join(mp_thread *t, double timeout, int *result)
@@ -110,9 +181,12 @@ int mp_thread_detach(mp_thread *t)
         return mp_fail(MP_EINVAL, "mp_thread_detach: NULL thread");
     mp_os_thread_detach(t->os);
     mp_os_mutex_lock(t->lock);
-    bool done = t->done;
+    bool done = t->done, counted = t->counted;
     t->detached = true;
+    t->counted = false;
     mp_os_mutex_unlock(t->lock);
+    if (counted)
+        uncount_running();
     if (done)
         thread_free(t);
     return MP_OK;

@@ -24,6 +24,7 @@ static void encode_sample(mp_buf *out)
         .argc = 3,
         .argv = argv_in,
         .name = "Process-2:5",
+        .parent_name = "Process-2",
         .ident = {2, 5},
         .ident_len = 2,
         .daemon = true,
@@ -52,6 +53,7 @@ static void round_trip(void **state)
     assert_int_equal(n, 7);
     assert_string_equal(s, "x");
     assert_string_equal(h.name, "Process-2:5");
+    assert_string_equal(h.parent_name, "Process-2");
     assert_int_equal(h.ident_len, 2);
     assert_int_equal(h.ident[1], 5);
     assert_true(h.daemon);
@@ -112,11 +114,13 @@ static void refused_with(const char *field, const char *fmt, ...)
 static void malformed_fields(void **state)
 {
     (void)state;
-    static const char *const required[] = {"v",    "ppid",  "method", "target", "args",    "globals",
-                                           "argv", "name",  "ident",  "daemon", "authkey", "handles"};
+    static const char *const required[] = {"v",    "ppid",  "method", "target", "args",    "globals", "argv",
+                                           "name", "pname", "ident",  "daemon", "authkey", "handles"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         refused_with(required[i], NULL);
-    refused_with("v", "i", 2);
+    refused_with("v", "i", 1);
+    refused_with("v", "i", 3);
+    refused_with("pname", "i", 7);
     refused_with("v", "s", "1");
     refused_with("ppid", "i", 0);
     refused_with("method", "s", "vfork");

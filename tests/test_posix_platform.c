@@ -3,7 +3,8 @@
  * starts with the signal state of docs/protocol.md §1, and a descriptor that
  * is not open is refused at start; a daemonic
  * child dies with a SIGKILLed parent; a grandchild holding descriptors does
- * not delay join; the forkserver comes back after it is killed; the
+ * not delay join; the forkserver ignores SIGINT, its non-daemonic children
+ * outlive it when it is killed, and it comes back after; the
  * fork+exec fallback of spawn. On Windows the group reports a skip:
  * test_win32_*.c cover that system. */
 #ifdef _WIN32
@@ -26,6 +27,7 @@ int main(int argc, char **argv)
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +42,14 @@ int main(int argc, char **argv)
 /* ---- the child's descriptors ------------------------------------------- */
 
 /* Exit code 0 if the open descriptors are exactly 0, 1, 2 and the handles
- * that travelled; the first handle is a pipe to write "ok" to. */
+ * that travelled, and in a forkserver child (args: true) its status pipe,
+ * close-on-exec, right after them; the first handle is a pipe to write "ok"
+ * to. */
 static int check_own_fds(const mp_value *args)
 {
-    (void)args;
+    bool forkserver;
+    if (mp_args(args, "?", &forkserver) < 0)
+        return 6;
     size_t n;
     const mp_os_handle *handles = mp_os_child_handles(&n);
     if (n != 2)
@@ -56,7 +62,8 @@ static int check_own_fds(const mp_value *args)
         if (e->d_name[0] == '.')
             continue;
         int fd = atoi(e->d_name);
-        bool expected = fd <= 2 || fd == dirfd(d) || fd == handles[0] || fd == handles[1];
+        bool status_pipe = forkserver && fd == handles[1] + 1 && (fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        bool expected = fd <= 2 || fd == dirfd(d) || fd == handles[0] || fd == handles[1] || status_pipe;
         if (!expected) {
             char link[256] = "";
             char path[64];
@@ -82,7 +89,7 @@ static void only_passed_fds_reach_the_child(mp_start_method m)
     assert_int_equal(pipe(stray), 0);
     mp_process *p;
     size_t index;
-    MPT_OK(mp_process_new(&p, check_own_fds, mpt_opts(m), NULL));
+    MPT_OK(mp_process_new(&p, check_own_fds, mpt_opts(m), "?", m == MP_START_FORKSERVER));
     MPT_OK(mp_process_pass_handle(p, pipe_fds[1], &index));
     assert_int_equal(index, 0);
     MPT_OK(mp_process_pass_handle(p, stray[0], &index));
@@ -376,28 +383,144 @@ static int return_seven(const mp_value *args)
 }
 MP_TARGET(return_seven)
 
-static void forkserver_restarts_after_kill(void **state)
+static void kill_the_server(pid_t server)
+{
+    assert_true(server > 0);
+    assert_int_equal(kill(server, SIGKILL), 0);
+    assert_true(wait_until_gone(server, 30));
+}
+
+/* Wait for a byte on the travelling pipe, then end with the code given:
+ * args (code, through exit()). A test that failed before sending the byte
+ * leaves no child behind for long: it gives up after 30 s. */
+static int wait_then_end(const mp_value *args)
+{
+    int code;
+    bool via_exit;
+    size_t n;
+    const mp_os_handle *handles = mp_os_child_handles(&n);
+    if (mp_args(args, "i?", &code, &via_exit) < 0 || n != 1)
+        return 100;
+    struct pollfd p = {.fd = (int)handles[0], .events = POLLIN};
+    char byte;
+    if (poll(&p, 1, 30000) != 1 || read((int)handles[0], &byte, 1) != 1)
+        return 101;
+    if (via_exit)
+        exit(code);
+    return code;
+}
+MP_TARGET(wait_then_end)
+
+static mp_process *start_waiter(int pipe_read, int code, bool via_exit, bool daemon)
+{
+    mp_process_options opts = *mpt_opts(MP_START_FORKSERVER);
+    opts.daemon = daemon;
+    mp_process *p;
+    size_t index;
+    MPT_OK(mp_process_new(&p, wait_then_end, &opts, "i?", code, via_exit));
+    MPT_OK(mp_process_pass_handle(p, pipe_read, &index));
+    MPT_OK(mp_process_start(p));
+    return p;
+}
+
+static void forkserver_children_outlive_killed_server(void **state)
 {
     (void)state;
-    const mp_process_options *opts = mpt_opts(MP_START_FORKSERVER);
-    mp_process *sleeper;
-    MPT_OK(mp_process_new(&sleeper, sleep_long, opts, NULL));
-    MPT_OK(mp_process_start(sleeper));
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    mp_process *returns = start_waiter(go[0], 7, false, false);
+    mp_process *exits = start_waiter(go[0], 9, true, false);
     pid_t server = forkserver_pid();
-    assert_true(server > 0);
-    kill(server, SIGKILL);
-    /* Its children die with it, and read as killed. */
-    int code = 0;
-    MPT_OK(mp_process_join(sleeper, 30));
-    MPT_OK(mp_process_exitcode(sleeper, &code));
-    assert_int_equal(code, -SIGKILL);
-    MPT_OK(mp_process_close(sleeper));
+    kill_the_server(server);
+    /* Still running: they wait for their byte. */
+    assert_int_equal(mp_process_is_alive(returns), 1);
+    MPT_CODE(mp_process_join(exits, 0.2), MP_ETIMEDOUT);
+    assert_int_equal(write(go[1], "xx", 2), 2);
+    /* Each tells its own code: the server is not there to. */
+    assert_int_equal(mpt_join_child(returns), 7);
+    assert_int_equal(mpt_join_child(exits), 9);
     /* The next start brings up a new server. */
     mp_process *p;
-    MPT_OK(mp_process_new(&p, return_seven, opts, NULL));
+    MPT_OK(mp_process_new(&p, return_seven, mpt_opts(MP_START_FORKSERVER), NULL));
     assert_int_equal(mpt_run_child(p), 7);
     pid_t again = forkserver_pid();
     assert_true(again > 0 && again != server);
+    close(go[0]);
+    close(go[1]);
+}
+
+/* The dead server is reaped when mproc next talks to a server. */
+static void start_a_server_again(void)
+{
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, return_seven, mpt_opts(MP_START_FORKSERVER), NULL));
+    assert_int_equal(mpt_run_child(p), 7);
+}
+
+static void forkserver_orphan_terminated_reads_255(void **state)
+{
+    (void)state;
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    mp_process *p = start_waiter(go[0], 7, false, false);
+    kill_the_server(forkserver_pid());
+    /* Signalled by its requester now; no server tells the signal. */
+    MPT_OK(mp_process_terminate(p));
+    assert_int_equal(mpt_join_child(p), 255);
+    start_a_server_again();
+    close(go[0]);
+    close(go[1]);
+}
+
+static void forkserver_daemon_dies_with_server(void **state)
+{
+    (void)state;
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    mp_process *p = start_waiter(go[0], 7, false, true);
+    kill_the_server(forkserver_pid());
+    int rc = mp_process_join(p, 30);
+    if (rc != MP_OK) {
+        assert_int_equal(write(go[1], "x", 1), 1);
+        mpt_join_child(p);
+        fail_msg("a daemonic forkserver child outlived its server");
+    }
+    assert_int_equal(mpt_join_child(p), 255);
+    start_a_server_again();
+    close(go[0]);
+    close(go[1]);
+}
+
+/* Exit code 0 if SIGINT is at its default action. */
+static int sigint_is_default(const mp_value *args)
+{
+    (void)args;
+    struct sigaction now;
+    if (sigaction(SIGINT, NULL, &now) != 0)
+        return 2;
+    return now.sa_handler == SIG_DFL ? 0 : 3;
+}
+MP_TARGET(sigint_is_default)
+
+static void forkserver_survives_sigint(void **state)
+{
+    (void)state;
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    mp_process *running = start_waiter(go[0], 7, false, false);
+    pid_t server = forkserver_pid();
+    assert_true(server > 0);
+    /* What a Ctrl-C in the terminal sends it. */
+    assert_int_equal(kill(server, SIGINT), 0);
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, sigint_is_default, mpt_opts(MP_START_FORKSERVER), NULL));
+    assert_int_equal(mpt_run_child(p), 0);
+    assert_int_equal(forkserver_pid(), server);
+    assert_int_equal(mp_process_is_alive(running), 1);
+    assert_int_equal(write(go[1], "x", 1), 1);
+    assert_int_equal(mpt_join_child(running), 7);
+    close(go[0]);
+    close(go[1]);
 }
 
 int main(int argc, char **argv)
@@ -411,7 +534,10 @@ int main(int argc, char **argv)
         MPT_TEST(closed_descriptor_refused),
         MPT_TEST(daemon_dies_with_killed_parent),
         MPT_TEST(grandchild_does_not_delay_join),
-        MPT_TEST(forkserver_restarts_after_kill),
+        MPT_TEST(forkserver_children_outlive_killed_server),
+        MPT_TEST(forkserver_orphan_terminated_reads_255),
+        MPT_TEST(forkserver_daemon_dies_with_server),
+        MPT_TEST(forkserver_survives_sigint),
     };
     return MPT_RUN(tests);
 }

@@ -127,9 +127,10 @@ static void wrong_states(void **state)
 
 /* ---- guards against recursion and fork bombs --------------------------- */
 
-/* Code that runs before mp_main in a spawned child. Simulated: this program
- * started with the child marker and a token of its own, which main() checks
- * so that real spawned children still go straight to mp_main. */
+/* Code that runs before mp_main in a spawned child or in the forkserver.
+ * Simulated: this program started with the child's or the server's marker
+ * and a token of its own, which main() checks so that real children and
+ * servers still go straight to mp_main. */
 #define BEFORE_MAIN_TOKEN "simulated-before-main"
 static int start_before_main(void)
 {
@@ -180,6 +181,13 @@ static void start_before_mp_main_in_child_is_refused(void **state)
 {
     (void)state;
     const char *args[] = {MP_CHILD_MARKER, BEFORE_MAIN_TOKEN};
+    assert_int_equal(mpt_exec_self(NULL, args, 2), 0);
+}
+
+static void start_before_mp_main_in_forkserver_is_refused(void **state)
+{
+    (void)state;
+    const char *args[] = {MP_FORKSERVER_MARKER, BEFORE_MAIN_TOKEN};
     assert_int_equal(mpt_exec_self(NULL, args, 2), 0);
 }
 
@@ -253,6 +261,18 @@ static void daemon_may_not_have_children(void **state)
 
 /* ---- who am I ---------------------------------------------------------- */
 
+/* Exit code 0 if the parent's name is args[0]. */
+static int parent_name_is(const mp_value *args)
+{
+    const char *want;
+    int rc = mp_args(args, "s", &want);
+    if (rc < 0)
+        return rc;
+    const char *name = mp_parent_process_name();
+    return name != NULL && strcmp(name, want) == 0 ? 0 : 2;
+}
+MP_TARGET(parent_name_is)
+
 /* args: the expected name (nil: the default Process-N), the parent's pid and
  * authkey. */
 static int check_identity(const mp_value *args)
@@ -269,6 +289,9 @@ static int check_identity(const mp_value *args)
         return 2;
     if (mp_parent_pid() != ppid || mp_parent_is_alive() != 1)
         return 3;
+    const char *parent_name = mp_parent_process_name();
+    if (parent_name == NULL || strcmp(parent_name, "MainProcess") != 0)
+        return 9;
     if (mp_current_pid() == ppid || mp_current_pid() <= 0)
         return 4;
     size_t len;
@@ -287,7 +310,16 @@ static int check_identity(const mp_value *args)
     snprintf(expected, sizeof expected, "%s:1", mine);
     int ok = strcmp(mp_process_name(p), expected) == 0;
     mp_process_close(p);
-    return ok ? 0 : 8;
+    if (!ok)
+        return 8;
+    /* The grandchild's parent is this child, by name. */
+    if (mp_process_new(&p, parent_name_is, NULL, "s", mine) != MP_OK || mp_process_start(p) != MP_OK ||
+        mp_process_join(p, MP_FOREVER) != MP_OK)
+        return 10;
+    int code = -1;
+    mp_process_exitcode(p, &code);
+    mp_process_close(p);
+    return code == 0 ? 0 : 11;
 }
 MP_TARGET(check_identity)
 
@@ -296,6 +328,7 @@ static void child_knows_itself_and_parent(void **state)
     (void)state;
     assert_string_equal(mp_current_process_name(), "MainProcess");
     assert_int_equal(mp_parent_pid(), 0);
+    assert_null(mp_parent_process_name());
     MPT_CODE(mp_parent_is_alive(), MP_ESTATE);
     assert_false(mp_current_process_daemon());
     assert_true(mp_cpu_count() >= 1);
@@ -402,7 +435,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--without-main") == 0)
         return start_without_main();
-    if (argc == 3 && strcmp(argv[1], MP_CHILD_MARKER) == 0 && strcmp(argv[2], BEFORE_MAIN_TOKEN) == 0)
+    if (argc == 3 && (strcmp(argv[1], MP_CHILD_MARKER) == 0 || strcmp(argv[1], MP_FORKSERVER_MARKER) == 0) &&
+        strcmp(argv[2], BEFORE_MAIN_TOKEN) == 0)
         return start_before_main();
     mp_on_child_init(hook, NULL);
     mp_main(argc, argv);
@@ -412,6 +446,7 @@ int main(int argc, char **argv)
         MPT_TEST(wrong_states),
         MPT_TEST(spawn_without_mp_main_is_refused),
         MPT_TEST(start_before_mp_main_in_child_is_refused),
+        MPT_TEST(start_before_mp_main_in_forkserver_is_refused),
         MPT_TEST(start_from_child_init_hook_is_refused),
         MPT_TEST(daemon_may_not_have_children),
         MPT_TEST(child_knows_itself_and_parent),

@@ -21,6 +21,34 @@
  * On Windows, a crash by access violation reads as -11 (SIGSEGV) so that
  * both systems agree; other Windows crash codes read as the NTSTATUS value.
  *
+ * How a child ends (Python 3.13's rules, under every start method): when
+ * the target returns, the child waits for its non-daemon threads (those
+ * started with mp_thread_start and not detached; not those of a Pool or
+ * ThreadPool), then calls exit() with the exit code. The atexit handlers the
+ * child registered run, last registered first; then mproc's own handler
+ * terminates the child's daemonic children, joins the others and flushes
+ * stdio. A target that calls exit(n) itself ends the same way with code n,
+ * except that no thread is waited for.
+ *   - fork and forkserver: the child then ends with _exit, so the atexit
+ *     handlers and destructors it inherited with the memory of the process
+ *     it was forked from (the parent, or the forkserver's start-up before
+ *     mp_main) do not run a second time. Python clears them at fork for the
+ *     same reason.
+ *   - spawn (and Windows): the child is a fresh run of the program; exit
+ *     goes on with the handlers its own start-up registered before mp_main,
+ *     as a spawned Python child runs the ones its main module registers.
+ * A child that fails before its target runs (a bad handoff, a child-init
+ * hook that fails) ends at once with code 1 and runs no handler.
+ *
+ * Forkserver: the server ignores SIGINT (a Ctrl-C reaches the whole
+ * foreground process group); its children get SIGINT as the server found
+ * it. A non-daemonic child outlives a server that is killed: it is still
+ * joined, signalled and terminated as usual, and its exit code is its own;
+ * only one that is killed by a signal (or calls _exit) after its server
+ * died reads as 255, as in Python, since nobody saw how it ended. A
+ * daemonic child dies with the server too (its exit code then reads 255).
+ * The next start brings up a new server.
+ *
  * Thread safety: a process object is used by one thread at a time. The
  * module-level functions are safe from any thread. Starting processes from
  * several threads at once is safe.
@@ -129,7 +157,8 @@ int mp_process_new_packed(mp_process **out, mp_target_fn target,
  *                   processes may not have children); or spawn/forkserver
  *                   before mp_main ran in this program;
  *   MP_EBOOTSTRAP   called in a child before its target started (from a
- *                   child-init hook, or before mp_main in a spawned child);
+ *                   child-init hook, or before mp_main in a spawned child),
+ *                   or before mp_main in the forkserver process;
  *   MP_ECHILD       the child could not be started or died before it read
  *                   its handoff; MP_EOS, MP_ENOMEM. */
 int mp_process_start(mp_process *p);
@@ -189,6 +218,11 @@ bool mp_current_process_daemon(void);
  * main process (Python's None). Under forkserver this is the requesting
  * process, not the server. */
 long mp_parent_pid(void);
+/* parent_process().name: the parent's name as it was when it started this
+ * process ("MainProcess", "Process-1", ...); NULL in the main process
+ * (Python's None). Under forkserver, the requesting process's name. Valid
+ * for the life of the process. */
+const char *mp_parent_process_name(void);
 /* 1 if the parent is alive, 0 if it has ended, MP_ESTATE in the main process. */
 int mp_parent_is_alive(void);
 

@@ -39,7 +39,11 @@ int mp_thread_start(mp_thread **out, mp_thread_fn fn, void *arg, const char *nam
  * running. A thread joining itself is MP_ESTATE. */
 int mp_thread_join(mp_thread *t, double timeout, int *result);
 
-/* A thread that will never be joined: its resources go when it ends. */
+/* A thread that will never be joined: its resources go when it ends.
+ * Detached is Python's daemon=True: a child process waits at its end for
+ * the threads it started and did not detach (process.h, "How a child
+ * ends"), not for detached ones. The main process is the user's own C
+ * program: returning from main() ends it as C does, without waiting. */
 int mp_thread_detach(mp_thread *t);
 
 const char *mp_thread_name(const mp_thread *t);

@@ -75,27 +75,28 @@ static int reap_direct(mp_os_child *c)
     return MP_OK;
 }
 
-static int read_server_status(mp_os_child *c)
+/* A forkserver child's status pipe carries wait statuses, 4 bytes each:
+ * the child's own as it exits, then the server's when it reaps the child.
+ * The last before the end of file counts (forkserver.h). None at all: the
+ * server died and the child ended without a word (a signal, _exit): 255, as
+ * Python's forkserver reads it. */
+static int read_statuses(mp_os_child *c)
 {
-    unsigned char raw[4];
-    int rc = mp_posix_read_all(c->sentinel, raw, sizeof raw);
-    if (rc == MP_OK) {
-        uint32_t status = 0;
-        for (int i = 0; i < 4; i++)
-            status |= (uint32_t)raw[i] << (8 * i);
-        c->exitcode = mp_posix_exitcode((int)status);
-        /* The server closes its end right after the status. Waiting for that
-         * keeps the sentinel ready (at end of file) once the child is
-         * reaped, as a pidfd stays ready. */
-        int revents;
-        rc = poll_for(c->sentinel, MP_FOREVER, &revents);
+    bool any = false;
+    uint32_t status = 0;
+    for (;;) {
+        unsigned char raw[4];
+        int rc = mp_posix_read_all(c->sentinel, raw, sizeof raw);
+        if (rc == MP_EEOF)
+            break;
         if (rc != MP_OK)
             return rc;
-    } else if (rc == MP_EEOF) {
-        c->exitcode = -SIGKILL; /* the server died, and its children with it */
-    } else {
-        return rc;
+        status = 0;
+        for (int i = 0; i < 4; i++)
+            status |= (uint32_t)raw[i] << (8 * i);
+        any = true;
     }
+    c->exitcode = any ? mp_posix_exitcode((int)status) : MP_POSIX_UNKNOWN_EXIT;
     c->reaped = true;
     return MP_OK;
 }
@@ -109,7 +110,7 @@ int mp_os_child_wait(mp_os_child *c, double timeout, int *exitcode)
             return rc;
         if (revents == 0)
             return MP_ETIMEDOUT;
-        rc = c->via_server ? read_server_status(c) : reap_direct(c);
+        rc = c->via_server ? read_statuses(c) : reap_direct(c);
         if (rc != MP_OK && rc != MP_ETIMEDOUT)
             return rc;
     }

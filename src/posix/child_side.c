@@ -18,9 +18,12 @@
 
 static mp_os_handle handles[MP_FRAME_MAX_HANDLES];
 static size_t nhandles;
-static bool forkserver_child;
+static bool forked_child, forkserver_child;
+static int status_fd = -1; /* a forkserver child's report to its requester */
 static int parent_pidfd = -1;
 static long parent;
+static pid_t exit_arranged_in;
+static void (*exit_cleanup)(void);
 
 void mp_posix_set_child_handles(const int *fds, size_t n)
 {
@@ -29,9 +32,26 @@ void mp_posix_set_child_handles(const int *fds, size_t n)
     nhandles = n;
 }
 
-void mp_posix_mark_forkserver_child(void)
+void mp_posix_mark_fork_child(void)
+{
+    forked_child = true;
+    forkserver_child = false;
+}
+
+void mp_posix_mark_forkserver_child(int status)
 {
     forkserver_child = true;
+    status_fd = status;
+    mp_posix_prepare_fork();
+}
+
+void mp_posix_child_side_after_fork(void)
+{
+    /* The report is the forkserver child's, not its children's: a child
+     * holding it would also keep the requester's sentinel from ending. */
+    if (status_fd >= 0)
+        close(status_fd);
+    status_fd = -1;
 }
 
 const mp_os_handle *mp_os_child_handles(size_t *n)
@@ -127,4 +147,38 @@ int mp_os_parent_alive(void)
     while (poll(&p, 1, 0) < 0 && errno == EINTR)
         ;
     return (p.revents & (POLLIN | POLLHUP)) ? 0 : 1;
+}
+
+/* The status as the server would write it: a wait status, little-endian. */
+static void report_status(int status)
+{
+    uint32_t wait_status = (uint32_t)(status & 0xff) << 8;
+    unsigned char raw[4];
+    for (int i = 0; i < 4; i++)
+        raw[i] = (unsigned char)(wait_status >> (8 * i));
+    mp_posix_write_all(status_fd, raw, sizeof raw);
+}
+
+static void child_exit(int status, void *arg)
+{
+    (void)arg;
+    if (getpid() != exit_arranged_in)
+        return; /* a fork of this child that did not become one of ours */
+    exit_cleanup();
+    if (!forked_child && !forkserver_child)
+        return;
+    if (status_fd >= 0)
+        report_status(status);
+    _exit(status);
+}
+
+int mp_os_child_at_exit(void (*cleanup)(void))
+{
+    exit_cleanup = cleanup;
+    exit_arranged_in = getpid();
+    /* on_exit, not atexit: a target may call exit(n) itself, and n is the
+     * status to end with. */
+    if (on_exit(child_exit, NULL) != 0)
+        return mp_fail(MP_ENOMEM, "on_exit: no room for another handler");
+    return MP_OK;
 }

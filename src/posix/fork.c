@@ -24,6 +24,7 @@ int mp_posix_fork_start(const mp_os_start *req, mp_os_child **out)
         for (size_t i = 0; i < n; i++)
             handles[i] = (int)req->handles[i];
         mp_posix_set_child_handles(handles, n);
+        mp_posix_mark_fork_child();
         req->fork_entry(req->fork_ctx);
         _exit(1);
     }

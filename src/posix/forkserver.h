@@ -12,10 +12,22 @@
  *           server has already reaped is not signalled (reply 0), so a
  *           reused pid is never hit.
  *
- * When the server reaps a child it writes the raw wait status (i32) to the
- * child's status pipe and closes it; the requesting process reads it there.
- * End of file with no status means the server died, and its children with
- * it (they have PR_SET_PDEATHSIG): such a child reads as killed (-9).
+ * The status pipe carries wait statuses (i32 each). The child keeps a copy
+ * of its write end (close-on-exec, and closed in its own fork children) and
+ * writes the status it exits with as the last thing it does; when the
+ * server reaps a child it writes the raw wait status and closes its end.
+ * The requesting process reads until end of file, which comes once both
+ * are gone, and takes the last status: the server's if it lived to reap the
+ * child, else the child's own. None means the server died and the child
+ * ended without a word (killed by a signal, or _exit): it reads as 255.
+ *
+ * A non-daemonic child outlives a server that dies (SIGKILL); once the
+ * server is gone the requester signals such a child itself, through a pidfd
+ * taken while the child still holds its end of the status pipe. A daemonic
+ * child dies with the server (PR_SET_PDEATHSIG): reparented, nothing would
+ * end it when its parent dies. The server ignores SIGINT (a Ctrl-C reaches
+ * the whole foreground process group); its children get SIGINT as the
+ * server found it.
  *
  * The server exits when the requesting process goes away (end of file on
  * the socket), after killing its daemonic children and reaping the rest.

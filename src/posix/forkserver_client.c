@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,20 +124,27 @@ static int read_reply(int64_t *value)
     return MP_OK;
 }
 
-/* One request and its reply, restarting the server once if it is gone. */
+/* One request and its reply; MP_EEOF (and the server dropped) if it is gone. */
+static int exchange(const mp_fs_header *h, const int *fds, size_t nfds, const void *payload, int64_t *reply)
+{
+    int rc = send_header(h, fds, nfds);
+    if (rc == MP_OK && h->length > 0)
+        rc = mp_posix_write_all(conn, payload, (size_t)h->length);
+    if (rc == MP_OK)
+        rc = read_reply(reply);
+    if (rc == MP_EEOF)
+        drop_server();
+    return rc;
+}
+
+/* A start request, restarting the server once if it is gone. */
 static int converse(const mp_fs_header *h, const int *fds, size_t nfds, const void *payload, int64_t *reply)
 {
     int rc = MP_EEOF;
     for (int attempt = 0; attempt < 2 && rc == MP_EEOF; attempt++) {
         if (conn < 0 && (rc = start_server()) != MP_OK)
             return rc;
-        rc = send_header(h, fds, nfds);
-        if (rc == MP_OK && h->length > 0)
-            rc = mp_posix_write_all(conn, payload, (size_t)h->length);
-        if (rc == MP_OK)
-            rc = read_reply(reply);
-        if (rc == MP_EEOF)
-            drop_server();
+        rc = exchange(h, fds, nfds, payload, reply);
     }
     return rc;
 }
@@ -174,18 +182,41 @@ int mp_posix_forkserver_start(const mp_os_start *req, mp_os_child **out)
     c->pid = (pid_t)pid;
     c->sentinel = status[0];
     c->via_server = true;
+    c->server = server;
     *out = c;
     return MP_OK;
+}
+
+/* The server that made c is gone and c may have outlived it: signal c
+ * directly, through a pidfd taken while c still holds its end of the status
+ * pipe (so c had not ended, and the pid was not yet free for reuse). */
+static int signal_orphan(mp_os_child *c, int sig)
+{
+    int pidfd = mp_posix_pidfd_open(c->pid);
+    if (pidfd < 0)
+        return errno == ESRCH ? MP_OK : mp_fail_os(MP_EOS, errno, "forkserver: pidfd_open(%ld)", (long)c->pid);
+    struct pollfd p = {.fd = c->sentinel, .events = POLLIN};
+    int ended;
+    while ((ended = poll(&p, 1, 0)) < 0 && errno == EINTR)
+        ;
+    int rc = MP_OK;
+    if (ended == 0 && mp_posix_pidfd_send_signal(pidfd, sig) != 0 && errno != ESRCH)
+        rc = mp_fail_os(MP_EOS, errno, "forkserver: signalling pid %ld", (long)c->pid);
+    close(pidfd);
+    return rc;
 }
 
 int mp_posix_forkserver_signal(mp_os_child *c, int sig)
 {
     mp_fs_header h = {MP_FS_SIGNAL, 0, (uint32_t)c->pid, (uint32_t)sig, 0};
     int64_t result = 0;
+    int rc = MP_EEOF;
     pthread_mutex_lock(&lock);
-    /* No server: it died, and the child with it. */
-    int rc = conn < 0 ? MP_OK : converse(&h, NULL, 0, NULL, &result);
+    if (conn >= 0 && server == c->server)
+        rc = exchange(&h, NULL, 0, NULL, &result);
     pthread_mutex_unlock(&lock);
+    if (rc == MP_EEOF)
+        return signal_orphan(c, sig);
     if (rc == MP_OK && result < 0)
         rc = mp_fail_os(MP_EOS, (int)-result, "forkserver: signalling pid %ld", (long)c->pid);
     return rc;

@@ -31,6 +31,9 @@ typedef struct served {
 
 static served *children;
 static size_t nchildren, cap_children;
+/* SIGINT as this server found it, for its children: the server itself
+ * ignores it, since a Ctrl-C reaches the whole foreground process group. */
+static struct sigaction sigint_found;
 
 static _Noreturn void die(const char *what)
 {
@@ -119,26 +122,38 @@ static void reap(void)
     }
 }
 
+/* A non-daemonic child outlives the server; a daemonic one dies with it,
+ * since once reparented nothing would end it when its parent dies. */
 static _Noreturn void become_child(const int *fds, size_t nfds, const unsigned char *blob, size_t len,
-                                   pid_t server, mp_os_child_entry entry)
+                                   pid_t server, bool daemon, mp_os_child_entry entry)
 {
 #ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (daemon)
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-    if (getppid() != server)
+    if (daemon && getppid() != server)
         _exit(1);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
-    /* fds[0] is the status pipe: the server's, not the child's. */
-    if (mp_posix_renumber_fds(fds + 1, nfds - 1) != 0)
+    sigaction(SIGINT, &sigint_found, NULL);
+    /* fds[0] is the status pipe: the child keeps its own copy after the
+     * handles, to report its exit status itself (forkserver.h). */
+    int order[MP_FS_MAX_HANDLES + 1];
+    for (size_t i = 1; i < nfds; i++)
+        order[i - 1] = fds[i];
+    order[nfds - 1] = fds[0];
+    if (mp_posix_renumber_fds(order, nfds) != 0)
+        _exit(1);
+    int status_fd = MP_POSIX_FIRST_FD + (int)nfds - 1;
+    if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
         _exit(1);
     int handles[MP_FS_MAX_HANDLES];
     for (size_t i = 0; i + 1 < nfds; i++)
         handles[i] = MP_POSIX_FIRST_FD + (int)i;
     mp_posix_set_child_handles(handles, nfds - 1);
-    mp_posix_mark_forkserver_child();
+    mp_posix_mark_forkserver_child(status_fd);
     entry(blob, len);
     _exit(1);
 }
@@ -155,7 +170,7 @@ static void start_child(int conn, const mp_fs_header *h, int *fds, size_t nfds, 
     pid_t server = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        become_child(fds, nfds, blob, (size_t)h->length, server, entry);
+        become_child(fds, nfds, blob, (size_t)h->length, server, h->arg1 != 0, entry);
     int err = errno;
     free(blob);
     for (size_t i = 1; i < nfds; i++)
@@ -185,6 +200,9 @@ _Noreturn void mp_os_forkserver_main(const char *token, mp_os_child_entry entry)
         die("bad token");
     /* A requester that closed a status pipe must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction ignore = {.sa_handler = SIG_IGN};
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGINT, &ignore, &sigint_found);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

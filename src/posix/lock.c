@@ -24,6 +24,7 @@ static void after_fork_child(void)
 {
     pthread_mutex_unlock(&global);
     mp_posix_forkserver_forget();
+    mp_posix_child_side_after_fork();
 }
 
 static void install_atfork(void)

@@ -10,12 +10,12 @@
 #include "platform.h"
 
 /* A started child. Direct children (fork, spawn) are watched through a
- * pidfd; forkserver children through a pipe on which the server writes the
- * wait status when it reaps them. */
+ * pidfd; forkserver children through their status pipe (forkserver.h). */
 struct mp_os_child {
     pid_t pid;
     int sentinel;
     bool via_server;
+    pid_t server; /* the forkserver that made it */
     bool reaped;
     int exitcode;
 };
@@ -64,13 +64,23 @@ int mp_posix_pidfd_send_signal(int pidfd, int sig);
  * descriptor above 2. Async-signal-safe. */
 int mp_posix_renumber_fds(const int *fds, size_t n);
 
+/* The exit code of a forkserver child whose server died before it could
+ * tell how the child ended (Python's forkserver reads 255 too). */
+#define MP_POSIX_UNKNOWN_EXIT 255
+
 /* Python's exit code for a wait status: the code, or -signal. */
 int mp_posix_exitcode(int status);
 
 /* The child side: the travelling handles of a fork or forkserver child, and
  * whether this process is a forkserver child. */
 void mp_posix_set_child_handles(const int *fds, size_t n);
-void mp_posix_mark_forkserver_child(void);
+/* A child made by fork here, or by the forkserver (which also gives the
+ * descriptor on which the child reports its exit status to its requester,
+ * see forkserver.h). */
+void mp_posix_mark_fork_child(void);
+void mp_posix_mark_forkserver_child(int status_fd);
+/* In every fork child (pthread_atfork): drop what only this process may use. */
+void mp_posix_child_side_after_fork(void);
 
 /* The resource tracker (tracker.c): names of shared memory that this
  * process tree created and has not unlinked. When every process that

@@ -169,6 +169,15 @@ int mp_os_parent_alive(void)
     return parent_process != NULL && WaitForSingleObject(parent_process, 0) == WAIT_TIMEOUT;
 }
 
+/* Every Windows child is spawned: the handlers it has are its own, and
+ * exit() runs them all. */
+int mp_os_child_at_exit(void (*cleanup)(void))
+{
+    if (atexit(cleanup) != 0)
+        return mp_fail(MP_ENOMEM, "atexit: no room for another handler");
+    return MP_OK;
+}
+
 _Noreturn void mp_os_forkserver_main(const char *token, mp_os_child_entry entry)
 {
     (void)token;
