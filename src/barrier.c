@@ -6,6 +6,7 @@
 #include "condition_internal.h"
 #include "errors.h"
 #include "registry.h"
+#include "timeout.h"
 
 enum { FILLING = 0, DRAINING = 1, RESETTING = -1, BROKEN = -2 };
 
@@ -13,7 +14,7 @@ typedef struct shared {
     int state;
     unsigned count; /* parties inside wait */
     unsigned parties;
-    double timeout;   /* default; < 0: none */
+    double timeout;   /* default; MP_FOREVER: none */
     char action[160]; /* registered target name, or "" */
 } shared;
 
@@ -126,7 +127,7 @@ int mp_barrier_wait(mp_barrier *b, double timeout, unsigned *index)
     if (rc != MP_OK)
         return rc;
     shared *s = st(b);
-    if (timeout < 0)
+    if (mp_timeout_forever(timeout))
         timeout = s->timeout;
     rc = mp_shcond_wait_for(&b->c, not_passing, b, MP_FOREVER);
     if (rc == MP_OK && s->state < 0)

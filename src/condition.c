@@ -14,6 +14,7 @@
 
 #include "condition_internal.h"
 #include "errors.h"
+#include "timeout.h"
 
 enum { SLEEPING, WOKEN, WAKEUP };
 
@@ -78,10 +79,10 @@ int mp_shcond_notify(mp_cond_object *c, unsigned n)
 
 int mp_shcond_wait_for(mp_cond_object *c, bool (*pred)(void *), void *arg, double timeout)
 {
-    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     while (!pred(arg)) {
-        double left = timeout < 0 ? MP_FOREVER : deadline - mp_os_monotonic();
-        if (timeout >= 0 && left <= 0)
+        double left = mp_time_left(deadline);
+        if (left <= 0)
             return MP_ETIMEDOUT;
         int rc = mp_shcond_wait(c, left);
         if (rc != MP_OK && rc != MP_ETIMEDOUT)

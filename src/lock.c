@@ -8,6 +8,7 @@
 #include "block.h"
 #include "errors.h"
 #include "lock_internal.h"
+#include "timeout.h"
 
 /* How often a blocked Lock acquirer checks that the holder still lives. */
 #define OWNER_CHECK_INTERVAL 0.1
@@ -95,11 +96,11 @@ static int acquire_lock(mp_lock *l, double timeout)
 {
     mp_os_sem *sem = l->block.sems[0];
     int rc = mp_os_sem_wait(sem, 0);
-    double deadline = timeout <= 0 || rc == MP_OK ? 0 : mp_os_monotonic() + timeout;
+    double deadline = rc == MP_OK ? 0 : mp_deadline(timeout);
     while (rc == MP_ETIMEDOUT) {
         if (take_over_from_dead(l))
             return MP_EOWNERDEAD;
-        double left = timeout < 0 ? OWNER_CHECK_INTERVAL : deadline - mp_os_monotonic();
+        double left = mp_time_left(deadline);
         if (left <= 0)
             return MP_ETIMEDOUT;
         rc = mp_os_sem_wait(sem, left < OWNER_CHECK_INTERVAL ? left : OWNER_CHECK_INTERVAL);

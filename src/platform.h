@@ -8,7 +8,8 @@
  * Conventions: functions return MP_OK or a negative MP_E* code and, on
  * failure, set the thread's error message with mp_fail / mp_fail_os
  * (errors.h). Handles are intptr_t: a file descriptor on POSIX, a HANDLE on
- * Windows. Timeouts are seconds, negative meaning forever.
+ * Windows. Timeouts are seconds, as in the API: MP_FOREVER blocks, and 0, a
+ * negative value or NaN polls (timeout.h says how to wait for one).
  */
 #ifndef MPROC_PLATFORM_H
 #define MPROC_PLATFORM_H

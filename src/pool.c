@@ -19,6 +19,7 @@
 #include "platform.h"
 #include "pool_internal.h"
 #include "thread_internal.h"
+#include "timeout.h"
 
 /* A worker is sent more chunks while it runs one (so that it never waits
  * for the pool between them, and the pool answers many replies per
@@ -852,12 +853,11 @@ int mp_pool_join(mp_pool *p, double timeout)
     mp_os_mutex_unlock(p->lock);
     if (state == RUNNING)
         return mp_fail(MP_ESTATE, "mp_pool_join: close or terminate the pool first");
-    double deadline = mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     for (size_t i = 0; i < p->nslots; i++) {
         if (p->slots[i].thread == NULL)
             continue;
-        double left = timeout < 0 ? MP_FOREVER : deadline - mp_os_monotonic();
-        int rc = mp_thread_join(p->slots[i].thread, left < 0 && timeout >= 0 ? 0 : left, NULL);
+        int rc = mp_thread_join(p->slots[i].thread, mp_time_left(deadline), NULL);
         if (rc != MP_OK)
             return rc;
         p->slots[i].thread = NULL;

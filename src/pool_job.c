@@ -12,6 +12,7 @@
 #include "pack_internal.h"
 #include "platform.h"
 #include "pool_internal.h"
+#include "timeout.h"
 
 typedef struct chunk_result {
     enum { PENDING, SUCCEEDED, FAILED } state;
@@ -429,7 +430,7 @@ bool mp_job_seen_only_by_waiting(const job *j)
 
 static int wait_ready(job *j, double timeout, const char *what)
 {
-    double deadline = mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     mp_os_mutex_lock(j->lock);
     /* Take the reply from the worker here if the pool lets us. */
     if (!j->ready && j->pool && mp_job_seen_only_by_waiting(j)) {
@@ -438,8 +439,8 @@ static int wait_ready(job *j, double timeout, const char *what)
         mp_os_mutex_lock(j->lock);
     }
     while (!j->ready) {
-        double left = timeout < 0 ? MP_FOREVER : deadline - mp_os_monotonic();
-        if (timeout >= 0 && left <= 0) {
+        double left = mp_time_left(deadline);
+        if (left <= 0) {
             mp_os_mutex_unlock(j->lock);
             return mp_fail(MP_ETIMEDOUT, "%s: not ready after %g s", what, timeout);
         }
@@ -716,7 +717,7 @@ int mp_imap_next(mp_imap_iter *it, double timeout, mp_value **out)
     if (j == NULL || out == NULL)
         return mp_fail(MP_EINVAL, "mp_imap_next: NULL argument");
     j->last_error = NULL;
-    double deadline = mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     mp_os_mutex_lock(j->lock);
     size_t i;
     for (;;) {
@@ -726,8 +727,8 @@ int mp_imap_next(mp_imap_iter *it, double timeout, mp_value **out)
         }
         if ((i = current_chunk_locked(j)) != SIZE_MAX)
             break;
-        double left = timeout < 0 ? MP_FOREVER : deadline - mp_os_monotonic();
-        if (timeout >= 0 && left <= 0) {
+        double left = mp_time_left(deadline);
+        if (left <= 0) {
             mp_os_mutex_unlock(j->lock);
             return mp_fail(MP_ETIMEDOUT, "mp_imap_next: no result after %g s", timeout);
         }

@@ -22,6 +22,7 @@
 #include "errors.h"
 #include "mproc/queue.h"
 #include "pack_format.h"
+#include "timeout.h"
 
 #define DEFAULT_CAPACITY ((size_t)64 << 20)
 #define MIN_CAPACITY ((size_t)4 << 10)
@@ -210,11 +211,7 @@ static void unlock(mp_queue *q)
 /* With the mutex held: MP_OK if the deadline has not passed. */
 static int time_left(double deadline, double *slice)
 {
-    if (deadline < 0) {
-        *slice = SLEEP_SLICE;
-        return MP_OK;
-    }
-    double left = deadline - mp_os_monotonic();
+    double left = mp_time_left(deadline);
     if (left <= 0)
         return MP_ETIMEDOUT;
     *slice = left < SLEEP_SLICE ? left : SLEEP_SLICE;
@@ -244,25 +241,20 @@ static void wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
     }
 }
 
-static double deadline_of(double timeout)
-{
-    return timeout < 0 ? -1.0 : mp_os_monotonic() + timeout;
-}
-
 /* ---- put and get -------------------------------------------------------- */
 
 static int put_locked(mp_queue *q, double timeout, const void *data, size_t len)
 {
     ring *r = ring_of(q);
     size_t need = LENGTH_SIZE + len;
-    double deadline = deadline_of(timeout), slice;
+    double deadline = mp_deadline(timeout), slice;
     for (;;) {
         if (has_room(r, need)) {
             ring_push(r, data, len);
             wake(q, &r->getters, NOT_EMPTY, 1);
             return MP_OK;
         }
-        if (timeout == 0 || time_left(deadline, &slice) != MP_OK)
+        if (time_left(deadline, &slice) != MP_OK)
             return mp_fail(MP_EFULL, "Queue.put: the queue is full");
         int rc = sleep_on(q, &r->putters, ROOM, slice);
         if (rc != MP_OK)
@@ -376,14 +368,14 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
     if ((rc = lock(q)) != MP_OK)
         return rc;
     ring *r = ring_of(q);
-    double deadline = deadline_of(timeout), slice;
+    double deadline = mp_deadline(timeout), slice;
     bool spun = false;
     for (;;) {
         if (r->count > 0) {
             rc = pop(q, out);
             break;
         }
-        if (timeout == 0 || time_left(deadline, &slice) != MP_OK) {
+        if (time_left(deadline, &slice) != MP_OK) {
             rc = mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
             break;
         }
@@ -492,9 +484,9 @@ int mp_queue_join(mp_queue *q, double timeout)
     if (rc != MP_OK || (rc = lock(q)) != MP_OK)
         return rc;
     ring *r = ring_of(q);
-    double deadline = deadline_of(timeout), slice;
+    double deadline = mp_deadline(timeout), slice;
     while (r->unfinished > 0) {
-        if (timeout == 0 || time_left(deadline, &slice) != MP_OK) {
+        if (time_left(deadline, &slice) != MP_OK) {
             rc = mp_fail(MP_ETIMEDOUT, "JoinableQueue.join: %llu items are still unfinished",
                          (unsigned long long)r->unfinished);
             break;

@@ -10,6 +10,7 @@
 #include "platform.h"
 #include "state.h"
 #include "thread_internal.h"
+#include "timeout.h"
 
 struct mp_thread {
     mp_os_thread *os;
@@ -157,11 +158,11 @@ int mp_thread_join(mp_thread *t, double timeout, int *result)
         return mp_fail(MP_EINVAL, "mp_thread_join: NULL thread");
     if (t->ident == mp_os_thread_id())
         return mp_fail(MP_ESTATE, "mp_thread_join: a thread cannot join itself");
-    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     mp_os_mutex_lock(t->lock);
     while (!t->done) {
-        double left = timeout < 0 ? MP_FOREVER : deadline - mp_os_monotonic();
-        if (timeout >= 0 && left <= 0) {
+        double left = mp_time_left(deadline);
+        if (left <= 0) {
             mp_os_mutex_unlock(t->lock);
             return mp_fail(MP_ETIMEDOUT, "mp_thread_join: %s still running after %g s", t->name, timeout);
         }

@@ -61,7 +61,8 @@ int mp_conn_recv_bytes(mp_conn *c, size_t maxlength, void **data, size_t *len);
 int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t *len);
 
 /* poll(timeout): MP_OK if a message (or end of file) is there to read,
- * MP_ETIMEDOUT if not. timeout 0 checks without waiting. */
+ * MP_ETIMEDOUT if not. MP_FOREVER waits until there is; 0 or any negative
+ * value (and NaN) checks without waiting. */
 int mp_conn_poll(mp_conn *c, double timeout);
 
 /* fileno(): a sentinel for mp_wait, ready when recv would not block. */

@@ -139,8 +139,9 @@ int mp_pool_close(mp_pool *pool);
  * A ThreadPool cannot stop a running task: its threads finish the task at
  * hand and take no other. */
 int mp_pool_terminate(mp_pool *pool);
-/* join(): wait for the workers to exit. MP_ESTATE unless closed or
- * terminated (Python's ValueError). */
+/* join(): wait for the workers to exit. MP_FOREVER blocks, 0 or any
+ * negative value (and NaN) polls; MP_ETIMEDOUT if one still runs. MP_ESTATE
+ * unless closed or terminated (Python's ValueError). */
 int mp_pool_join(mp_pool *pool, double timeout);
 /* Terminate (if still running), join and free: Python's __exit__. NULL is
  * a no-op. */
@@ -177,12 +178,13 @@ typedef struct mp_async_options {
     size_t chunksize;
 } mp_async_options;
 
-/* get(timeout): wait and give the result: *out is a new tree the caller
- * frees with mp_value_free (each get gives its own). MP_ETIMEDOUT leaves the
- * call running; get again later. A failed call returns its error (MP_EREMOTE,
- * MP_EWORKERDIED, MP_EINITIALIZER, MP_ESTATE after terminate), each time. */
+/* get(timeout): wait (timeout as mp_pool_join's) and give the result:
+ * *out is a new tree the caller frees with mp_value_free (each get gives
+ * its own). MP_ETIMEDOUT leaves the call running; get again later. A failed
+ * call returns its error (MP_EREMOTE, MP_EWORKERDIED, MP_EINITIALIZER,
+ * MP_ESTATE after terminate), each time. */
 int mp_async_result_get(mp_async_result *r, double timeout, mp_value **out);
-/* wait(timeout): MP_OK when ready, else MP_ETIMEDOUT. */
+/* wait(timeout): MP_OK when ready, else MP_ETIMEDOUT (timeout as get's). */
 int mp_async_result_wait(mp_async_result *r, double timeout);
 bool mp_async_result_ready(mp_async_result *r);
 /* successful(): 1 or 0; MP_ESTATE before it is ready (Python's ValueError). */
@@ -233,9 +235,10 @@ int mp_pool_imap(mp_pool *pool, mp_task_fn fn, const void *items, size_t len,
                  const mp_async_options *opts, mp_imap_iter **out);
 int mp_pool_imap_unordered(mp_pool *pool, mp_task_fn fn, const void *items, size_t len,
                            const mp_async_options *opts, mp_imap_iter **out);
-/* next(timeout): the next value (a new tree the caller frees), MP_EEOF
- * after the last (StopIteration), MP_ETIMEDOUT, or the item's error: a
- * failed item does not end the iteration, as in Python. */
+/* next(timeout): timeout as mp_pool_join's. The next value (a new tree the
+ * caller frees), MP_EEOF after the last (StopIteration), MP_ETIMEDOUT, or
+ * the item's error: a failed item does not end the iteration, as in
+ * Python. */
 int mp_imap_next(mp_imap_iter *it, double timeout, mp_value **out);
 /* The error of the item next just failed with, or NULL. */
 const mp_remote_error *mp_imap_error(mp_imap_iter *it);

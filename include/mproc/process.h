@@ -56,6 +56,7 @@
 #ifndef MPROC_PROCESS_H
 #define MPROC_PROCESS_H
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,8 +69,12 @@
 extern "C" {
 #endif
 
-/* Blocking calls take a timeout in seconds: MP_FOREVER blocks, 0 polls. */
-#define MP_FOREVER (-1.0)
+/* Blocking calls take a timeout in seconds: MP_FOREVER (Python's None)
+ * blocks; t > 0 waits up to t seconds; 0, any negative value and NaN poll,
+ * as Python treats a negative timeout as 0. MP_FOREVER is +infinity, which
+ * no `deadline - now()` reaches by accident: a deadline that has passed
+ * polls instead of blocking forever. */
+#define MP_FOREVER ((double)INFINITY)
 
 /* ---- mp_main: the C form of freeze_support() --------------------------- */
 
@@ -163,9 +168,10 @@ int mp_process_new_packed(mp_process **out, mp_target_fn target,
  *                   its handoff; MP_EOS, MP_ENOMEM. */
 int mp_process_start(mp_process *p);
 
-/* Wait for the child to end. MP_OK once it has ended; MP_ETIMEDOUT if it is
- * still running after timeout seconds (it can be joined again later);
- * MP_ESTATE before start. Joining an ended process again returns MP_OK. */
+/* Wait for the child to end: MP_FOREVER blocks, 0 or any negative value
+ * (and NaN) polls. MP_OK once it has ended; MP_ETIMEDOUT if it is still
+ * running after timeout seconds (it can be joined again later); MP_ESTATE
+ * before start. Joining an ended process again returns MP_OK. */
 int mp_process_join(mp_process *p, double timeout);
 
 /* 1 if started and not ended, 0 if not started or ended, <0 on error. */
@@ -201,7 +207,8 @@ int mp_process_sentinel(const mp_process *p, mp_sentinel *out);
 
 /* ---- waiting ----------------------------------------------------------- */
 
-/* Wait until at least one of n sentinels is ready, or timeout. ready[i] is
+/* Wait until at least one of n sentinels is ready, or timeout (MP_FOREVER
+ * blocks, 0 or any negative value and NaN polls). ready[i] is
  * set to whether objects[i] is ready. Returns the number ready (>0),
  * MP_ETIMEDOUT, or an error (MP_EINVAL for NULL or n == 0). Any n works; on
  * Windows there is no 64-handle limit. */

@@ -66,8 +66,8 @@ int mp_simple_queue_new(mp_queue **out, const mp_queue_options *opts);
 int mp_joinable_queue_new(mp_queue **out, const mp_queue_options *opts);
 
 /* put(obj, block=True, timeout): timeout MP_FOREVER blocks until there is
- * room, 0 is put_nowait, t > 0 waits up to t seconds; MP_EFULL when there
- * is still no room. */
+ * room; 0 or any negative value (and NaN) is put_nowait; t > 0 waits up to
+ * t seconds. MP_EFULL when there is still no room. */
 int mp_queue_put(mp_queue *q, double timeout, const char *fmt, ...);
 int mp_queue_vput(mp_queue *q, double timeout, const char *fmt, va_list ap);
 /* put_nowait(obj) = put(obj, 0). */
@@ -77,7 +77,8 @@ int mp_queue_put_nowait(mp_queue *q, const char *fmt, ...);
 int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t len);
 
 /* get(block=True, timeout): the next item, decoded; *out is the caller's
- * to free with mp_value_free. MP_EEMPTY when nothing came in time. */
+ * to free with mp_value_free. timeout as put's; MP_EEMPTY when nothing
+ * came in time. */
 int mp_queue_get(mp_queue *q, double timeout, mp_value **out);
 /* get_nowait() = get(0). */
 int mp_queue_get_nowait(mp_queue *q, mp_value **out);

@@ -7,8 +7,9 @@
  * start method. Its state lives in shared memory that dies with its last
  * user; nothing is named, so nothing can leak after a crash.
  *
- * Timeouts: MP_FOREVER blocks, 0 tries once, t > 0 waits up to t seconds.
- * An acquire that times out (or fails to take at once with 0) returns
+ * Timeouts: MP_FOREVER blocks; 0 or any negative value (and NaN) tries once,
+ * as Python treats a negative timeout as 0; t > 0 waits up to t seconds.
+ * An acquire that times out (or fails to take at once) returns
  * MP_ETIMEDOUT, Python's False.
  *
  * Owner death, better than Python (which deadlocks):
@@ -117,14 +118,17 @@ typedef struct mp_barrier_options {
      * process; it gets an empty argument array. A negative return breaks
      * the barrier. NULL: no action. */
     mp_target_fn action;
-    /* Default timeout of wait; 0 means none (MP_FOREVER). */
+    /* Python's Barrier(timeout=): what a wait given MP_FOREVER waits, when
+     * t > 0. 0, a negative value or NaN here means no default (such a wait
+     * blocks), unlike the same value passed to mp_barrier_wait, which polls. */
     double timeout;
 } mp_barrier_options;
 
 int mp_barrier_new(mp_barrier **out, unsigned parties, const mp_barrier_options *opts);
 /* wait(timeout): *index (may be NULL) gets a number unique among the
- * parties of this pass, 0 .. parties-1. timeout MP_FOREVER uses the
- * default. A timeout breaks the barrier: MP_EBROKEN, for every party. */
+ * parties of this pass, 0 .. parties-1. timeout MP_FOREVER (Python's None)
+ * uses the default; 0 or any negative value (and NaN) polls. A timeout
+ * breaks the barrier: MP_EBROKEN, for every party. */
 int mp_barrier_wait(mp_barrier *b, double timeout, unsigned *index);
 int mp_barrier_reset(mp_barrier *b);
 int mp_barrier_abort(mp_barrier *b);

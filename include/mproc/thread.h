@@ -35,7 +35,8 @@ typedef int (*mp_thread_fn)(void *arg);
 int mp_thread_start(mp_thread **out, mp_thread_fn fn, void *arg, const char *name);
 
 /* Wait for the thread to end, then free it: on MP_OK *result (may be NULL)
- * holds fn's return value and t is gone. MP_ETIMEDOUT leaves t valid and
+ * holds fn's return value and t is gone. MP_FOREVER (process.h) blocks, 0
+ * or any negative value (and NaN) polls. MP_ETIMEDOUT leaves t valid and
  * running. A thread joining itself is MP_ESTATE. */
 int mp_thread_join(mp_thread *t, double timeout, int *result);
 
@@ -71,8 +72,9 @@ void mp_mutex_unlock(mp_mutex *m);
 
 int mp_cond_new(mp_cond **out);
 void mp_cond_free(mp_cond *c);
-/* Release m, wait for a signal or the timeout, take m again. MP_OK or
- * MP_ETIMEDOUT. Spurious wake-ups happen: wait in a loop on a predicate. */
+/* Release m, wait for a signal or the timeout, take m again (timeout as
+ * mp_thread_join's). MP_OK or MP_ETIMEDOUT. Spurious wake-ups happen: wait
+ * in a loop on a predicate. */
 int mp_cond_wait(mp_cond *c, mp_mutex *m, double timeout);
 void mp_cond_signal(mp_cond *c);
 void mp_cond_broadcast(mp_cond *c);

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "posix.h"
+#include "timeout.h"
 
 bool mp_os_supports(mp_start_method method)
 {
@@ -40,13 +41,13 @@ mp_sentinel mp_os_child_sentinel(const mp_os_child *c)
     return c->sentinel;
 }
 
-/* poll with a timeout in seconds (negative: forever), resumed after
- * signals on a monotonic deadline. Returns the revents, 0 on timeout. */
+/* poll with a timeout in seconds, resumed after signals on a monotonic
+ * deadline. Returns the revents, 0 on timeout. */
 static int poll_for(int fd, double timeout, int *revents)
 {
-    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     for (;;) {
-        int ms = mp_posix_poll_ms(timeout, deadline);
+        int ms = mp_posix_poll_ms(deadline);
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int n = poll(&p, 1, ms);
         if (n < 0 && errno == EINTR)
@@ -146,10 +147,10 @@ int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
         return mp_fail(MP_ENOMEM, "mp_wait: out of memory for %zu sentinels", n);
     for (size_t i = 0; i < n; i++)
         p[i] = (struct pollfd){.fd = (int)s[i], .events = POLLIN};
-    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     int rc;
     for (;;) {
-        int ms = mp_posix_poll_ms(timeout, deadline);
+        int ms = mp_posix_poll_ms(deadline);
         int got = poll(p, (nfds_t)n, ms);
         if (got < 0 && errno == EINTR)
             continue;

@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "frame.h"
 #include "posix.h"
+#include "timeout.h"
 
 int mp_posix_write_all(int fd, const void *data, size_t len)
 {
@@ -48,11 +49,11 @@ int mp_posix_read_all(int fd, void *data, size_t len)
     return MP_OK;
 }
 
-int mp_posix_poll_ms(double timeout, double deadline)
+int mp_posix_poll_ms(double deadline)
 {
-    if (timeout < 0)
+    if (mp_timeout_forever(deadline))
         return -1;
-    double left = deadline - mp_os_monotonic();
+    double left = mp_time_left(deadline);
     if (left <= 0)
         return 0;
     if (left > 86400)
@@ -62,6 +63,8 @@ int mp_posix_poll_ms(double timeout, double deadline)
 
 struct timespec mp_posix_abstime(double timeout)
 {
+    if (mp_timeout_polls(timeout))
+        timeout = 0;
     if (timeout > 86400)
         timeout = 86400;
     struct timespec now;

@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "posix.h"
+#include "timeout.h"
 
 int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
 {
@@ -66,9 +67,9 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got)
 int mp_os_pipe_poll(mp_os_handle h, double timeout)
 {
     struct pollfd p = {.fd = (int)h, .events = POLLIN};
-    double deadline = timeout < 0 ? 0 : mp_os_monotonic() + timeout;
+    double deadline = mp_deadline(timeout);
     for (;;) {
-        int ms = mp_posix_poll_ms(timeout, deadline);
+        int ms = mp_posix_poll_ms(deadline);
         int got = poll(&p, 1, ms);
         if (got < 0 && errno == EINTR)
             continue;

@@ -48,12 +48,13 @@ void mp_posix_use_fork_exec(bool on);
 int mp_posix_write_all(int fd, const void *data, size_t len);
 int mp_posix_read_all(int fd, void *data, size_t len);
 
-/* The poll() timeout in ms until deadline (monotonic seconds); -1 when
- * timeout is negative (forever). Rounded up, so a wait never ends early. */
-int mp_posix_poll_ms(double timeout, double deadline);
+/* The poll() timeout in ms until deadline (from mp_deadline); -1 for
+ * forever, 0 once it has passed. Rounded up, so a wait never ends early. */
+int mp_posix_poll_ms(double deadline);
 
-/* CLOCK_MONOTONIC now + timeout (>= 0; capped at a day), for the
- * pthread and semaphore waits that take an absolute time. */
+/* CLOCK_MONOTONIC now + timeout (a poll's is now; capped at a day), for
+ * the pthread and semaphore waits that take an absolute time. Forever is
+ * the caller's to handle with an untimed wait. */
 struct timespec mp_posix_abstime(double timeout);
 
 /* A pidfd for pid, close-on-exec; -1 with errno on failure. */

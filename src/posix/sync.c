@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "posix.h"
+#include "timeout.h"
 
 _Static_assert(sizeof(sem_t) <= MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE, "sem_t fits a slot");
 _Static_assert(sizeof(pthread_mutex_t) <= MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE, "pthread_mutex_t fits a slot");
@@ -57,10 +58,10 @@ mp_os_handle mp_os_sem_handle(const mp_os_sem *s)
 int mp_os_sem_wait(mp_os_sem *s, double timeout)
 {
     int r;
-    if (timeout < 0) {
+    if (mp_timeout_forever(timeout)) {
         while ((r = sem_wait(s->sem)) != 0 && errno == EINTR)
             ;
-    } else if (timeout == 0) {
+    } else if (mp_timeout_polls(timeout)) {
         while ((r = sem_trywait(s->sem)) != 0 && errno == EINTR)
             ;
         if (r != 0 && errno == EAGAIN)
@@ -129,9 +130,9 @@ mp_os_handle mp_os_rmutex_handle(const mp_os_rmutex *m)
 int mp_os_rmutex_lock(mp_os_rmutex *m, double timeout)
 {
     int err;
-    if (timeout < 0) {
+    if (mp_timeout_forever(timeout)) {
         err = pthread_mutex_lock(m->m);
-    } else if (timeout == 0) {
+    } else if (mp_timeout_polls(timeout)) {
         err = pthread_mutex_trylock(m->m);
         if (err == EBUSY)
             return MP_ETIMEDOUT;

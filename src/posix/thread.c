@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "posix.h"
+#include "timeout.h"
 
 struct mp_os_thread {
     pthread_t id;
@@ -206,7 +207,7 @@ void mp_os_cond_free(mp_os_cond *c)
 
 int mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m, double timeout)
 {
-    if (timeout < 0) {
+    if (mp_timeout_forever(timeout)) {
         pthread_cond_wait(&c->c, &m->m);
         return MP_OK;
     }

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "platform.h"
+#include "timeout.h"
 
 double mp_os_monotonic(void)
 {
@@ -16,16 +17,11 @@ double mp_os_monotonic(void)
            (double)(now.QuadPart % freq.QuadPart) / (double)freq.QuadPart;
 }
 
-double mp_win_deadline(double timeout)
-{
-    return timeout < 0 ? HUGE_VAL : mp_os_monotonic() + timeout;
-}
-
 DWORD mp_win_wait_ms(double deadline)
 {
-    if (isinf(deadline))
+    if (mp_timeout_forever(deadline))
         return INFINITE;
-    double ms = ceil((deadline - mp_os_monotonic()) * 1000.0);
+    double ms = ceil(mp_time_left(deadline) * 1000.0);
     if (!(ms > 0))
         return 0;
     return ms >= (double)(INFINITE - 1) ? INFINITE - 1 : (DWORD)ms;
@@ -35,7 +31,7 @@ void mp_os_sleep(double seconds)
 {
     if (!(seconds > 0))
         return;
-    double deadline = mp_win_deadline(seconds);
+    double deadline = mp_deadline(seconds);
     while (mp_os_monotonic() < deadline)
         Sleep(mp_win_wait_ms(deadline));
 }

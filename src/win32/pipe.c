@@ -14,6 +14,7 @@
 
 #include "errors.h"
 #include "platform.h"
+#include "timeout.h"
 #include "wait.h"
 
 #define PIPE_BUFFER (64 * 1024)
@@ -206,7 +207,7 @@ int mp_os_pipe_poll(mp_os_handle h, double timeout)
     int rc = mp_win_probe_start(&probe, (HANDLE)h, &ready);
     if (rc != MP_OK)
         return rc;
-    if (!ready && timeout != 0) {
+    if (!ready && !mp_timeout_polls(timeout)) {
         rc = mp_win_wait_one(probe.ov.hEvent, timeout);
         if (rc != MP_OK && rc != MP_ETIMEDOUT) {
             mp_win_probe_end(&probe);

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "platform.h"
+#include "timeout.h"
 
 struct mp_os_sem {
     HANDLE h;
@@ -48,7 +49,7 @@ static int wrap_rmutex(HANDLE h, mp_os_rmutex **out)
 /* Wait on h up to timeout: the raw WaitForSingleObject result. */
 static DWORD wait_for(HANDLE h, double timeout)
 {
-    double deadline = mp_win_deadline(timeout);
+    double deadline = mp_deadline(timeout);
     for (;;) {
         DWORD r = WaitForSingleObject(h, mp_win_wait_ms(deadline));
         if (r != WAIT_TIMEOUT || mp_os_monotonic() >= deadline)

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "platform.h"
+#include "timeout.h"
 
 struct mp_os_thread {
     HANDLE h;
@@ -129,7 +130,7 @@ void mp_os_cond_free(mp_os_cond *c)
  * Sleeping again here instead could miss a signal sent meanwhile. */
 int mp_os_cond_wait(mp_os_cond *c, mp_os_mutex *m, double timeout)
 {
-    double deadline = mp_win_deadline(timeout);
+    double deadline = mp_deadline(timeout);
     if (SleepConditionVariableSRW(&c->cv, &m->lock, mp_win_wait_ms(deadline), 0))
         return MP_OK;
     if (GetLastError() == ERROR_TIMEOUT && mp_os_monotonic() >= deadline)

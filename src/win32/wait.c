@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "platform.h"
+#include "timeout.h"
 #include "wait.h"
 
 #define GROUP_SIZE (MAXIMUM_WAIT_OBJECTS - 1)
@@ -53,7 +54,7 @@ static int wait_any(const HANDLE *h, DWORD n, double deadline)
 
 int mp_win_wait_one(HANDLE h, double timeout)
 {
-    double deadline = mp_win_deadline(timeout);
+    double deadline = mp_deadline(timeout);
     int rc = wait_any(&h, 1, deadline);
     if (rc == MP_OK && WaitForSingleObject(h, 0) == WAIT_TIMEOUT)
         return MP_ETIMEDOUT;
@@ -168,7 +169,7 @@ int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
         return mp_fail(MP_EINVAL, "mp_wait: no objects to wait for");
     if (n > INT_MAX)
         return mp_fail(MP_ETOOBIG, "mp_wait: too many objects");
-    double deadline = mp_win_deadline(timeout);
+    double deadline = mp_deadline(timeout);
     HANDLE *h = malloc(n * sizeof *h);
     mp_win_probe *probes = calloc(n, sizeof *probes);
     int rc = h != NULL && probes != NULL ? MP_OK : mp_fail(MP_ENOMEM, "out of memory");
