@@ -4,9 +4,8 @@ add_executable(pack_echo pack_echo.c)
 target_link_libraries(pack_echo PRIVATE mproc)
 if(WIN32)
   target_link_options(pack_echo PRIVATE -static)
-  target_compile_definitions(pack_echo PRIVATE __USE_MINGW_ANSI_STDIO=1)
 endif()
-mproc_set_warnings(pack_echo)
+mproc_target_settings(pack_echo)
 find_program(MPROC_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH)
 add_test(NAME pack_interop
   COMMAND ${MPROC_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/pack_interop.py "${CMAKE_CROSSCOMPILING_EMULATOR}"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn_internal.h"
-#include "conn_reader.h"
+#include "ipc/conn_internal.h"
+#include "ipc/conn_reader.h"
 #include "harness.h"
 
 static const size_t sizes[] = {0,         1,         3,         100,       (32 << 10) - 5, 32 << 10,

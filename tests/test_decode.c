@@ -4,9 +4,9 @@
  * room or allocated, counts, values cut across buffers, malformed input. */
 #include <string.h>
 
-#include "decode.h"
+#include "pack/decode.h"
 #include "harness.h"
-#include "pack_internal.h"
+#include "pack/pack_internal.h"
 
 /* Numbers are told by their first byte: the inline size agrees with
  * mp_value_span for every first byte. */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
-#include "handoff.h"
+#include "process/frame.h"
+#include "process/handoff.h"
 #include "harness.h"
 
 static const unsigned char key[MP_AUTHKEY_SIZE] = {1, 2, 3};

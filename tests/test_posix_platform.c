@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 
 #include "harness.h"
 #include "posix/posix.h"
-#include "process_internal.h"
+#include "process/process_internal.h"
 
 /* ---- the child's descriptors ------------------------------------------- */
 

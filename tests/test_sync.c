@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "block.h"
+#include "object/block.h"
 #include "harness.h"
 
 static int join(mp_process *p)

@@ -9,7 +9,7 @@
 #include <windows.h>
 
 #include "platform.h"
-#include "process_internal.h"
+#include "process/process_internal.h"
 
 /* Generous: only a broken build waits this long. */
 #define GRACE_MS 60000

@@ -9,7 +9,7 @@
 #include <windows.h>
 
 #include "platform.h"
-#include "process_internal.h"
+#include "process/process_internal.h"
 
 /* Inherited handles keep their values, so had the event leaked, this would
  * signal the parent's event. */

@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #include "platform.h"
-#include "process_internal.h"
+#include "process/process_internal.h"
 
 /* Timed waits may overrun but must not end early. */
 #define SHORT 0.05

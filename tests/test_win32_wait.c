@@ -9,7 +9,7 @@
 #include <windows.h>
 
 #include "platform.h"
-#include "process_internal.h"
+#include "process/process_internal.h"
 
 #define NEVENTS 200
 #define NCHILDREN 100

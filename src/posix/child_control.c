@@ -8,9 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "posix.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 bool mp_os_supports(mp_start_method method)
 {

@@ -12,8 +12,8 @@
 #include <sys/prctl.h>
 #endif
 
-#include "errors.h"
-#include "frame.h"
+#include "base/error_internal.h"
+#include "process/frame.h"
 #include "posix.h"
 
 static mp_os_handle handles[MP_FRAME_MAX_HANDLES];

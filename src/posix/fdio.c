@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "errors.h"
-#include "frame.h"
+#include "base/error_internal.h"
+#include "process/frame.h"
 #include "posix.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 int mp_posix_write_all(int fd, const void *data, size_t len)
 {

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "errors.h"
-#include "frame.h"
+#include "base/error_internal.h"
+#include "process/frame.h"
 #include "posix.h"
 
 int mp_posix_fork_start(const mp_os_start *req, mp_os_child **out)

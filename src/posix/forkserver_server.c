@@ -18,9 +18,9 @@
 #include <sys/prctl.h>
 #endif
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "forkserver.h"
-#include "frame.h"
+#include "process/frame.h"
 #include "posix.h"
 
 typedef struct served {

@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "posix.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
 {

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "posix.h"
 
 void mp_os_handle_close(mp_os_handle h)

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "errors.h"
-#include "frame.h"
+#include "base/error_internal.h"
+#include "process/frame.h"
 #include "posix.h"
 
 static int write_frame(int fd, const mp_os_start *req)

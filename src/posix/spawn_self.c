@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "errors.h"
-#include "frame.h"
+#include "base/error_internal.h"
+#include "process/frame.h"
 #include "posix.h"
 
 extern char **environ;

@@ -7,9 +7,9 @@
 #include <semaphore.h>
 #include <stdlib.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "posix.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 _Static_assert(sizeof(sem_t) <= MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE, "sem_t fits a slot");
 _Static_assert(sizeof(pthread_mutex_t) <= MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE, "pthread_mutex_t fits a slot");

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "platform.h"
 
 int mp_os_last_error(void)

@@ -7,9 +7,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "posix.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 struct mp_os_thread {
     pthread_t id;

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "posix.h"
 
 #define ENV_NAME "MPROC_TRACKER"

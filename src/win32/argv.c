@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cmdline.h"
-#include "errors.h"
+#include "base/error_internal.h"
 #include "platform.h"
 
 int mp_os_own_argv(int argc, char **argv, int *out_argc, char ***out_argv)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "child.h"
-#include "errors.h"
+#include "base/error_internal.h"
 #include "wait.h"
 
 long mp_os_child_pid(const mp_os_child *c)

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "errors.h"
-#include "frame.h"
+#include "base/error_internal.h"
+#include "process/frame.h"
 #include "platform.h"
 
 #define READ_CHUNK 65536u

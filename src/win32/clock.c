@@ -5,7 +5,7 @@
 
 #include "clock.h"
 #include "platform.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 double mp_os_monotonic(void)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cmdline.h"
-#include "errors.h"
+#include "base/error_internal.h"
 #include "utf.h"
 
 static bool is_blank(wchar_t c)

@@ -5,7 +5,7 @@
  * the job alive. It is made once and lives as long as the process. */
 #include <windows.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "job.h"
 
 static INIT_ONCE job_once = INIT_ONCE_STATIC_INIT;

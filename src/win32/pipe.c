@@ -12,9 +12,9 @@
 
 #include <stdio.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "platform.h"
-#include "timeout.h"
+#include "base/timeout.h"
 #include "wait.h"
 
 #define PIPE_BUFFER (64 * 1024)

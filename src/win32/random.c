@@ -3,7 +3,7 @@
 
 #include <bcrypt.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "platform.h"
 
 int mp_os_random(void *buf, size_t len)

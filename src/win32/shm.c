@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "platform.h"
 #include "utf.h"
 

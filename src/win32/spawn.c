@@ -21,8 +21,8 @@
 
 #include "child.h"
 #include "cmdline.h"
-#include "errors.h"
-#include "frame.h"
+#include "base/error_internal.h"
+#include "process/frame.h"
 #include "job.h"
 #include "platform.h"
 #include "utf.h"

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "errors.h"
+#include "base/error_internal.h"
 #include "platform.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 struct mp_os_thread {
     HANDLE h;

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "errors.h"
+#include "base/error_internal.h"
 #include "utf.h"
 
 int mp_win_widen(const char *s, wchar_t **out)

@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include "clock.h"
-#include "errors.h"
+#include "base/error_internal.h"
 #include "platform.h"
-#include "timeout.h"
+#include "base/timeout.h"
 #include "wait.h"
 
 #define GROUP_SIZE (MAXIMUM_WAIT_OBJECTS - 1)

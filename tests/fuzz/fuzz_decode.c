@@ -8,7 +8,7 @@
 
 #include <mproc.h>
 
-#include "decode.h"
+#include "pack/decode.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -1,0 +1,88 @@
+/* error.c - the error table and the per-thread error message. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/error_internal.h"
+#include "mproc/registry.h"
+#include "platform.h"
+
+#define MESSAGE_SIZE 1024
+
+static _Thread_local char last_message[MESSAGE_SIZE];
+static _Thread_local int last_os_error;
+
+const char *mp_strerror(int code)
+{
+    switch (code) {
+#define MP_ERROR_TEXT_(name, value, text) case value: return text;
+        MP_ERROR_LIST(MP_ERROR_TEXT_)
+#undef MP_ERROR_TEXT_
+    }
+    return "unknown error";
+}
+
+const char *mp_errname(int code)
+{
+    switch (code) {
+#define MP_ERROR_NAME_(name, value, text) case value: return "MP_" #name;
+        MP_ERROR_LIST(MP_ERROR_NAME_)
+#undef MP_ERROR_NAME_
+    }
+    return "MP_E?";
+}
+
+const char *mp_last_error(void)
+{
+    return last_message;
+}
+
+int mp_last_os_error(void)
+{
+    return last_os_error;
+}
+
+/* Messages often quote the previous one (mp_last_error() as an argument),
+ * so format into a scratch buffer before replacing it. */
+int mp_vfail(int code, const char *fmt, va_list ap)
+{
+    char message[MESSAGE_SIZE];
+    vsnprintf(message, sizeof message, fmt, ap);
+    memcpy(last_message, message, sizeof message);
+    last_os_error = 0;
+    return code;
+}
+
+int mp_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mp_vfail(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int mp_raise(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mp_vfail(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int mp_fail_os(int code, int oserr, const char *fmt, ...)
+{
+    char message[MESSAGE_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+
+    char text[256];
+    mp_os_error_text(oserr, text, sizeof text);
+    size_t used = strlen(message);
+    snprintf(message + used, sizeof message - used, ": %s (os error %d)", text, oserr);
+    memcpy(last_message, message, sizeof message);
+    last_os_error = oserr;
+    return code;
+}

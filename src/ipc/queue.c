@@ -1,0 +1,554 @@
+/* queue.c - Queue, SimpleQueue and JoinableQueue (queue.h).
+ *
+ * The items live in a byte ring in the queue's shared block, each one as
+ * an 8-byte length and its packed bytes, guarded by the block's robust
+ * mutex. put copies the item in before it returns, so nothing depends on
+ * the putting process staying alive.
+ *
+ * Sleeping uses semaphores as condition variables. A sleeper counts itself
+ * in `waiting` under the mutex, sleeps on its semaphore, and on waking
+ * takes itself out again. A waker posts only for sleepers not yet covered
+ * by an earlier post (waiting > posted), so the semaphore's tokens match
+ * `posted`, a token nobody took merely wakes the next sleeper early, and
+ * every sleeper re-checks its condition under the mutex. Sleeps are cut
+ * into slices so that bookkeeping spoiled by a process killed mid-sleep
+ * costs latency, never a hang. */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "object/block.h"
+#include "base/error_internal.h"
+#include "mproc/queue.h"
+#include "pack/pack_format.h"
+#include "base/timeout.h"
+
+#define DEFAULT_CAPACITY ((size_t)64 << 20)
+#define MIN_CAPACITY ((size_t)4 << 10)
+#define LENGTH_SIZE 8
+/* Ring memory kept when the queue empties; beyond it is given back. */
+#define KEEP_BYTES ((size_t)8 << 20)
+#define SLEEP_SLICE 0.5
+#define SPIN_READS 2000
+
+enum { NOT_EMPTY, ROOM, ALL_DONE, NSEMS };
+
+typedef struct waitq {
+    uint32_t waiting, posted;
+} waitq;
+
+typedef struct ring {
+    uint64_t capacity;
+    /* Byte positions counted from the last time the ring was empty; the
+     * place in data is position % capacity. */
+    uint64_t head, tail;
+    uint64_t count;
+    uint64_t unfinished; /* JoinableQueue: puts minus task_done calls */
+    uint64_t touched;    /* bytes of data written to since the last trim */
+    int64_t maxsize;     /* 0: no limit */
+    uint32_t joinable;
+    uint32_t pad_;
+    waitq getters, putters, joiners;
+    unsigned char data[];
+} ring;
+
+struct mp_queue {
+    mp_object hdr;
+    mp_block block;
+    atomic_bool closed;
+};
+
+static ring *ring_of(const mp_queue *q)
+{
+    return q->block.payload;
+}
+
+static int make(mp_queue **out, const mp_queue_options *opts, bool joinable, const char *where)
+{
+    if (out == NULL)
+        return mp_fail(MP_EINVAL, "%s: NULL out", where);
+    *out = NULL;
+    mp_queue_options o = opts ? *opts : (mp_queue_options){0};
+    size_t capacity = o.capacity ? o.capacity : DEFAULT_CAPACITY;
+    if (capacity < MIN_CAPACITY || capacity > SIZE_MAX / 2)
+        return mp_fail(MP_EINVAL, "%s: capacity %zu bytes is out of range (at least %zu)", where, capacity,
+                       MIN_CAPACITY);
+    mp_queue *q = malloc(sizeof *q);
+    if (q == NULL)
+        return mp_fail(MP_ENOMEM, "Queue: out of memory");
+    int rc = mp_block_create(&q->block, NSEMS, (unsigned[NSEMS]){0}, true, sizeof(ring) + capacity);
+    if (rc != MP_OK) {
+        free(q);
+        return rc;
+    }
+    ring *r = ring_of(q);
+    r->capacity = capacity;
+    r->maxsize = o.maxsize > 0 ? o.maxsize : 0;
+    r->joinable = joinable;
+    mp_object_init(&q->hdr, MP_KIND_QUEUE);
+    atomic_init(&q->closed, false);
+    *out = q;
+    return MP_OK;
+}
+
+int mp_queue_new(mp_queue **out, const mp_queue_options *opts)
+{
+    return make(out, opts, false, "mp_queue_new");
+}
+
+int mp_simple_queue_new(mp_queue **out, const mp_queue_options *opts)
+{
+    return make(out, opts, false, "mp_simple_queue_new");
+}
+
+int mp_joinable_queue_new(mp_queue **out, const mp_queue_options *opts)
+{
+    return make(out, opts, true, "mp_joinable_queue_new");
+}
+
+static int check(mp_queue *q, const char *where)
+{
+    int rc = mp_object_check(q, MP_KIND_QUEUE, where);
+    if (rc == MP_OK && atomic_load(&q->closed))
+        rc = mp_fail(MP_ESTATE, "%s: the queue is closed", where);
+    return rc;
+}
+
+/* ---- the ring ----------------------------------------------------------- */
+
+static void ring_write(ring *r, uint64_t pos, const void *src, size_t n)
+{
+    size_t at = (size_t)(pos % r->capacity), first = n < r->capacity - at ? n : (size_t)(r->capacity - at);
+    memcpy(r->data + at, src, first);
+    memcpy(r->data, (const unsigned char *)src + first, n - first);
+}
+
+static void ring_read(const ring *r, uint64_t pos, void *dst, size_t n)
+{
+    size_t at = (size_t)(pos % r->capacity), first = n < r->capacity - at ? n : (size_t)(r->capacity - at);
+    memcpy(dst, r->data + at, first);
+    memcpy((unsigned char *)dst + first, r->data, n - first);
+}
+
+static uint64_t item_length(const ring *r, uint64_t pos)
+{
+    unsigned char b[LENGTH_SIZE];
+    ring_read(r, pos, b, sizeof b);
+    uint64_t len = 0;
+    for (int i = 0; i < LENGTH_SIZE; i++)
+        len = len << 8 | b[i];
+    return len;
+}
+
+static bool has_room(const ring *r, size_t need)
+{
+    return (r->maxsize == 0 || r->count < (uint64_t)r->maxsize) && r->capacity - (r->tail - r->head) >= need;
+}
+
+static void ring_push(ring *r, const void *data, size_t len)
+{
+    unsigned char b[LENGTH_SIZE];
+    for (int i = 0; i < LENGTH_SIZE; i++)
+        b[i] = (unsigned char)((uint64_t)len >> (8 * (LENGTH_SIZE - 1 - i)));
+    ring_write(r, r->tail, b, sizeof b);
+    ring_write(r, r->tail + LENGTH_SIZE, data, len);
+    uint64_t end = r->tail + LENGTH_SIZE + len;
+    if (end > r->touched)
+        r->touched = end < r->capacity ? end : r->capacity;
+    /* Published last: a process that dies above leaves the item unwritten,
+     * not half-written. */
+    r->tail = end;
+    r->count++;
+    if (r->joinable)
+        r->unfinished++;
+}
+
+/* Count the items again after a process died holding the mutex; drop a
+ * torn tail. */
+static void ring_repair(ring *r)
+{
+    uint64_t pos = r->head, count = 0;
+    while (r->tail - pos >= LENGTH_SIZE) {
+        uint64_t len = item_length(r, pos);
+        if (len > r->tail - pos - LENGTH_SIZE)
+            break;
+        pos += LENGTH_SIZE + len;
+        count++;
+    }
+    r->tail = pos;
+    r->count = count;
+}
+
+static void ring_trim(mp_queue *q)
+{
+    ring *r = ring_of(q);
+    r->head = r->tail = 0;
+    if (r->touched > KEEP_BYTES) {
+        size_t data_off = (size_t)(r->data - (unsigned char *)q->block.shm.addr);
+        mp_os_shm_discard(&q->block.shm, data_off + KEEP_BYTES, (size_t)r->touched - KEEP_BYTES);
+        r->touched = KEEP_BYTES;
+    }
+}
+
+/* ---- locking and sleeping ----------------------------------------------- */
+
+static int lock(mp_queue *q)
+{
+    int rc = mp_os_rmutex_lock(q->block.mutex, MP_FOREVER);
+    if (rc == MP_EOWNERDEAD) {
+        ring_repair(ring_of(q));
+        rc = MP_OK;
+    }
+    return rc;
+}
+
+static void unlock(mp_queue *q)
+{
+    mp_os_rmutex_unlock(q->block.mutex);
+}
+
+/* With the mutex held: MP_OK if the deadline has not passed. */
+static int time_left(double deadline, double *slice)
+{
+    double left = mp_time_left(deadline);
+    if (left <= 0)
+        return MP_ETIMEDOUT;
+    *slice = left < SLEEP_SLICE ? left : SLEEP_SLICE;
+    return MP_OK;
+}
+
+/* Called and returns with the mutex held. */
+static int sleep_on(mp_queue *q, waitq *w, unsigned sem, double slice)
+{
+    w->waiting++;
+    unlock(q);
+    int woke = mp_os_sem_wait(q->block.sems[sem], slice);
+    int rc = lock(q);
+    if (w->waiting > 0)
+        w->waiting--;
+    if (woke == MP_OK && w->posted > 0)
+        w->posted--;
+    return rc;
+}
+
+/* With the mutex held: wake up to n sleepers that no post covers yet. */
+static void wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
+{
+    for (; n > 0 && w->waiting > w->posted; n--) {
+        w->posted++;
+        mp_os_sem_post(q->block.sems[sem]);
+    }
+}
+
+/* ---- put and get -------------------------------------------------------- */
+
+static int put_locked(mp_queue *q, double timeout, const void *data, size_t len)
+{
+    ring *r = ring_of(q);
+    size_t need = LENGTH_SIZE + len;
+    double deadline = mp_deadline(timeout), slice;
+    for (;;) {
+        if (has_room(r, need)) {
+            ring_push(r, data, len);
+            wake(q, &r->getters, NOT_EMPTY, 1);
+            return MP_OK;
+        }
+        if (time_left(deadline, &slice) != MP_OK)
+            return mp_fail(MP_EFULL, "Queue.put: the queue is full");
+        int rc = sleep_on(q, &r->putters, ROOM, slice);
+        if (rc != MP_OK)
+            return rc;
+    }
+}
+
+int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t len)
+{
+    int rc = check(q, "mp_queue_put");
+    if (rc == MP_OK && data == NULL && len > 0)
+        rc = mp_fail(MP_EINVAL, "mp_queue_put: NULL data");
+    if (rc != MP_OK)
+        return rc;
+    ring *r = ring_of(q);
+    if (len > r->capacity - LENGTH_SIZE)
+        return mp_fail(MP_ETOOBIG, "Queue.put: an item of %zu bytes does not fit the queue's %llu-byte ring "
+                                   "(mp_queue_options.capacity)",
+                       len, (unsigned long long)r->capacity);
+    if ((rc = lock(q)) != MP_OK)
+        return rc;
+    rc = put_locked(q, timeout, data, len);
+    unlock(q);
+    return rc;
+}
+
+int mp_queue_vput(mp_queue *q, double timeout, const char *fmt, va_list ap)
+{
+    int rc = check(q, "mp_queue_put");
+    if (rc != MP_OK)
+        return rc;
+    mp_buf b = MP_BUF_INIT;
+    rc = mp_pack_message(&b, fmt, ap);
+    if (rc != MP_OK)
+        rc = mp_fail(rc, "Queue.put: the item cannot be packed: %s", mp_last_error());
+    else
+        rc = mp_queue_put_packed(q, timeout, b.data, b.len);
+    mp_buf_free(&b);
+    return rc;
+}
+
+int mp_queue_put(mp_queue *q, double timeout, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = mp_queue_vput(q, timeout, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int mp_queue_put_nowait(mp_queue *q, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = mp_queue_vput(q, 0, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* With the mutex held and an item there: take it out and decode it. */
+static int pop(mp_queue *q, mp_value **out)
+{
+    ring *r = ring_of(q);
+    uint64_t len = item_length(r, r->head);
+    if (len > r->tail - r->head - LENGTH_SIZE) {
+        ring_trim(q);
+        r->count = 0;
+        return mp_fail(MP_EPROTO, "Queue.get: the queue's memory is corrupt; its items were dropped");
+    }
+    uint64_t at = (r->head + LENGTH_SIZE) % r->capacity;
+    int rc;
+    if (at + len <= r->capacity) {
+        rc = mp_decode(r->data + at, (size_t)len, NULL, out);
+    } else {
+        unsigned char *copy = malloc((size_t)len);
+        if (copy == NULL)
+            return mp_fail(MP_ENOMEM, "Queue.get: out of memory for an item of %llu bytes", (unsigned long long)len);
+        ring_read(r, r->head + LENGTH_SIZE, copy, (size_t)len);
+        rc = mp_decode(copy, (size_t)len, NULL, out);
+        free(copy);
+    }
+    if (rc == MP_ENOMEM)
+        return rc; /* the item stays for a later get */
+    r->head += LENGTH_SIZE + len;
+    if (--r->count == 0)
+        ring_trim(q);
+    wake(q, &r->putters, ROOM, UINT32_MAX);
+    return rc == MP_OK ? rc : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
+}
+
+/* Called and returns with the mutex held. A producer on another CPU
+ * usually puts the next item within microseconds: watching for it costs
+ * less than sleeping and being woken. */
+static int spin_for_item(mp_queue *q)
+{
+    const volatile uint64_t *count = &ring_of(q)->count;
+    unlock(q);
+    for (int i = 0; i < SPIN_READS && *count == 0; i++)
+        ;
+    return lock(q);
+}
+
+int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
+{
+    int rc = check(q, "mp_queue_get");
+    if (rc == MP_OK && out == NULL)
+        rc = mp_fail(MP_EINVAL, "mp_queue_get: NULL out");
+    if (rc != MP_OK)
+        return rc;
+    *out = NULL;
+    if ((rc = lock(q)) != MP_OK)
+        return rc;
+    ring *r = ring_of(q);
+    double deadline = mp_deadline(timeout), slice;
+    bool spun = false;
+    for (;;) {
+        if (r->count > 0) {
+            rc = pop(q, out);
+            break;
+        }
+        if (time_left(deadline, &slice) != MP_OK) {
+            rc = mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
+            break;
+        }
+        if (!spun) {
+            spun = true;
+            if ((rc = spin_for_item(q)) != MP_OK)
+                return rc;
+            continue;
+        }
+        spun = false;
+        if ((rc = sleep_on(q, &r->getters, NOT_EMPTY, slice)) != MP_OK)
+            return rc;
+    }
+    unlock(q);
+    return rc;
+}
+
+int mp_queue_get_nowait(mp_queue *q, mp_value **out)
+{
+    return mp_queue_get(q, 0, out);
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+/* The count, or a negative MP_E* code. */
+static int64_t count_of(mp_queue *q, const char *where, int64_t *maxsize)
+{
+    *maxsize = 0;
+    int rc = check(q, where);
+    if (rc != MP_OK || (rc = lock(q)) != MP_OK)
+        return rc;
+    ring *r = ring_of(q);
+    int64_t n = (int64_t)r->count;
+    *maxsize = r->maxsize;
+    unlock(q);
+    return n;
+}
+
+int mp_queue_qsize(mp_queue *q)
+{
+    int64_t maxsize, n = count_of(q, "mp_queue_qsize", &maxsize);
+    return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int mp_queue_empty(mp_queue *q)
+{
+    int64_t maxsize, n = count_of(q, "mp_queue_empty", &maxsize);
+    return n < 0 ? (int)n : n == 0;
+}
+
+int mp_queue_full(mp_queue *q)
+{
+    int64_t maxsize, n = count_of(q, "mp_queue_full", &maxsize);
+    return n < 0 ? (int)n : maxsize > 0 && n >= maxsize;
+}
+
+int mp_queue_close(mp_queue *q)
+{
+    int rc = mp_object_check(q, MP_KIND_QUEUE, "mp_queue_close");
+    if (rc == MP_OK)
+        atomic_store(&q->closed, true);
+    return rc;
+}
+
+int mp_queue_join_thread(mp_queue *q)
+{
+    int rc = mp_object_check(q, MP_KIND_QUEUE, "mp_queue_join_thread");
+    if (rc == MP_OK && !atomic_load(&q->closed))
+        rc = mp_fail(MP_ESTATE, "mp_queue_join_thread: the queue is not closed");
+    return rc;
+}
+
+int mp_queue_cancel_join_thread(mp_queue *q)
+{
+    return mp_object_check(q, MP_KIND_QUEUE, "mp_queue_cancel_join_thread");
+}
+
+/* ---- JoinableQueue ------------------------------------------------------ */
+
+static int check_joinable(mp_queue *q, const char *where)
+{
+    int rc = check(q, where);
+    if (rc == MP_OK && !ring_of(q)->joinable)
+        rc = mp_fail(MP_ETYPE, "%s: not a JoinableQueue", where);
+    return rc;
+}
+
+int mp_queue_task_done(mp_queue *q)
+{
+    int rc = check_joinable(q, "mp_queue_task_done");
+    if (rc != MP_OK || (rc = lock(q)) != MP_OK)
+        return rc;
+    ring *r = ring_of(q);
+    if (r->unfinished == 0) {
+        rc = mp_fail(MP_ERANGE, "JoinableQueue.task_done: called too many times");
+    } else if (--r->unfinished == 0) {
+        wake(q, &r->joiners, ALL_DONE, UINT32_MAX);
+    }
+    unlock(q);
+    return rc;
+}
+
+int mp_queue_join(mp_queue *q, double timeout)
+{
+    int rc = check_joinable(q, "mp_queue_join");
+    if (rc != MP_OK || (rc = lock(q)) != MP_OK)
+        return rc;
+    ring *r = ring_of(q);
+    double deadline = mp_deadline(timeout), slice;
+    while (r->unfinished > 0) {
+        if (time_left(deadline, &slice) != MP_OK) {
+            rc = mp_fail(MP_ETIMEDOUT, "JoinableQueue.join: %llu items are still unfinished",
+                         (unsigned long long)r->unfinished);
+            break;
+        }
+        if ((rc = sleep_on(q, &r->joiners, ALL_DONE, slice)) != MP_OK)
+            return rc;
+    }
+    unlock(q);
+    return rc;
+}
+
+/* ---- lifetime and travel ------------------------------------------------ */
+
+static void queue_free(mp_object *o)
+{
+    mp_queue *q = (mp_queue *)(void *)o;
+    mp_block_close(&q->block);
+    mp_object_kill(o);
+    if (!o->imported)
+        free(q);
+}
+
+void mp_queue_free(mp_queue *q)
+{
+    if (q != NULL && mp_object_check(q, MP_KIND_QUEUE, "mp_queue_free") == MP_OK)
+        queue_free(&q->hdr);
+}
+
+static int queue_export(const mp_object *o, mp_export *e)
+{
+    return mp_export_block_object(&((const mp_queue *)(const void *)o)->block, e);
+}
+
+static bool well_formed(const mp_block *b)
+{
+    size_t payload_off = (size_t)((const char *)b->payload - (const char *)b->shm.addr);
+    if (b->nsems != NSEMS || b->mutex == NULL || b->shm.size < payload_off + sizeof(ring))
+        return false;
+    const ring *r = b->payload;
+    return r->capacity >= MIN_CAPACITY && r->capacity <= b->shm.size - payload_off - sizeof(ring);
+}
+
+static int queue_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
+                        mp_object **out)
+{
+    (void)nested;
+    mp_queue *q = malloc(sizeof *q);
+    if (q == NULL)
+        return mp_fail(MP_ENOMEM, "Queue: out of memory");
+    int rc = mp_import_block_object(fields, h, n, &q->block);
+    if (rc == MP_OK && !well_formed(&q->block)) {
+        mp_block_close(&q->block);
+        rc = mp_fail(MP_EPROTO, "Queue argument: malformed");
+    }
+    if (rc != MP_OK) {
+        free(q);
+        return rc;
+    }
+    mp_object_init(&q->hdr, MP_KIND_QUEUE);
+    atomic_init(&q->closed, false);
+    *out = &q->hdr;
+    return MP_OK;
+}
+
+const mp_object_ops mp_queue_ops = {"Queue", queue_export, queue_import, queue_free};

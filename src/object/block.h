@@ -1,0 +1,46 @@
+/* block.h - the shared state of a synchronisation object, a queue or a
+ * shared value: one shared memory mapping laid out as
+ *   [header][semaphore slots][mutex slot][payload]
+ * with its semaphores and its robust mutex. Everything a child needs to
+ * use it is in the mapping's header, so exporting it is just the mapping
+ * and the Windows handles of its semaphores and mutex. */
+#ifndef MPROC_BLOCK_H
+#define MPROC_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "object/object.h"
+#include "platform.h"
+
+#define MP_BLOCK_MAX_SEMS 4
+
+typedef struct mp_block {
+    mp_os_shm shm;
+    mp_os_sem *sems[MP_BLOCK_MAX_SEMS];
+    unsigned nsems;
+    mp_os_rmutex *mutex; /* or NULL */
+    void *payload;
+} mp_block;
+
+/* Make a block with nsems semaphores (initial values given), a robust
+ * recursive mutex if wanted, and payload_size zeroed bytes. */
+int mp_block_create(mp_block *b, unsigned nsems, const unsigned *initial, bool mutex, size_t payload_size);
+/* Append the mapping and sync handles to e (uses 1 + nsems + 1 slots).
+ * The kind exports b->shm.size in its fields: import needs it. */
+int mp_block_export(const mp_block *b, mp_export *e);
+/* Rebuild from handles exported by mp_block_export; takes ownership of all
+ * of them, also on failure. *used says how many it consumed. */
+int mp_block_import(mp_block *b, uint64_t size, const mp_os_handle *h, size_t n, size_t *used);
+void mp_block_close(mp_block *b);
+/* The MP_OS_SYNC_SPARE bytes of sync slot i (semaphores first, then the
+ * mutex) that the OS object leaves free: the same cache line as it. */
+void *mp_block_spare(const mp_block *b, unsigned i);
+
+/* export_ and import_ of the kinds whose fields are just "(Q)", their
+ * block's size. */
+int mp_export_block_object(const mp_block *b, mp_export *e);
+int mp_import_block_object(const mp_value *fields, const mp_os_handle *h, size_t n, mp_block *block);
+
+#endif

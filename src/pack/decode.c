@@ -1,0 +1,437 @@
+/* decode.c - MessagePack to an mp_value tree in one allocation.
+ *
+ * Two passes. The first walks the input trusting nothing: every length is
+ * checked against the bytes that remain, depth and node count are bounded,
+ * strings are checked for UTF-8, and it adds up the exact size of the tree.
+ * The second fills one block laid out as
+ *     [nodes][bin and ext data, each 16-byte aligned][strings, NUL-ended]
+ * and cannot fail. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error_internal.h"
+#include "pack/decode.h"
+#include "pack/pack_internal.h"
+#include "pack/utf8.h"
+
+#define DEFAULT_DEPTH 64
+#define DEFAULT_NODES ((size_t)4 << 20)
+#define DEFAULT_BYTES ((size_t)0xffffffffu)
+
+typedef struct input {
+    const unsigned char *p;
+    size_t len;
+    size_t pos;
+} input;
+
+typedef struct totals {
+    size_t nodes;
+    size_t aligned; /* bin and ext bytes, each rounded up to 16 */
+    size_t text;    /* string bytes, each with its NUL */
+    size_t max_nodes;
+    size_t max_depth;
+} totals;
+
+/* A big-endian field of n bytes, n one of 0, 1, 2, 4, 8: spelled out, so
+ * that each becomes one load and a byte swap. */
+static inline uint64_t be(const unsigned char *p, size_t n)
+{
+    switch (n) {
+    case 0:
+        return 0;
+    case 1:
+        return p[0];
+    case 2:
+        return (uint64_t)p[0] << 8 | p[1];
+    case 4:
+        return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+    default:
+        return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+               (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+    }
+}
+
+static int truncated(const input *in, const char *what)
+{
+    return mp_fail(MP_EPROTO, "mp_decode: truncated %s at offset %zu", what, in->pos);
+}
+
+/* The shape of the value that starts at the current byte. */
+typedef struct head {
+    mp_type type;
+    size_t size;   /* bytes after the head (str, bin, ext) or items (array, map) */
+    size_t extra;  /* width of the length or value field after the type byte */
+    int8_t ext_type;
+} head;
+
+/* Read the type byte and its fixed fields; leaves in->pos after them. */
+static int read_head(input *in, head *h, uint64_t *scalar)
+{
+    *h = (head){MP_NIL, 0, 0, 0};
+    *scalar = 0;
+    if (in->pos >= in->len)
+        return truncated(in, "value");
+    unsigned char c = in->p[in->pos++];
+    size_t width = 0;
+    if (c <= 0x7f || c >= 0xe0) {
+        h->type = MP_INT;
+        *scalar = c <= 0x7f ? c : (uint64_t)(int64_t)(int8_t)c;
+        return MP_OK;
+    }
+    if ((c & 0xf0) == 0x80 || (c & 0xf0) == 0x90) {
+        h->type = (c & 0xf0) == 0x80 ? MP_MAP : MP_ARRAY;
+        h->size = c & 0x0f;
+        return MP_OK;
+    }
+    if ((c & 0xe0) == 0xa0) {
+        h->type = MP_STR;
+        h->size = c & 0x1f;
+        return MP_OK;
+    }
+    switch (c) {
+    case 0xc0: h->type = MP_NIL; return MP_OK;
+    case 0xc2: case 0xc3: h->type = MP_BOOL; *scalar = c == 0xc3; return MP_OK;
+    case 0xc4: case 0xc5: case 0xc6: h->type = MP_BIN; width = (size_t)1 << (c - 0xc4); break;
+    case 0xc7: case 0xc8: case 0xc9: h->type = MP_EXT; width = (size_t)1 << (c - 0xc7); break;
+    case 0xca: h->type = MP_DOUBLE; width = 4; break;
+    case 0xcb: h->type = MP_DOUBLE; width = 8; break;
+    case 0xcc: case 0xcd: case 0xce: case 0xcf: h->type = MP_UINT; width = (size_t)1 << (c - 0xcc); break;
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3: h->type = MP_INT; width = (size_t)1 << (c - 0xd0); break;
+    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+        h->type = MP_EXT;
+        h->size = (size_t)1 << (c - 0xd4);
+        width = 0;
+        break;
+    case 0xd9: case 0xda: case 0xdb: h->type = MP_STR; width = (size_t)1 << (c - 0xd9); break;
+    case 0xdc: case 0xdd: h->type = MP_ARRAY; width = c == 0xdc ? 2 : 4; break;
+    case 0xde: case 0xdf: h->type = MP_MAP; width = c == 0xde ? 2 : 4; break;
+    default: /* 0xc1 */
+        return mp_fail(MP_EPROTO, "mp_decode: reserved byte 0x%02x at offset %zu", c, in->pos - 1);
+    }
+    bool is_ext = h->type == MP_EXT;
+    if (in->len - in->pos < width + is_ext)
+        return truncated(in, mp_type_name(h->type));
+    uint64_t field = be(in->p + in->pos, width);
+    in->pos += width;
+    switch (h->type) {
+    case MP_DOUBLE:
+    case MP_UINT:
+        *scalar = field;
+        break;
+    case MP_INT: /* sign-extend int8..int64 */
+        *scalar = width == 8 ? field : (uint64_t)((int64_t)(field << (64 - 8 * width)) >> (64 - 8 * width));
+        break;
+    case MP_EXT:
+        if (width)
+            h->size = (size_t)field;
+        h->ext_type = (int8_t)in->p[in->pos++];
+        break;
+    default:
+        h->size = (size_t)field;
+    }
+    h->extra = width;
+    return MP_OK;
+}
+
+static int scan(input *in, totals *t, size_t depth)
+{
+    if (++t->nodes > t->max_nodes)
+        return mp_fail(MP_ETOOBIG, "mp_decode: more than %zu values", t->max_nodes);
+    /* Most values are numbers, whose first byte says all there is to check. */
+    size_t n = in->pos < in->len ? mp_number_size(in->p[in->pos]) : 0;
+    if (n != 0 && n <= in->len - in->pos) {
+        in->pos += n;
+        return MP_OK;
+    }
+    head h;
+    uint64_t scalar;
+    int rc = read_head(in, &h, &scalar);
+    if (rc != MP_OK)
+        return rc;
+    size_t left = in->len - in->pos;
+    switch (h.type) {
+    case MP_STR:
+    case MP_BIN:
+    case MP_EXT:
+        if (h.size > left)
+            return mp_fail(MP_EPROTO, "mp_decode: %s of %zu bytes at offset %zu has only %zu", mp_type_name(h.type),
+                           h.size, in->pos, left);
+        if (h.type == MP_STR && !mp_utf8_valid(in->p + in->pos, h.size))
+            return mp_fail(MP_EPROTO, "mp_decode: str at offset %zu is not valid UTF-8", in->pos);
+        if (h.type == MP_STR)
+            t->text += h.size + 1;
+        else
+            t->aligned += (h.size + 15) & ~(size_t)15;
+        in->pos += h.size;
+        return MP_OK;
+    case MP_ARRAY:
+    case MP_MAP: {
+        if (depth + 1 > t->max_depth)
+            return mp_fail(MP_ETOOBIG, "mp_decode: nested deeper than %zu at offset %zu", t->max_depth, in->pos);
+        /* Every item takes at least one byte. */
+        if (h.size > (h.type == MP_MAP ? left / 2 : left))
+            return mp_fail(MP_EPROTO, "mp_decode: %s of %zu items at offset %zu has only %zu bytes",
+                           mp_type_name(h.type), h.size, in->pos, left);
+        size_t items = h.type == MP_MAP ? 2 * h.size : h.size;
+        for (size_t i = 0; i < items; i++)
+            if ((rc = scan(in, t, depth + 1)) != MP_OK)
+                return rc;
+        return MP_OK;
+    }
+    default:
+        return MP_OK;
+    }
+}
+
+typedef struct filler {
+    input in;
+    mp_value *next_node;
+    unsigned char *next_aligned;
+    char *next_text;
+} filler;
+
+/* The value of a number, nil or bool (p[0] is one mp_number_size knows),
+ * which scan has checked. */
+static inline void number_value(const unsigned char *p, mp_value *v)
+{
+    unsigned char c = p[0];
+    if (c <= 0x7f || c >= 0xe0) {
+        v->type = MP_INT;
+        v->as.i = c <= 0x7f ? (int64_t)c : (int64_t)(int8_t)c;
+    } else if (c == 0xc0) {
+        v->type = MP_NIL;
+    } else if (c == 0xc2 || c == 0xc3) {
+        v->type = MP_BOOL;
+        v->as.b = c == 0xc3;
+    } else if (c == 0xca) {
+        uint32_t bits = (uint32_t)be(p + 1, 4);
+        float x;
+        memcpy(&x, &bits, sizeof x);
+        v->type = MP_DOUBLE;
+        v->as.d = (double)x;
+    } else if (c == 0xcb) {
+        uint64_t bits = be(p + 1, 8);
+        v->type = MP_DOUBLE;
+        memcpy(&v->as.d, &bits, sizeof v->as.d);
+    } else {
+        size_t width = (size_t)1 << (c & 3);
+        uint64_t x = be(p + 1, width);
+        bool is_signed = c >= 0xd0;
+        if (is_signed && width < 8) /* sign-extend int8..int32 */
+            x = (uint64_t)((int64_t)(x << (64 - 8 * width)) >> (64 - 8 * width));
+        v->type = !is_signed && x > INT64_MAX ? MP_UINT : MP_INT;
+        v->as.u = x;
+    }
+}
+
+static void fill(filler *f, mp_value *v)
+{
+    const unsigned char *p = f->in.p + f->in.pos;
+    size_t n = mp_number_size(*p);
+    if (n != 0) {
+        number_value(p, v);
+        f->in.pos += n;
+        return;
+    }
+    head h;
+    uint64_t scalar = 0;
+    read_head(&f->in, &h, &scalar);
+    const unsigned char *data = f->in.p + f->in.pos;
+    v->type = h.type;
+    switch (h.type) {
+    case MP_STR:
+        memcpy(f->next_text, data, h.size);
+        f->next_text[h.size] = '\0';
+        v->as.str.ptr = f->next_text;
+        v->as.str.len = (uint32_t)h.size;
+        f->next_text += h.size + 1;
+        f->in.pos += h.size;
+        break;
+    case MP_BIN:
+    case MP_EXT:
+        memcpy(f->next_aligned, data, h.size);
+        if (h.type == MP_BIN) {
+            v->as.bin.ptr = f->next_aligned;
+            v->as.bin.len = (uint32_t)h.size;
+        } else {
+            v->as.ext.ptr = f->next_aligned;
+            v->as.ext.len = (uint32_t)h.size;
+            v->as.ext.type = h.ext_type;
+        }
+        f->next_aligned += (h.size + 15) & ~(size_t)15;
+        f->in.pos += h.size;
+        break;
+    case MP_ARRAY:
+    case MP_MAP: {
+        size_t items = h.type == MP_MAP ? 2 * h.size : h.size;
+        mp_value *children = f->next_node;
+        f->next_node += items;
+        for (size_t i = 0; i < items; i++)
+            fill(f, &children[i]);
+        v->as.array.items = children;
+        v->as.array.len = (uint32_t)h.size;
+        break;
+    }
+    default: /* numbers, nil and bool: number_value */
+        break;
+    }
+}
+
+static bool add(size_t *total, size_t more)
+{
+    if (more > SIZE_MAX - *total)
+        return false;
+    *total += more;
+    return true;
+}
+
+static totals totals_for(const mp_limits *limits, size_t default_nodes)
+{
+    mp_limits lim = limits ? *limits : (mp_limits){0};
+    totals t = {.max_depth = lim.max_depth ? lim.max_depth : DEFAULT_DEPTH,
+                .max_nodes = lim.max_nodes ? lim.max_nodes : default_nodes};
+    if (t.max_depth > MP_MAX_DEPTH)
+        t.max_depth = MP_MAX_DEPTH;
+    return t;
+}
+
+static int check_bytes(const mp_limits *limits, size_t len)
+{
+    size_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : DEFAULT_BYTES;
+    if (len > max_bytes)
+        return mp_fail(MP_ETOOBIG, "mp_decode: %zu bytes, at most %zu", len, max_bytes);
+    return MP_OK;
+}
+
+/* The block for a tree of these totals, laid out as the top comment says:
+ * space if it is big enough, else a new allocation. */
+static int tree_block(const totals *t, void *space, size_t space_size, filler *f, mp_value **root)
+{
+    size_t nodes_size = t->nodes * sizeof(mp_value);
+    size_t aligned_start = (nodes_size + 15) & ~(size_t)15;
+    size_t total = aligned_start;
+    if (t->nodes > SIZE_MAX / sizeof(mp_value) || total < nodes_size || !add(&total, t->aligned) ||
+        !add(&total, t->text))
+        return mp_fail(MP_ETOOBIG, "mp_decode: the tree does not fit in memory");
+    unsigned char *block = space;
+    if (space == NULL || total > space_size) {
+        block = malloc(total ? total : 1);
+        if (block == NULL)
+            return mp_fail(MP_ENOMEM, "mp_decode: out of memory for %zu bytes", total);
+    }
+    *root = (mp_value *)(void *)block;
+    f->next_node = *root + 1;
+    f->next_aligned = block + aligned_start;
+    f->next_text = (char *)f->next_aligned + t->aligned;
+    return MP_OK;
+}
+
+/* One value at the start of data[0..len); whole: it must fill all of it. */
+static int decode_value(const void *data, size_t len, const mp_limits *limits, bool whole, void *space,
+                        size_t space_size, mp_value **out, size_t *used)
+{
+    if (out == NULL || (data == NULL && len > 0))
+        return mp_fail(MP_EINVAL, "mp_decode: NULL argument");
+    /* A number needs neither the scan nor a block. */
+    size_t n = len ? mp_number_size(*(const unsigned char *)data) : 0;
+    if (n != 0 && n <= len && (!whole || n == len) && space != NULL && space_size >= sizeof(mp_value)) {
+        number_value(data, space);
+        *out = space;
+        if (used)
+            *used = n;
+        return MP_OK;
+    }
+    *out = NULL;
+    int rc = check_bytes(limits, len);
+    if (rc != MP_OK)
+        return rc;
+    if (len == 0)
+        return mp_fail(MP_EPROTO, "mp_decode: empty input");
+    totals t = totals_for(limits, DEFAULT_NODES);
+    input in = {data, len, 0};
+    if ((rc = scan(&in, &t, 0)) != MP_OK)
+        return rc;
+    if (whole && in.pos != len)
+        return mp_fail(MP_EPROTO, "mp_decode: %zu trailing bytes after the value", len - in.pos);
+    filler f = {.in = {data, in.pos, 0}};
+    mp_value *root;
+    if ((rc = tree_block(&t, space, space_size, &f, &root)) != MP_OK)
+        return rc;
+    fill(&f, root);
+    *out = root;
+    if (used)
+        *used = in.pos;
+    return MP_OK;
+}
+
+int mp_decode(const void *data, size_t len, const mp_limits *limits, mp_value **out)
+{
+    return decode_value(data, len, limits, true, NULL, 0, out, NULL);
+}
+
+int mp_decode_first(const void *data, size_t len, const mp_limits *limits, void *space, size_t space_size,
+                    mp_value **out, size_t *used)
+{
+    return decode_value(data, len, limits, false, space, space_size, out, used);
+}
+
+int mp_decode_array_of(const mp_bytes *parts, size_t nparts, size_t count, const mp_limits *limits, mp_value **out)
+{
+    if (out == NULL || (parts == NULL && nparts > 0))
+        return mp_fail(MP_EINVAL, "mp_decode: NULL argument");
+    *out = NULL;
+    if (count > UINT32_MAX)
+        return mp_fail(MP_ETOOBIG, "mp_decode: an array of %zu values", count);
+    size_t bytes = 0;
+    for (size_t i = 0; i < nparts; i++)
+        if (!add(&bytes, parts[i].len))
+            return mp_fail(MP_ETOOBIG, "mp_decode: the parts overflow");
+    int rc = check_bytes(limits, bytes);
+    if (rc != MP_OK)
+        return rc;
+    totals t = totals_for(limits, DEFAULT_NODES);
+    t.nodes = 1;
+    size_t found = 0;
+    for (size_t i = 0; i < nparts; i++) {
+        input in = {parts[i].data, parts[i].len, 0};
+        for (; in.pos < in.len; found++)
+            if ((rc = scan(&in, &t, 1)) != MP_OK)
+                return rc;
+    }
+    if (found != count)
+        return mp_fail(MP_EPROTO, "mp_decode: %zu values where %zu were expected", found, count);
+    filler f = {0};
+    mp_value *root;
+    if ((rc = tree_block(&t, NULL, 0, &f, &root)) != MP_OK)
+        return rc;
+    root->type = MP_ARRAY;
+    root->as.array.items = f.next_node;
+    root->as.array.len = (uint32_t)count;
+    f.next_node += count;
+    mp_value *item = root->as.array.items;
+    for (size_t i = 0; i < nparts; i++)
+        for (f.in = (input){parts[i].data, parts[i].len, 0}; f.in.pos < f.in.len;)
+            fill(&f, item++);
+    *out = root;
+    return MP_OK;
+}
+
+int mp_value_span(const void *data, size_t len, size_t *size)
+{
+    size_t n = len ? mp_number_size(*(const unsigned char *)data) : 0;
+    if (n != 0 && n <= len) {
+        *size = n;
+        return MP_OK;
+    }
+    totals t = {.max_depth = DEFAULT_DEPTH, .max_nodes = SIZE_MAX};
+    input in = {data, len, 0};
+    int rc = scan(&in, &t, 0);
+    if (rc == MP_OK)
+        *size = in.pos;
+    return rc;
+}
+
+void mp_value_free(mp_value *v)
+{
+    free(v);
+}

@@ -1,0 +1,91 @@
+/* child.c - the child's side: take the handoff apart, restore the globals,
+ * run the child-init hooks and the target, and end as Python's children do
+ * (process.h, "How a child ends"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error_internal.h"
+#include "process/handoff.h"
+#include "process/process_internal.h"
+#include "base/registry_internal.h"
+#include "thread/thread_internal.h"
+
+/* Reached by exit() after the handlers the child registered itself. */
+static void child_cleanup(void)
+{
+    mp_children_finish();
+    fflush(NULL);
+}
+
+_Noreturn void mp_child_fail(const char *what, int rc)
+{
+    fprintf(stderr, "mproc: %s (pid %ld): %s: %s: %s\n", mp_current_process_name(), mp_os_getpid(), what,
+            mp_errname(rc), mp_last_error());
+    /* A start-up that failed ran nothing of the user's: it ends at once. */
+    mp_children_finish();
+    fflush(NULL);
+    _Exit(1);
+}
+
+_Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args, mp_value *owner)
+{
+    int rc = mp_os_child_at_exit(child_cleanup);
+    if (rc != MP_OK)
+        mp_child_fail("arranging the exit", rc);
+    if ((rc = mp_registry_run_child_inits()) < 0)
+        mp_child_fail("a child-init hook failed", rc);
+
+    mp_self.phase = MP_PHASE_CHILD;
+    int code = fn(args);
+    if (code < 0) {
+        fprintf(stderr, "mproc: %s (pid %ld): target '%s' raised %s: %s\n", mp_current_process_name(),
+                mp_os_getpid(), target_name, mp_errname(code), mp_last_error());
+        code = 1;
+    }
+    /* Imported objects stay mapped until the exit itself: a robust mutex
+     * the target still holds must be in memory when the kernel marks it
+     * owner-dead. */
+    mp_value_free(owner);
+    mp_threads_wait_non_daemon();
+    exit(code);
+}
+
+_Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
+{
+    mp_self.phase = MP_PHASE_BOOTSTRAP;
+    /* The handoff nests the arguments one level below its top map. */
+    mp_limits limits = {.max_depth = 65, .max_nodes = len + 1, .max_bytes = len};
+    mp_value *tree = NULL;
+    int rc = mp_decode(blob, len, &limits, &tree);
+    if (rc != MP_OK)
+        mp_child_fail("bad handoff", rc);
+
+    mp_handoff h;
+    if ((rc = mp_handoff_parse(tree, &h)) != MP_OK)
+        mp_child_fail("bad handoff", rc);
+    char *name = malloc(strlen(h.name) + 1);
+    if (name == NULL)
+        mp_child_fail("handoff", mp_fail(MP_ENOMEM, "out of memory"));
+    memcpy(name, h.name, strlen(h.name) + 1);
+    if ((rc = mp_state_become_child(name, h.parent_name, h.ident, h.ident_len, h.parent_pid, h.daemon)) != MP_OK)
+        mp_child_fail("handoff", rc);
+    mp_os_child_init(h.parent_pid, h.daemon);
+
+    int argc;
+    char **argv;
+    if ((rc = mp_handoff_copy_argv(h.argv_value, &argc, &argv)) != MP_OK)
+        mp_child_fail("handoff", rc);
+    mp_state_set_argv(argc, argv);
+    memcpy(mp_self.authkey, h.authkey, MP_AUTHKEY_SIZE);
+    mp_self.authkey_ready = true;
+
+    if ((rc = mp_registry_restore_globals(h.globals)) != MP_OK)
+        mp_child_fail("restoring globals", rc);
+    mp_target_fn fn = mp_registry_find(h.target);
+    if (fn == NULL)
+        mp_child_fail("handoff", mp_fail(MP_ENOTREG, "target '%s' is not registered in this program; register it "
+                                                     "before mp_main runs (MP_TARGET does)",
+                                         h.target));
+    mp_child_run(fn, h.target, h.args, tree);
+}

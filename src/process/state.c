@@ -1,0 +1,133 @@
+/* state.c - this process's identity (state.h) and the current-process
+ * queries of process.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error_internal.h"
+#include "platform.h"
+#include "process/state.h"
+
+mp_state mp_self;
+
+int mp_state_ensure_authkey(void)
+{
+    if (mp_self.authkey_ready)
+        return MP_OK;
+    int rc = mp_os_random(mp_self.authkey, sizeof mp_self.authkey);
+    if (rc == MP_OK)
+        mp_self.authkey_ready = true;
+    return rc;
+}
+
+int mp_state_become_child(char *name, const char *parent_name, const uint32_t *ident, size_t ident_len,
+                          long parent_pid, bool daemon)
+{
+    size_t len = strlen(parent_name) + 1;
+    char *parent_copy = malloc(len);
+    if (parent_copy == NULL) {
+        free(name);
+        return mp_fail(MP_ENOMEM, "out of memory for the parent's name");
+    }
+    memcpy(parent_copy, parent_name, len);
+    free(mp_self.parent_name);
+    mp_self.parent_name = parent_copy;
+    free(mp_self.name);
+    mp_self.name = name;
+    memcpy(mp_self.ident, ident, ident_len * sizeof *ident);
+    mp_self.ident_len = ident_len;
+    mp_self.children_made = 0;
+    mp_self.parent_pid = parent_pid;
+    mp_self.daemon = daemon;
+    return MP_OK;
+}
+
+int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name)
+{
+    if (mp_self.ident_len + 1 > MP_MAX_IDENT)
+        return mp_fail(MP_ESTATE, "processes nest at most %d deep", MP_MAX_IDENT);
+
+    mp_os_global_lock();
+    uint32_t n = ++mp_self.children_made;
+    mp_os_global_unlock();
+
+    memcpy(ident, mp_self.ident, mp_self.ident_len * sizeof *ident);
+    ident[mp_self.ident_len] = n;
+    *ident_len = mp_self.ident_len + 1;
+
+    /* "Process-" and up to MP_MAX_IDENT numbers of 10 digits with colons. */
+    char text[8 + MP_MAX_IDENT * 11 + 1] = "Process-";
+    size_t used = strlen(text);
+    for (size_t i = 0; i < *ident_len; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, i ? ":%lu" : "%lu", (unsigned long)ident[i]);
+    *name = malloc(used + 1);
+    if (*name == NULL)
+        return mp_fail(MP_ENOMEM, "out of memory for a process name");
+    memcpy(*name, text, used + 1);
+    return MP_OK;
+}
+
+void mp_state_set_argv(int argc, char **argv)
+{
+    free(mp_self.argv);
+    mp_self.argc = argc;
+    mp_self.argv = argv;
+}
+
+const char *mp_current_process_name(void)
+{
+    return mp_self.name ? mp_self.name : "MainProcess";
+}
+
+long mp_current_pid(void)
+{
+    return mp_os_getpid();
+}
+
+bool mp_current_process_daemon(void)
+{
+    return mp_self.daemon;
+}
+
+long mp_parent_pid(void)
+{
+    return mp_self.parent_pid;
+}
+
+const char *mp_parent_process_name(void)
+{
+    return mp_self.parent_name;
+}
+
+int mp_parent_is_alive(void)
+{
+    if (mp_self.parent_pid == 0)
+        return mp_fail(MP_ESTATE, "mp_parent_is_alive: this is the main process; it has no parent");
+    return mp_os_parent_alive();
+}
+
+const unsigned char *mp_authkey(size_t *len)
+{
+    if (len)
+        *len = MP_AUTHKEY_SIZE;
+    /* Without a working random source the key stays zero; mp_main reports
+     * that failure, this getter cannot. */
+    mp_state_ensure_authkey();
+    return mp_self.authkey;
+}
+
+int mp_parent_argv(int *argc, const char *const **argv)
+{
+    if (argc == NULL || argv == NULL)
+        return mp_fail(MP_EINVAL, "mp_parent_argv: NULL argument");
+    if (mp_self.argv == NULL)
+        return mp_fail(MP_ESTATE, "mp_parent_argv: mp_main has not run; call mp_main(argc, argv) first in main()");
+    *argc = mp_self.argc;
+    *argv = (const char *const *)mp_self.argv;
+    return MP_OK;
+}
+
+int mp_cpu_count(void)
+{
+    return mp_os_cpu_count();
+}

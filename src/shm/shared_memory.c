@@ -1,0 +1,152 @@
+/* shared_memory.c - SharedMemory (shm.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error_internal.h"
+#include "mproc/shm.h"
+#include "object/object.h"
+
+struct mp_shm {
+    mp_object hdr;
+    mp_os_shm map;
+    char *name; /* NULL: anonymous */
+};
+
+static int make(mp_shm **out, const char *name, const char *where)
+{
+    if (out == NULL)
+        return mp_fail(MP_EINVAL, "%s: NULL out", where);
+    *out = NULL;
+    mp_shm *s = calloc(1, sizeof *s);
+    if (s == NULL || (name != NULL && (s->name = malloc(strlen(name) + 1)) == NULL)) {
+        free(s);
+        return mp_fail(MP_ENOMEM, "%s: out of memory", where);
+    }
+    if (name != NULL)
+        strcpy(s->name, name);
+    mp_object_init(&s->hdr, MP_KIND_SHM);
+    s->map.handle = MP_OS_NO_HANDLE;
+    *out = s;
+    return MP_OK;
+}
+
+static void drop(mp_shm *s)
+{
+    free(s->name);
+    free(s);
+}
+
+int mp_shm_create(mp_shm **out, const char *name, size_t size)
+{
+    char random_name[32];
+    if (name == NULL) {
+        unsigned char r[8];
+        int rc = mp_os_random(r, sizeof r);
+        if (rc != MP_OK)
+            return rc;
+        snprintf(random_name, sizeof random_name, "psm_%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+                 r[4], r[5], r[6], r[7]);
+        name = random_name;
+    }
+    int rc = make(out, name, "mp_shm_create");
+    if (rc != MP_OK)
+        return rc;
+    if ((rc = mp_os_shm_create(name, size, &(*out)->map)) != MP_OK) {
+        drop(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int mp_shm_create_anonymous(mp_shm **out, size_t size)
+{
+    int rc = make(out, NULL, "mp_shm_create_anonymous");
+    if (rc == MP_OK && (rc = mp_os_shm_create(NULL, size, &(*out)->map)) != MP_OK) {
+        drop(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int mp_shm_attach(mp_shm **out, const char *name)
+{
+    if (name == NULL)
+        return mp_fail(MP_EINVAL, "mp_shm_attach: NULL name");
+    int rc = make(out, name, "mp_shm_attach");
+    if (rc == MP_OK && (rc = mp_os_shm_open(name, &(*out)->map)) != MP_OK) {
+        drop(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void *mp_shm_buf(mp_shm *s)
+{
+    return mp_object_check(s, MP_KIND_SHM, "mp_shm_buf") == MP_OK ? s->map.addr : NULL;
+}
+
+size_t mp_shm_size(const mp_shm *s)
+{
+    return mp_object_check(s, MP_KIND_SHM, "mp_shm_size") == MP_OK ? s->map.size : 0;
+}
+
+const char *mp_shm_name(const mp_shm *s)
+{
+    return mp_object_check(s, MP_KIND_SHM, "mp_shm_name") == MP_OK ? s->name : NULL;
+}
+
+static void shm_free(mp_object *o)
+{
+    mp_shm *s = (mp_shm *)(void *)o;
+    mp_os_shm_close(&s->map);
+    mp_object_kill(o);
+    if (!o->imported)
+        drop(s);
+}
+
+int mp_shm_close(mp_shm *s)
+{
+    if (s == NULL)
+        return MP_OK;
+    int rc = mp_object_check(s, MP_KIND_SHM, "mp_shm_close");
+    if (rc == MP_OK)
+        shm_free(&s->hdr);
+    return rc;
+}
+
+int mp_shm_unlink(mp_shm *s)
+{
+    int rc = mp_object_check(s, MP_KIND_SHM, "mp_shm_unlink");
+    if (rc == MP_OK && s->name == NULL)
+        rc = mp_fail(MP_ESTATE, "mp_shm_unlink: an anonymous block has no name");
+    return rc == MP_OK ? mp_os_shm_unlink(s->name) : rc;
+}
+
+static int shm_export(const mp_object *o, mp_export *e)
+{
+    const mp_shm *s = (const mp_shm *)(const void *)o;
+    e->handles[e->nhandles++] = s->map.handle;
+    return mp_pack(&e->fields, "(Qz)", (uint64_t)s->map.size, s->name);
+}
+
+static int shm_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+{
+    uint64_t size;
+    const char *name;
+    if (n != 1 || nested != NULL || mp_unpack(fields, "(Qz)", &size, &name) != MP_OK || size == 0 ||
+        size > SIZE_MAX) {
+        for (size_t i = 0; i < n; i++)
+            mp_os_handle_close(h[i]);
+        return mp_fail(MP_EPROTO, "SharedMemory argument: malformed");
+    }
+    mp_shm *s;
+    int rc = make(&s, name, "SharedMemory argument");
+    if (rc == MP_OK && (rc = mp_os_shm_adopt(h[0], (size_t)size, &s->map)) != MP_OK)
+        drop(s);
+    if (rc == MP_OK)
+        *out = &s->hdr;
+    return rc;
+}
+
+const mp_object_ops mp_shm_ops = {"SharedMemory", shm_export, shm_import, shm_free};

@@ -1,0 +1,226 @@
+/* condition.c - Condition (sync.h) and the condition variable Event and
+ * Barrier are built on.
+ *
+ * The scheme works with nothing but semaphores, so it crosses processes
+ * on every system. A waiter counts itself in `sleeping`, releases the lock
+ * and waits on `wakeup`; once woken (or timed out) it posts `woken`. A
+ * notifier first discounts waiters that timed out since the last notify
+ * (one `woken` and one `sleeping` token each), then posts `wakeup` once per
+ * sleeper it wakes and waits for each of them to post `woken`, so the woken
+ * have left before it releases the lock; wake-ups nobody took are then
+ * withdrawn. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/condition_internal.h"
+#include "base/error_internal.h"
+#include "base/timeout.h"
+
+enum { SLEEPING, WOKEN, WAKEUP };
+
+int mp_shcond_init(mp_cond_object *c, mp_kind kind, mp_lock *lock, bool rlock)
+{
+    mp_object_init(&c->hdr, kind);
+    c->owns_lock = lock == NULL;
+    int rc = lock ? MP_OK : rlock ? mp_rlock_new(&lock) : mp_lock_new(&lock);
+    if (rc != MP_OK)
+        return rc;
+    c->lock = lock;
+    rc = mp_block_create(&c->block, 3, (unsigned[]){0, 0, 0}, false, MP_COND_STATE_SIZE);
+    if (rc != MP_OK && c->owns_lock)
+        mp_lock_free(lock);
+    return rc;
+}
+
+static int need_lock(mp_cond_object *c, const char *where)
+{
+    if (!mp_lock_is_mine(c->lock))
+        return mp_fail(MP_ESTATE, "%s: the condition's lock is not held by this thread", where);
+    return MP_OK;
+}
+
+int mp_shcond_wait(mp_cond_object *c, double timeout)
+{
+    int rc = need_lock(c, "wait");
+    if (rc != MP_OK)
+        return rc;
+    mp_os_sem **s = c->block.sems;
+    /* Counted as a sleeper before the lock goes, so that no notify can
+     * run in between and miss this waiter. */
+    mp_os_sem_post(s[SLEEPING]);
+    int depth;
+    if ((rc = mp_lock_release_all(c->lock, &depth)) != MP_OK)
+        return rc;
+    int waited = mp_os_sem_wait(s[WAKEUP], timeout);
+    mp_os_sem_post(s[WOKEN]);
+    rc = mp_lock_restore(c->lock, depth);
+    return rc != MP_OK ? rc : waited;
+}
+
+int mp_shcond_notify(mp_cond_object *c, unsigned n)
+{
+    int rc = need_lock(c, "notify");
+    if (rc != MP_OK)
+        return rc;
+    mp_os_sem **s = c->block.sems;
+    while (mp_os_sem_wait(s[WOKEN], 0) == MP_OK)
+        mp_os_sem_wait(s[SLEEPING], 0);
+    unsigned woken = 0;
+    while (woken < n && mp_os_sem_wait(s[SLEEPING], 0) == MP_OK) {
+        mp_os_sem_post(s[WAKEUP]);
+        woken++;
+    }
+    for (unsigned i = 0; i < woken; i++)
+        mp_os_sem_wait(s[WOKEN], MP_FOREVER);
+    while (woken > 0 && mp_os_sem_wait(s[WAKEUP], 0) == MP_OK)
+        ;
+    return MP_OK;
+}
+
+int mp_shcond_wait_for(mp_cond_object *c, bool (*pred)(void *), void *arg, double timeout)
+{
+    double deadline = mp_deadline(timeout);
+    while (!pred(arg)) {
+        double left = mp_time_left(deadline);
+        if (left <= 0)
+            return MP_ETIMEDOUT;
+        int rc = mp_shcond_wait(c, left);
+        if (rc != MP_OK && rc != MP_ETIMEDOUT)
+            return rc;
+    }
+    return MP_OK;
+}
+
+/* ---- travel and lifetime ----------------------------------------------- */
+
+int mp_shcond_export(const mp_object *o, mp_export *e)
+{
+    const mp_cond_object *c = (const mp_cond_object *)(const void *)o;
+    e->nested = (const mp_object *)c->lock; /* an mp_lock starts with its header */
+    return mp_export_block_object(&c->block, e);
+}
+
+int mp_shcond_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
+                   mp_object **out)
+{
+    if (nested == NULL || mp_object_check(nested, MP_KIND_LOCK, "condition argument") != MP_OK) {
+        for (size_t i = 0; i < n; i++)
+            mp_os_handle_close(h[i]);
+        return mp_fail(MP_EPROTO, "condition argument: no lock");
+    }
+    mp_cond_object *c = malloc(sizeof *c);
+    int rc = c ? mp_import_block_object(fields, h, n, &c->block) : mp_fail(MP_ENOMEM, "out of memory");
+    if (rc == MP_OK && c->block.nsems != 3) {
+        mp_block_close(&c->block);
+        rc = mp_fail(MP_EPROTO, "condition argument: malformed");
+    }
+    if (rc != MP_OK) {
+        free(c);
+        mp_lock_free((mp_lock *)(void *)nested);
+        return rc;
+    }
+    mp_object_init(&c->hdr, kind);
+    c->lock = (mp_lock *)(void *)nested;
+    c->owns_lock = true;
+    *out = &c->hdr;
+    return MP_OK;
+}
+
+void mp_shcond_free(mp_object *o)
+{
+    mp_cond_object *c = (mp_cond_object *)(void *)o;
+    mp_block_close(&c->block);
+    if (c->owns_lock)
+        mp_lock_free(c->lock);
+    mp_object_kill(o);
+    if (!o->imported)
+        free(c);
+}
+
+/* ---- Condition --------------------------------------------------------- */
+
+struct mp_condition {
+    mp_cond_object c;
+};
+
+int mp_condition_new(mp_condition **out, mp_lock *lock)
+{
+    if (out == NULL)
+        return mp_fail(MP_EINVAL, "mp_condition_new: NULL out");
+    *out = NULL;
+    int rc = lock ? mp_object_check(lock, MP_KIND_LOCK, "mp_condition_new") : MP_OK;
+    if (rc != MP_OK)
+        return rc;
+    mp_condition *c = malloc(sizeof *c);
+    if (c == NULL)
+        return mp_fail(MP_ENOMEM, "Condition: out of memory");
+    rc = mp_shcond_init(&c->c, MP_KIND_CONDITION, lock, true);
+    if (rc != MP_OK) {
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return MP_OK;
+}
+
+static int check(mp_condition *c, const char *where)
+{
+    return mp_object_check(c, MP_KIND_CONDITION, where);
+}
+
+mp_lock *mp_condition_lock(mp_condition *c)
+{
+    return check(c, "mp_condition_lock") == MP_OK ? c->c.lock : NULL;
+}
+
+int mp_condition_acquire(mp_condition *c, double timeout)
+{
+    int rc = check(c, "mp_condition_acquire");
+    return rc == MP_OK ? mp_lock_acquire(c->c.lock, timeout) : rc;
+}
+
+int mp_condition_release(mp_condition *c)
+{
+    int rc = check(c, "mp_condition_release");
+    return rc == MP_OK ? mp_lock_release(c->c.lock) : rc;
+}
+
+int mp_condition_wait(mp_condition *c, double timeout)
+{
+    int rc = check(c, "mp_condition_wait");
+    return rc == MP_OK ? mp_shcond_wait(&c->c, timeout) : rc;
+}
+
+int mp_condition_wait_for(mp_condition *c, bool (*pred)(void *arg), void *arg, double timeout)
+{
+    int rc = check(c, "mp_condition_wait_for");
+    if (rc == MP_OK && pred == NULL)
+        rc = mp_fail(MP_EINVAL, "mp_condition_wait_for: NULL predicate");
+    return rc == MP_OK ? mp_shcond_wait_for(&c->c, pred, arg, timeout) : rc;
+}
+
+int mp_condition_notify(mp_condition *c, unsigned n)
+{
+    int rc = check(c, "mp_condition_notify");
+    return rc == MP_OK ? mp_shcond_notify(&c->c, n) : rc;
+}
+
+int mp_condition_notify_all(mp_condition *c)
+{
+    int rc = check(c, "mp_condition_notify_all");
+    return rc == MP_OK ? mp_shcond_notify(&c->c, ~0u) : rc;
+}
+
+void mp_condition_free(mp_condition *c)
+{
+    if (c != NULL && check(c, "mp_condition_free") == MP_OK)
+        mp_shcond_free(&c->c.hdr);
+}
+
+static int condition_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
+                            mp_object **out)
+{
+    return mp_shcond_import(MP_KIND_CONDITION, fields, h, n, nested, out);
+}
+
+const mp_object_ops mp_condition_ops = {"Condition", mp_shcond_export, condition_import, mp_shcond_free};
