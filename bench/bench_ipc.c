@@ -406,7 +406,7 @@ static void lock_bench(const char *name, int nproc, long n)
 static void value_bench(const char *name, int nproc, long n)
 {
     mp_shared *v;
-    ok(mp_value_new(&v, 'i', true), "mp_value_new");
+    ok(mp_shared_value_new(&v, 'i', true), "mp_shared_value_new");
     int32_t *value = mp_shared_ptr(v);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {

@@ -5,7 +5,7 @@
  * hold the data.
  *
  * Variants:
- *   mproc RawArray       the array in mp_array_new(..., lock=false) memory,
+ *   mproc RawArray       the array in mp_shared_array_new(..., lock=false) memory,
  *                        passed to each worker as an 'O' argument
  *   mproc SharedMemory   the same in an mp_shm_create_anonymous block
  *   naive copy           each worker receives the array over a Connection
@@ -170,9 +170,9 @@ int main(int argc, char **argv)
     size_t n = DATA_BYTES / sizeof(uint64_t);
     mp_shared *array, *placeholder;
     mp_shm *shm;
-    ok(mp_array_new(&array, 'Q', n, false), "mp_array_new");
+    ok(mp_shared_array_new(&array, 'Q', n, false), "mp_shared_array_new");
     ok(mp_shm_create_anonymous(&shm, DATA_BYTES), "mp_shm_create_anonymous");
-    ok(mp_array_new(&placeholder, 'Q', 1, false), "mp_array_new");
+    ok(mp_shared_array_new(&placeholder, 'Q', 1, false), "mp_shared_array_new");
     uint64_t *a = mp_shared_ptr(array), *s = mp_shm_buf(shm), expected = 0;
     for (size_t k = 0; k < n; k++) {
         a[k] = s[k] = element(k);

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
      * each one can check it is alone. The lock guards it; it needs none. */
     mp_shared *inside;
     mp_lock *lock;
-    int rc = mp_value_new(&inside, 'i', false);
+    int rc = mp_shared_value_new(&inside, 'i', false);
     if (rc == MP_OK)
         rc = mp_lock_new(&lock);
     if (rc != MP_OK) {

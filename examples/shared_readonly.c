@@ -87,11 +87,11 @@ int main(int argc, char **argv)
     mp_barrier *all_read;
     int rc = mp_set_start_method(MP_START_SPAWN, false);
     if (rc == MP_OK)
-        rc = mp_array_new(&data, 'Q', DATA_BYTES / sizeof(uint64_t), false);
+        rc = mp_shared_array_new(&data, 'Q', DATA_BYTES / sizeof(uint64_t), false);
     if (rc == MP_OK)
-        rc = mp_array_new(&sums, 'Q', NWORKERS, false);
+        rc = mp_shared_array_new(&sums, 'Q', NWORKERS, false);
     if (rc == MP_OK)
-        rc = mp_array_new(&pss, 'q', NWORKERS, false);
+        rc = mp_shared_array_new(&pss, 'q', NWORKERS, false);
     if (rc == MP_OK)
         rc = mp_barrier_new(&all_read, NWORKERS, &(mp_barrier_options){.timeout = 60});
     if (rc != MP_OK) {

@@ -48,9 +48,9 @@ int main(int argc, char **argv)
     mp_main(argc, argv);
 
     mp_shared *num, *arr;
-    int rc = mp_value_new(&num, 'd', true);
+    int rc = mp_shared_value_new(&num, 'd', true);
     if (rc == MP_OK)
-        rc = mp_array_new(&arr, 'i', 6, true);
+        rc = mp_shared_array_new(&arr, 'i', 6, true);
     if (rc != MP_OK) {
         fprintf(stderr, "value_array: %s\n", mp_last_error());
         return 1;

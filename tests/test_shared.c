@@ -125,12 +125,12 @@ static void every_typecode(void **state)
         mp_shared *v[NTYPES], *a[NTYPES], *empty;
         for (int k = 0; k < NTYPES; k++) {
             /* lock on every other one, so that raw and locked both travel */
-            MPT_OK(mp_value_new(&v[k], TYPECODES[k], k % 2 == 0));
-            MPT_OK(mp_array_new(&a[k], TYPECODES[k], ALEN, k % 2 != 0));
+            MPT_OK(mp_shared_value_new(&v[k], TYPECODES[k], k % 2 == 0));
+            MPT_OK(mp_shared_array_new(&a[k], TYPECODES[k], ALEN, k % 2 != 0));
             assert_true(all_zero(mp_shared_ptr(v[k]), size_of(TYPECODES[k])));
             assert_true(all_zero(mp_shared_ptr(a[k]), ALEN * size_of(TYPECODES[k])));
         }
-        MPT_OK(mp_array_new(&empty, 'd', 0, true));
+        MPT_OK(mp_shared_array_new(&empty, 'd', 0, true));
         assert_int_equal(mp_shared_len(empty), 0);
         mp_process *p;
         MPT_OK(mp_process_new(&p, write_every_type, mpt_opts(methods[m]), O14 O14 "O", v[0], v[1], v[2], v[3], v[4],
@@ -156,7 +156,7 @@ static void array_zeroed_and_sized(void **state)
     (void)state;
     /* large enough to span several pages, so fresh pages are checked too */
     mp_shared *a;
-    MPT_OK(mp_array_new(&a, 'Q', 100000, false));
+    MPT_OK(mp_shared_array_new(&a, 'Q', 100000, false));
     assert_int_equal(mp_shared_len(a), 100000);
     assert_int_equal(mp_shared_typecode(a), 'Q');
     assert_true(all_zero(mp_shared_ptr(a), 100000 * 8));
@@ -164,7 +164,7 @@ static void array_zeroed_and_sized(void **state)
     mp_shared_free(a);
 
     mp_shared *empty;
-    MPT_OK(mp_array_new(&empty, 'b', 0, false));
+    MPT_OK(mp_shared_array_new(&empty, 'b', 0, false));
     assert_int_equal(mp_shared_len(empty), 0);
     assert_int_equal(mp_shared_typecode(empty), 'b');
     assert_null(mp_shared_get_lock(empty));
@@ -210,7 +210,7 @@ static void value_lock_counts(void **state)
     mp_start_method methods[3];
     for (size_t m = 0, n = mpt_methods(methods); m < n; m++) {
         mp_shared *counter;
-        MPT_OK(mp_value_new(&counter, 'q', true));
+        MPT_OK(mp_shared_value_new(&counter, 'q', true));
         mp_process *p[CHILDREN];
         for (int i = 0; i < CHILDREN; i++) {
             MPT_OK(mp_process_new(&p[i], increment, mpt_opts(methods[m]), "O", counter));
@@ -246,8 +246,8 @@ static void raw_values(void **state)
     mp_start_method methods[3];
     for (size_t m = 0, n = mpt_methods(methods); m < n; m++) {
         mp_shared *v, *a;
-        MPT_OK(mp_value_new(&v, 'd', false));
-        MPT_OK(mp_array_new(&a, 'h', 3, false));
+        MPT_OK(mp_shared_value_new(&v, 'd', false));
+        MPT_OK(mp_shared_array_new(&a, 'h', 3, false));
         /* get_lock fails with MP_ESTATE, which only the message shows */
         assert_null(mp_shared_get_lock(v));
         assert_non_null(strstr(mp_last_error(), "raw value has no lock"));
@@ -268,17 +268,17 @@ static void value_bad_input(void **state)
 {
     (void)state;
     mp_shared *v = (mp_shared *)(uintptr_t)1; /* must be reset to NULL on failure */
-    MPT_CODE(mp_value_new(NULL, 'i', true), MP_EINVAL);
-    MPT_CODE(mp_array_new(NULL, 'i', 3, false), MP_EINVAL);
+    MPT_CODE(mp_shared_value_new(NULL, 'i', true), MP_EINVAL);
+    MPT_CODE(mp_shared_array_new(NULL, 'i', 3, false), MP_EINVAL);
     const char bad[] = {'x', 'z', 'u', 'D', '\0', 'O'};
     for (size_t i = 0; i < sizeof bad; i++) {
-        MPT_CODE(mp_value_new(&v, bad[i], true), MP_EINVAL);
+        MPT_CODE(mp_shared_value_new(&v, bad[i], true), MP_EINVAL);
         assert_null(v);
         v = (mp_shared *)(uintptr_t)1;
-        MPT_CODE(mp_array_new(&v, bad[i], 4, false), MP_EINVAL);
+        MPT_CODE(mp_shared_array_new(&v, bad[i], 4, false), MP_EINVAL);
         assert_null(v);
     }
-    MPT_CODE(mp_array_new(&v, 'd', SIZE_MAX / 4, false), MP_ETOOBIG);
+    MPT_CODE(mp_shared_array_new(&v, 'd', SIZE_MAX / 4, false), MP_ETOOBIG);
     assert_null(v);
 
     assert_null(mp_shared_ptr(NULL));
@@ -307,7 +307,7 @@ static void value_bad_input(void **state)
     MPT_CODE(mp_shm_close(as_shm), MP_ETYPE);
     mp_lock_free(l);
 
-    MPT_OK(mp_value_new(&v, 'i', false));
+    MPT_OK(mp_shared_value_new(&v, 'i', false));
     MPT_CODE(mp_shm_close((mp_shm *)(void *)v), MP_ETYPE);
     assert_non_null(mp_shared_ptr(v));
     mp_shared_free(v);

@@ -179,7 +179,7 @@ static void condition_notify(void **state)
         mp_shared *woken;
         mp_semaphore *ready;
         MPT_OK(mp_condition_new(&c, NULL));
-        MPT_OK(mp_value_new(&woken, 'i', false));
+        MPT_OK(mp_shared_value_new(&woken, 'i', false));
         MPT_OK(mp_semaphore_new(&ready, 0));
         mp_process *p[3];
         for (int i = 0; i < 3; i++) {
@@ -308,8 +308,8 @@ static void barrier_lockstep(void **state)
         mp_barrier *b;
         mp_shared *count, *hits;
         MPT_OK(mp_barrier_new(&b, PARTIES, &(mp_barrier_options){.action = barrier_action}));
-        MPT_OK(mp_value_new(&count, 'i', false));
-        MPT_OK(mp_array_new(&hits, 'i', PASSES * PARTIES, true));
+        MPT_OK(mp_shared_value_new(&count, 'i', false));
+        MPT_OK(mp_shared_array_new(&hits, 'i', PASSES * PARTIES, true));
         assert_int_equal(mp_barrier_parties(b), PARTIES);
         mp_process *p[PARTIES - 1];
         for (int i = 0; i < PARTIES - 1; i++) {

@@ -37,9 +37,9 @@ extern "C" {
 typedef struct mp_shared mp_shared;
 
 /* Value(typecode, lock=lock): one element. */
-int mp_value_new(mp_shared **out, char typecode, bool lock);
+int mp_shared_value_new(mp_shared **out, char typecode, bool lock);
 /* Array(typecode, length, lock=lock): length elements (0 is allowed). */
-int mp_array_new(mp_shared **out, char typecode, size_t length, bool lock);
+int mp_shared_array_new(mp_shared **out, char typecode, size_t length, bool lock);
 /* The elements, for plain reads and writes; NULL for a bad object. */
 void *mp_shared_ptr(mp_shared *v);
 size_t mp_shared_len(const mp_shared *v);

@@ -38,16 +38,16 @@ static layout *info(const mp_shared *v)
     return v->block.payload;
 }
 
-int mp_array_new(mp_shared **out, char typecode, size_t length, bool lock)
+int mp_shared_array_new(mp_shared **out, char typecode, size_t length, bool lock)
 {
     if (out == NULL)
-        return mp_fail(MP_EINVAL, "mp_array_new: NULL out");
+        return mp_fail(MP_EINVAL, "mp_shared_array_new: NULL out");
     *out = NULL;
     size_t size = element_size(typecode);
     if (size == 0)
-        return mp_fail(MP_EINVAL, "mp_array_new: unknown typecode '%c'", typecode);
+        return mp_fail(MP_EINVAL, "mp_shared_array_new: unknown typecode '%c'", typecode);
     if (length > (SIZE_MAX - DATA_OFFSET - 4096) / size)
-        return mp_fail(MP_ETOOBIG, "mp_array_new: %zu elements are too many", length);
+        return mp_fail(MP_ETOOBIG, "mp_shared_array_new: %zu elements are too many", length);
     mp_shared *v = calloc(1, sizeof *v);
     if (v == NULL)
         return mp_fail(MP_ENOMEM, "Array: out of memory");
@@ -65,9 +65,9 @@ int mp_array_new(mp_shared **out, char typecode, size_t length, bool lock)
     return MP_OK;
 }
 
-int mp_value_new(mp_shared **out, char typecode, bool lock)
+int mp_shared_value_new(mp_shared **out, char typecode, bool lock)
 {
-    return mp_array_new(out, typecode, 1, lock);
+    return mp_shared_array_new(out, typecode, 1, lock);
 }
 
 void *mp_shared_ptr(mp_shared *v)
