@@ -32,7 +32,7 @@ if(TOOLCHAIN)
   set(toolchain_arg -DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN})
 endif()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/cmake-build ${toolchain_arg}
-    -DCMAKE_C_COMPILER=${C_COMPILER} "-DCMAKE_C_FLAGS=${C_FLAGS}" -Dmproc_DIR=${prefix}/lib/cmake/mproc)
+    -DCMAKE_C_COMPILER=${C_COMPILER} "-DCMAKE_C_FLAGS=${C_FLAGS}" -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/cmake-build)
 run(${EMULATOR} ${WORK_DIR}/cmake-build/consumer${EXE_SUFFIX})
 

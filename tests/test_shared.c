@@ -324,6 +324,8 @@ static void shm_bad_input(void **state)
     MPT_CODE(mp_shm_create(&s, "mproc_zero", 0), MP_EINVAL);
     MPT_CODE(mp_shm_create(&s, "", 16), MP_EINVAL);
     MPT_CODE(mp_shm_create(&s, "mproc/slash", 16), MP_EINVAL);
+    MPT_CODE(mp_shm_create(&s, "//mproc_two_slashes", 16), MP_EINVAL);
+    MPT_CODE(mp_shm_create(&s, "/", 16), MP_EINVAL);
     MPT_CODE(mp_shm_create(&s, "mproc\\backslash", 16), MP_EINVAL);
     char longname[400];
     memset(longname, 'm', sizeof longname - 1);
@@ -469,6 +471,29 @@ static bool is_random_name(const char *name)
         if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
             return false;
     return true;
+}
+
+/* One leading '/' is Python's POSIX spelling of the same name. */
+static void shm_leading_slash(void **state)
+{
+    (void)state;
+    char name[128], slashed[130];
+    unique_name(name, sizeof name, "slash", MP_START_DEFAULT);
+    snprintf(slashed, sizeof slashed, "/%s", name);
+    mp_shm *s, *a, *again = NULL;
+    MPT_OK(mp_shm_create(&s, slashed, 64));
+    assert_string_equal(mp_shm_name(s), name);
+    MPT_OK(mp_shm_attach(&a, name));
+    MPT_CODE(mp_shm_create(&again, name, 64), MP_EEXIST);
+    assert_null(again);
+    memcpy(mp_shm_buf(s), GREETING, sizeof GREETING);
+    assert_memory_equal(mp_shm_buf(a), GREETING, sizeof GREETING);
+    MPT_OK(mp_shm_close(a));
+    MPT_OK(mp_shm_attach(&a, slashed));
+    assert_string_equal(mp_shm_name(a), name);
+    MPT_OK(mp_shm_close(a));
+    MPT_OK(mp_shm_unlink(s));
+    MPT_OK(mp_shm_close(s));
 }
 
 static void shm_random_name(void **state)
@@ -720,7 +745,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         MPT_TEST(every_typecode), MPT_TEST(array_zeroed_and_sized), MPT_TEST(value_lock_counts),
         MPT_TEST(raw_values),     MPT_TEST(value_bad_input),        MPT_TEST(shm_bad_input),
-        MPT_TEST(shm_named),      MPT_TEST(shm_random_name),        MPT_TEST(shm_argument),
+        MPT_TEST(shm_named),      MPT_TEST(shm_leading_slash),      MPT_TEST(shm_random_name),        MPT_TEST(shm_argument),
         MPT_TEST(killed_creator),
     };
     return MPT_RUN(tests);

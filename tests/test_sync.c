@@ -307,7 +307,9 @@ static void barrier_lockstep(void **state)
     for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
         mp_barrier *b;
         mp_shared *count, *hits;
-        MPT_OK(mp_barrier_new(&b, PARTIES, &(mp_barrier_options){.action = barrier_action}));
+        mp_barrier_options opts = MP_BARRIER_OPTIONS_INIT;
+        opts.action = barrier_action;
+        MPT_OK(mp_barrier_new(&b, PARTIES, &opts));
         MPT_OK(mp_shared_value_new(&count, 'i', false));
         MPT_OK(mp_shared_array_new(&hits, 'i', PASSES * PARTIES, true));
         assert_int_equal(mp_barrier_parties(b), PARTIES);

@@ -443,6 +443,29 @@ static void condition_polls(void **state)
     mp_barrier_free(b);
 }
 
+/* A default timeout that polls makes a wait given MP_FOREVER poll; were it
+ * to block, the other party would arrive and complete the pass. */
+static void barrier_default_polls(void **state)
+{
+    (void)state;
+    static const double polling[] = {0.0, -0.5, -1.0, (double)NAN};
+    for (size_t i = 0; i < sizeof polling / sizeof polling[0]; i++) {
+        mp_barrier_options opts = MP_BARRIER_OPTIONS_INIT;
+        opts.timeout = polling[i];
+        mp_barrier *b;
+        MPT_OK(mp_barrier_new(&b, 2, &opts));
+        holder h;
+        holder_start(&h, HOLD, NULL, arrive, b);
+        int rc = mp_barrier_wait(b, MP_FOREVER, NULL);
+        holder_stop(&h);
+        mp_barrier_free(b);
+        if (rc != MP_EBROKEN)
+            fail_msg("mp_barrier_wait(MP_FOREVER) with a default timeout of %g returned %s, expected MP_EBROKEN "
+                     "at once",
+                     polling[i], mp_errname(rc));
+    }
+}
+
 /* ---- threads ------------------------------------------------------------- */
 
 static int join_holder(void *h, double timeout)
@@ -660,9 +683,9 @@ static void forever_waits(void **state)
     check_forever(set_event, event_forever, ev, "mp_event_wait");
     mp_event_free(ev);
 
-    /* 0 in the options is still no default timeout: the wait blocks. */
+    /* MP_FOREVER in the options is no default timeout: the wait blocks. */
     mp_barrier *b;
-    MPT_OK(mp_barrier_new(&b, 2, &(mp_barrier_options){.timeout = 0}));
+    MPT_OK(mp_barrier_new(&b, 2, &(mp_barrier_options)MP_BARRIER_OPTIONS_INIT));
     check_forever(arrive_forever, barrier_forever, b, "mp_barrier_wait");
     mp_barrier_free(b);
 
@@ -680,7 +703,7 @@ int main(int argc, char **argv)
     mp_main(argc, argv);
     const struct CMUnitTest tests[] = {
         MPT_TEST(process_polls),   MPT_TEST(connection_polls), MPT_TEST(queue_polls), MPT_TEST(lock_polls),
-        MPT_TEST(condition_polls), MPT_TEST(thread_polls),     MPT_TEST(pool_polls),  MPT_TEST(forever_waits),
+        MPT_TEST(condition_polls), MPT_TEST(barrier_default_polls), MPT_TEST(thread_polls),     MPT_TEST(pool_polls),  MPT_TEST(forever_waits),
     };
     return MPT_RUN(tests);
 }

@@ -67,11 +67,18 @@ int mp_conn_poll(mp_conn *c, double timeout);
 
 /* fileno(): a sentinel for mp_wait, ready when recv would not block. */
 int mp_conn_fileno(const mp_conn *c, mp_sentinel *out);
+/* readable, writable, closed. A live connection is never closed (close
+ * frees it); mp_conn_closed is true for NULL or a pointer that is not a
+ * connection, where the other two are false. */
 bool mp_conn_readable(const mp_conn *c);
 bool mp_conn_writable(const mp_conn *c);
 bool mp_conn_closed(const mp_conn *c);
 
-/* close(): the end is closed and freed. NULL is accepted. */
+/* close(): the end is closed and the object freed, so the pointer may not
+ * be used again (not even for mp_conn_closed): Python's close() leaves an
+ * object whose only use is to say it is closed, which C code does not need.
+ * There is no separate free (docs/ARCHITECTURE.md, "Ending objects"). NULL
+ * is accepted. */
 int mp_conn_close(mp_conn *c);
 
 #ifdef __cplusplus

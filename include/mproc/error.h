@@ -54,11 +54,12 @@ enum {
 };
 
 /* A short description of a code ("timed out"). Never NULL; unknown codes
- * give "unknown error". */
+ * give "unknown error". The string is static: valid for the life of the
+ * program. */
 const char *mp_strerror(int code);
 
 /* The code's name as written in C ("MP_ETIMEDOUT"). Never NULL; unknown
- * codes give "MP_E?". */
+ * codes give "MP_E?". Static, as mp_strerror's. */
 const char *mp_errname(int code);
 
 /* The message of the last failure in this thread: what failed and why, in

@@ -31,6 +31,9 @@
  *   e       ext             int type, const void *,  int8_t *, const void **,
  *                           size_t                   size_t *
  *   V       any             const mp_value *         const mp_value ** (borrowed)
+ *   O       ext 77          an mproc object          a pointer to the object
+ *                           (mp_conn *, mp_queue *,  type's pointer (mp_queue
+ *                           mp_lock *, ...)          **, ...), see below
  *   ( )     array           the items' arguments     the items' arguments
  *   [ ]     array           same as ( )              same as ( )
  *   { }     map             key, value, key, ...     (not supported: use V)
@@ -42,6 +45,21 @@
  * and counts: an array in the format must match the value's length exactly,
  * unless '|' marks the rest as optional; optional targets that have no value
  * are left unchanged.
+ *
+ * The O letter is for process arguments only: mp_process_new's format may
+ * pass a Connection, Queue, Lock, RLock, Semaphore, Condition, Event,
+ * Barrier, Value/Array or SharedMemory to the child, whose target takes it
+ * with mp_args(args, "O", &q). The child's object belongs to the child's
+ * runtime (freeing it is allowed, not required) and stays valid until the
+ * child ends. Anywhere else (mp_pack into a buffer, a Connection's send, a
+ * queue item, a pool task's arguments) O is MP_EUNSUPPORTED; a pointer
+ * that is not a live mproc object is MP_ETYPE. Unpacking O from a value that
+ * is not such an argument is MP_ETYPE; a wrong kind (a Lock where a Queue is
+ * expected) is MP_ETYPE when the object is first used.
+ *
+ * Lifetimes: what unpacking yields through s, z, s#, y#, e and V borrows
+ * from the decoded tree and is valid until mp_value_free of that tree;
+ * copy what must outlive it.
  *
  * Bulk data: y# copies the bytes once, with no per-element encoding; the
  * decoded bytes are 16-byte aligned, so an array of doubles packed as y# can

@@ -86,7 +86,8 @@ typedef int (*mp_elem_fn)(const void *in, void *out);
  * and the same namespace. MP_EEXIST if the name is taken. */
 int mp_register_task(const char *name, mp_task_fn fn);
 int mp_register_elem_task(const char *name, mp_elem_fn fn);
-/* The name a function was registered under, or NULL. */
+/* The name a function was registered under, or NULL. The registry keeps
+ * its copy for the life of the program. */
 const char *mp_task_name(mp_task_fn fn);
 
 void mp_register_task_at_load(const char *name, mp_task_fn fn);
@@ -132,7 +133,8 @@ int mp_pool_new(mp_pool **out, const mp_pool_options *opts);
 int mp_thread_pool_new(mp_pool **out, const mp_pool_options *opts);
 
 /* close(): accept no more calls; workers exit when the queued tasks are
- * done. */
+ * done. Like Python's, close does not end the object: mp_pool_free does
+ * (docs/ARCHITECTURE.md, "Ending objects"). */
 int mp_pool_close(mp_pool *pool);
 /* terminate(): stop the workers now. Calls not yet finished fail with
  * MP_ESTATE ("pool terminated"). Returns promptly; no process outlives it.
@@ -240,7 +242,8 @@ int mp_pool_imap_unordered(mp_pool *pool, mp_task_fn fn, const void *items, size
  * the item's error: a failed item does not end the iteration, as in
  * Python. */
 int mp_imap_next(mp_imap_iter *it, double timeout, mp_value **out);
-/* The error of the item next just failed with, or NULL. */
+/* The error of the item next just failed with, or NULL. Valid until
+ * mp_imap_free of the iterator. */
 const mp_remote_error *mp_imap_error(mp_imap_iter *it);
 void mp_imap_free(mp_imap_iter *it);
 

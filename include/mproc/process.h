@@ -113,7 +113,7 @@ mp_start_method mp_get_start_method(void);
 size_t mp_get_all_start_methods(mp_start_method out[3]);
 
 /* "fork", "spawn", "forkserver"; "default" for MP_START_DEFAULT; NULL for an
- * unknown value. */
+ * unknown value. The strings are static. */
 const char *mp_start_method_name(mp_start_method method);
 
 /* Parse a name as above. MP_EINVAL for an unknown name. */
@@ -187,12 +187,16 @@ int mp_process_exitcode(mp_process *p, int *code);
 int mp_process_terminate(mp_process *p);
 int mp_process_kill(mp_process *p);
 
-/* Release the object and what it holds (reaping the child). MP_ESTATE while
- * the child runs: the object stays valid; join or terminate it first. A NULL
- * p is MP_OK. A process never started can always be closed. */
+/* close(): release the object and what it holds (reaping the child); the
+ * pointer may not be used again, and there is no separate free (as
+ * mp_conn_close). MP_ESTATE while the child runs: the object stays valid;
+ * join or terminate it first. A NULL p is MP_OK. A process never started
+ * can always be closed. */
 int mp_process_close(mp_process *p);
 
-/* Attributes. pid is 0 before start; -1 for a NULL p. */
+/* Attributes. pid is 0 before start; -1 for a NULL p. The name belongs to
+ * the object: it stays valid until the next mp_process_set_name on it or
+ * mp_process_close; set_name copies its argument. */
 long mp_process_pid(const mp_process *p);
 const char *mp_process_name(const mp_process *p);
 int mp_process_set_name(mp_process *p, const char *name);
@@ -216,7 +220,8 @@ int mp_wait(const mp_sentinel *objects, size_t n, double timeout, bool *ready);
 
 /* ---- this process ------------------------------------------------------ */
 
-/* current_process().name / .pid / .daemon. "MainProcess" in the main process. */
+/* current_process().name / .pid / .daemon. "MainProcess" in the main
+ * process. The name is valid for the life of the process. */
 const char *mp_current_process_name(void);
 long mp_current_pid(void);
 bool mp_current_process_daemon(void);
@@ -234,7 +239,8 @@ const char *mp_parent_process_name(void);
 int mp_parent_is_alive(void);
 
 /* The authentication key: 32 random bytes made by the main process and
- * inherited by its descendants. */
+ * inherited by its descendants. *len gets 32; the bytes are valid for the
+ * life of the process. */
 const unsigned char *mp_authkey(size_t *len);
 
 /* active_children(): the started children of this process that are still

@@ -86,13 +86,16 @@ int mp_queue_get_nowait(mp_queue *q, mp_value **out);
 /* qsize(): the number of items in the queue (a snapshot), or a negative
  * MP_E* code. */
 int mp_queue_qsize(mp_queue *q);
-/* empty() and full(): 1 or 0 (snapshots), or a negative MP_E* code. */
+/* empty() and full(): 1 or 0 (snapshots), or a negative MP_E* code. All
+ * three are MP_ESTATE on a handle this process closed (Python's empty()
+ * raises OSError there). */
 int mp_queue_empty(mp_queue *q);
 int mp_queue_full(mp_queue *q);
 
 /* close(): this handle puts and gets no more (both become MP_ESTATE). Items
  * already put stay in the queue for other handles, as in Python; nothing
- * is flushed because put is synchronous. */
+ * is flushed because put is synchronous. Like Python's, close does not end
+ * the object: mp_queue_free does (docs/ARCHITECTURE.md, "Ending objects"). */
 int mp_queue_close(mp_queue *q);
 /* join_thread(): Python waits for the feeder thread to flush; put here
  * has already flushed, so this returns at once. MP_ESTATE unless closed,

@@ -48,7 +48,8 @@ typedef int (*mp_target_fn)(const mp_value *args);
  * fine). MP_EINVAL: NULL or bad name. */
 int mp_register(const char *name, mp_target_fn fn);
 
-/* The name fn was registered under, or NULL. */
+/* The name fn was registered under, or NULL. The registry keeps its copy
+ * for the life of the program. */
 const char *mp_target_name(mp_target_fn fn);
 
 /* Set this thread's error message (printf format) and return code. */

@@ -37,6 +37,7 @@
 
 #include <stdbool.h>
 
+#include "mproc/process.h"
 #include "mproc/registry.h"
 
 #ifdef __cplusplus
@@ -79,7 +80,8 @@ typedef struct mp_condition mp_condition;
 /* Condition(lock): lock NULL makes a new RLock owned by the condition;
  * otherwise the condition uses lock, which must outlive it. */
 int mp_condition_new(mp_condition **out, mp_lock *lock);
-/* The condition's lock, owned by the condition. */
+/* The condition's lock, owned by the condition (or by the caller that
+ * passed it in): valid while the condition lives; do not free it. */
 mp_lock *mp_condition_lock(mp_condition *c);
 int mp_condition_acquire(mp_condition *c, double timeout);
 int mp_condition_release(mp_condition *c);
@@ -118,11 +120,16 @@ typedef struct mp_barrier_options {
      * process; it gets an empty argument array. A negative return breaks
      * the barrier. NULL: no action. */
     mp_target_fn action;
-    /* Python's Barrier(timeout=): what a wait given MP_FOREVER waits, when
-     * t > 0. 0, a negative value or NaN here means no default (such a wait
-     * blocks), unlike the same value passed to mp_barrier_wait, which polls. */
+    /* Python's Barrier(timeout=): what a wait given MP_FOREVER waits.
+     * MP_FOREVER (Python's None) is no default: such a wait blocks. As every
+     * timeout, 0, a negative value or NaN polls: each wait given MP_FOREVER
+     * then breaks the barrier unless all parties are already there. A
+     * zeroed struct therefore polls; start from MP_BARRIER_OPTIONS_INIT. */
     double timeout;
 } mp_barrier_options;
+
+/* Python's defaults: no action, no default timeout. */
+#define MP_BARRIER_OPTIONS_INIT {NULL, MP_FOREVER}
 
 int mp_barrier_new(mp_barrier **out, unsigned parties, const mp_barrier_options *opts);
 /* wait(timeout): *index (may be NULL) gets a number unique among the

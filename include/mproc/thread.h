@@ -47,13 +47,15 @@ int mp_thread_join(mp_thread *t, double timeout, int *result);
  * program: returning from main() ends it as C does, without waiting. */
 int mp_thread_detach(mp_thread *t);
 
+/* The name, owned by the thread object: valid until mp_thread_join frees
+ * the object (after mp_thread_detach the object may be used no more). */
 const char *mp_thread_name(const mp_thread *t);
 /* Thread.ident: unique among live threads of the process, never 0. */
 uint64_t mp_thread_ident(const mp_thread *t);
 
 /* current_thread(): "MainThread" for the thread that started the process,
  * "Thread-N" or the given name for threads made here, "Dummy-N" for threads
- * made otherwise. */
+ * made otherwise. The name is valid while the calling thread runs. */
 const char *mp_current_thread_name(void);
 uint64_t mp_current_thread_ident(void);
 

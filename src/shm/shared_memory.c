@@ -37,10 +37,20 @@ static void drop(mp_shm *s)
     free(s);
 }
 
+/* Python on POSIX adds a leading '/' when the name has none and reports the
+ * name without it, so "/x" and "x" are the same block; the same holds here on
+ * both systems. */
+static const char *bare_name(const char *name)
+{
+    return name[0] == '/' ? name + 1 : name;
+}
+
 int mp_shm_create(mp_shm **out, const char *name, size_t size)
 {
     char random_name[32];
-    if (name == NULL) {
+    if (name != NULL) {
+        name = bare_name(name);
+    } else {
         unsigned char r[8];
         int rc = mp_os_random(r, sizeof r);
         if (rc != MP_OK)
@@ -73,6 +83,7 @@ int mp_shm_attach(mp_shm **out, const char *name)
 {
     if (name == NULL)
         return mp_fail(MP_EINVAL, "mp_shm_attach: NULL name");
+    name = bare_name(name);
     int rc = make(out, name, "mp_shm_attach");
     if (rc == MP_OK && (rc = mp_os_shm_open(name, &(*out)->map)) != MP_OK) {
         drop(*out);

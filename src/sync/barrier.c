@@ -51,7 +51,7 @@ int mp_barrier_new(mp_barrier **out, unsigned parties, const mp_barrier_options 
     }
     shared *s = st(b);
     s->parties = parties;
-    s->timeout = opts && opts->timeout > 0 ? opts->timeout : MP_FOREVER;
+    s->timeout = opts ? opts->timeout : MP_FOREVER;
     strcpy(s->action, action);
     *out = b;
     return MP_OK;
