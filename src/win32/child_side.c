@@ -1,8 +1,8 @@
 /* child_side.c - a spawned child takes its handoff: the token of its command
- * line names the inherited pipe and the parent's pid (spawn.c); the frame on
- * the pipe (frame.h) gives the travelling handles, the parent's process
- * handle and the blob. Nothing read is trusted: sizes are bounded by frame.h
- * and the blob is stored only as fast as it arrives. */
+ * line names the inherited pipe and the parent's pid (child_start.c); the
+ * frame on the pipe (frame.h) gives the travelling handles, the parent's
+ * process handle and the blob. Nothing read is trusted: sizes are bounded by
+ * frame.h and the blob is stored only as fast as it arrives. */
 #include <windows.h>
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* spawn.c - starting a child: CreateProcessW of this program's executable,
+/* child_start.c - starting a child: CreateProcessW of this program's executable,
  * given exactly the handles it needs, then the handoff frame (frame.h) over
  * an anonymous pipe.
  *
