@@ -6,7 +6,6 @@
 #include <windows.h>
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/error_internal.h"
@@ -176,12 +175,4 @@ int mp_os_child_at_exit(void (*cleanup)(void))
     if (atexit(cleanup) != 0)
         return mp_fail(MP_ENOMEM, "atexit: no room for another handler");
     return MP_OK;
-}
-
-_Noreturn void mp_os_forkserver_main(const char *token, mp_os_child_entry entry)
-{
-    (void)token;
-    (void)entry;
-    fputs("mproc: the forkserver start method does not exist on Windows\n", stderr);
-    exit(1);
 }

@@ -293,6 +293,12 @@ static int prepare(start *s, const mp_os_start *req, STARTUPINFOEXW *si, mp_fram
     return command_line(s->exe, child_end, &s->cmdline);
 }
 
+/* Windows has no fork, so spawn is the only way to start a child. */
+bool mp_os_supports(mp_start_method method)
+{
+    return method == MP_START_SPAWN;
+}
+
 int mp_os_child_start(const mp_os_start *req, mp_os_child **out)
 {
     int rc = check_request(req, out);
