@@ -1,5 +1,6 @@
-/* fdio.c - descriptor helpers: whole reads and writes, pidfds, and putting
- * a fresh child's descriptors in order. */
+/* fdio.c - descriptor helpers: whole reads and writes, pidfds, and putting a
+ * fresh child's descriptors in order. Helpers of every section that moves
+ * bytes or descriptors. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
