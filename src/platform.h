@@ -1,15 +1,23 @@
 /* platform.h - the one seam between the portable core and the OS.
  *
- * The core (the .c files directly in src/) includes no OS header; whatever it
- * needs from the OS it asks for here. src/posix/ and src/win32/ each implement
- * every function below. Platform code may use the core's internal helpers
- * (errors.h, frame.h, pack.h), never the other way round.
+ * The core (every folder of src/ but posix/ and win32/) includes no OS
+ * header; whatever it needs from the OS it asks for here. src/posix/ and
+ * src/win32/ each implement every function below. Platform code may use the
+ * core's internal helpers (base/error_internal.h, base/timeout.h,
+ * process/frame.h), never the other way round.
+ *
+ * One section, one file: each section below names, in its heading, the file
+ * that implements it, and that file has the same name in src/posix/ and in
+ * src/win32/. Every function of a section lives in that file on both sides.
+ * The other files of a platform folder are that side's helpers; each says
+ * at its top which section it serves.
  *
  * Conventions: functions return MP_OK or a negative MP_E* code and, on
  * failure, set the thread's error message with mp_fail / mp_fail_os
- * (errors.h). Handles are intptr_t: a file descriptor on POSIX, a HANDLE on
- * Windows. Timeouts are seconds, as in the API: MP_FOREVER blocks, and 0, a
- * negative value or NaN polls (timeout.h says how to wait for one).
+ * (base/error_internal.h). Handles are intptr_t: a file descriptor on POSIX,
+ * a HANDLE on Windows. Timeouts are seconds, as in the API: MP_FOREVER
+ * blocks, and 0, a negative value or NaN polls (base/timeout.h says how to
+ * wait for one).
  */
 #ifndef MPROC_PLATFORM_H
 #define MPROC_PLATFORM_H
@@ -24,27 +32,46 @@
 
 typedef intptr_t mp_os_handle;
 
-/* ---- errors ------------------------------------------------------------ */
+/* ---- handles: handle.c ------------------------------------------------- */
+
+#define MP_OS_NO_HANDLE ((mp_os_handle)-1)
+
+void mp_os_handle_close(mp_os_handle h);
+
+/* ---- errors: errors.c -------------------------------------------------- */
 
 /* The calling thread's last OS error (errno / GetLastError()). */
 int mp_os_last_error(void);
 /* Describe an OS error code in UTF-8 into buf (always NUL-terminated). */
 void mp_os_error_text(int oserr, char *buf, size_t size);
 
-/* ---- time, identity, machine ------------------------------------------- */
+/* ---- the clock: clock.c ------------------------------------------------ */
 
 double mp_os_monotonic(void); /* seconds, monotonic clock */
 void mp_os_sleep(double seconds);
-long mp_os_getpid(void);
-int mp_os_cpu_count(void); /* >= 1 */
+
+/* ---- randomness: random.c ---------------------------------------------- */
+
 int mp_os_random(void *buf, size_t len); /* cryptographic quality */
+
+/* ---- processes and the machine: system.c ------------------------------- */
+
+long mp_os_getpid(void);
+
+/* 1 if a process with this pid exists and has not ended (a zombie counts as
+ * ended), 0 if not. */
+int mp_os_pid_alive(long pid);
+
+int mp_os_cpu_count(void); /* >= 1 */
+
+/* ---- the global lock: global_lock.c ------------------------------------ */
 
 /* One process-wide lock for the core's registries. On POSIX it is held
  * across fork (pthread_atfork) so a forked child finds it unlocked. */
 void mp_os_global_lock(void);
 void mp_os_global_unlock(void);
 
-/* ---- this program ------------------------------------------------------ */
+/* ---- this program: program.c ------------------------------------------- */
 
 /* This process's argv in UTF-8, as a NULL-terminated array in one malloc'd
  * block (free with free()). POSIX copies argv; Windows ignores it and parses
@@ -56,9 +83,9 @@ int mp_os_own_argv(int argc, char **argv, int *out_argc, char ***out_argv);
  * process starts in a spawned child before mp_main ran. */
 bool mp_os_cmdline_has(const char *marker);
 
-bool mp_os_supports(mp_start_method method);
+/* ---- starting children: child_start.c ---------------------------------- */
 
-/* ---- starting and watching children (parent side) ---------------------- */
+bool mp_os_supports(mp_start_method method);
 
 typedef struct mp_os_child mp_os_child;
 
@@ -84,6 +111,8 @@ typedef struct mp_os_start {
  * executable with command line: <exe> MP_CHILD_MARKER <token>. */
 int mp_os_child_start(const mp_os_start *req, mp_os_child **out);
 
+/* ---- watching children (parent side): child_control.c ------------------ */
+
 long mp_os_child_pid(const mp_os_child *c);
 /* Ready when the child ends; owned by c. A grandchild holding inherited
  * descriptors must not delay it. */
@@ -103,11 +132,7 @@ int mp_os_child_signal(mp_os_child *c, bool kill);
  * reaped if it has ended. */
 void mp_os_child_free(mp_os_child *c);
 
-/* Wait for any of n sentinels (see mp_wait): process sentinels, and read
- * ends of mp_os_pipe, ready when a read would not block. */
-int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready);
-
-/* ---- the child side ---------------------------------------------------- */
+/* ---- the child side: child_side.c -------------------------------------- */
 
 #define MP_CHILD_MARKER "--mproc-child"
 #define MP_FORKSERVER_MARKER "--mproc-forkserver"
@@ -139,14 +164,15 @@ int mp_os_parent_alive(void);
  * of its own start-up. Acts only in the process that called it. */
 int mp_os_child_at_exit(void (*cleanup)(void));
 
-/* The forkserver process: serve requests on the channel named by token
- * until the parent goes away; each forked child calls entry with its
- * handoff blob. Never returns. POSIX only. */
+/* ---- the forkserver process: forkserver.c ------------------------------ */
+
+/* Serve requests on the channel named by token until the parent goes away;
+ * each forked child calls entry with its handoff blob. Never returns. POSIX
+ * only: on Windows it says so and exits. */
 typedef void (*mp_os_child_entry)(const unsigned char *handoff, size_t len);
 void mp_os_forkserver_main(const char *token, mp_os_child_entry entry);
 
-
-/* ---- threads, mutexes, condition variables, TLS (thread.h) ------------- */
+/* ---- threads, mutexes, condition variables, TLS: thread.c -------------- */
 
 typedef struct mp_os_thread mp_os_thread;
 
@@ -187,17 +213,7 @@ void mp_os_tls_free(mp_os_tls *k);
 void *mp_os_tls_get(mp_os_tls *k);
 int mp_os_tls_set(mp_os_tls *k, void *value);
 
-/* ---- handles ----------------------------------------------------------- */
-
-#define MP_OS_NO_HANDLE ((mp_os_handle)-1)
-
-void mp_os_handle_close(mp_os_handle h);
-
-/* 1 if a process with this pid exists and has not ended (a zombie counts as
- * ended), 0 if not. */
-int mp_os_pid_alive(long pid);
-
-/* ---- shared memory ------------------------------------------------------ */
+/* ---- shared memory: shm.c ---------------------------------------------- */
 
 /* A mapping of a shared memory object. Every handle made here is closed on
  * exec / not inheritable: it reaches a child only when passed. */
@@ -231,7 +247,7 @@ int mp_os_shm_unlink(const char *name);
  * in every process. Callers overwrite the range before reading it. */
 void mp_os_shm_discard(mp_os_shm *s, size_t off, size_t len);
 
-/* ---- cross-process semaphores and robust recursive mutexes ------------- */
+/* ---- cross-process semaphores and robust recursive mutexes: sync.c ----- */
 
 /* Each lives in MP_OS_SYNC_SLOT bytes of shared memory, 8-byte aligned,
  * that the core lays out in a mapping (POSIX: a process-shared sem_t or
@@ -270,7 +286,7 @@ int mp_os_rmutex_lock(mp_os_rmutex *m, double timeout);
 int mp_os_rmutex_unlock(mp_os_rmutex *m);
 void mp_os_rmutex_free(mp_os_rmutex *m);
 
-/* ---- pipes ------------------------------------------------------------- */
+/* ---- pipes: pipe.c ----------------------------------------------------- */
 
 /* Two connected, not inheritable handles. duplex: both ends read and write
  * (socketpair; Windows: a duplex overlapped named pipe with a unique name
@@ -290,5 +306,11 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got);
 /* MP_OK when a read would not block (data, or the peer closed), else
  * MP_ETIMEDOUT after timeout. */
 int mp_os_pipe_poll(mp_os_handle h, double timeout);
+
+/* ---- waiting for sentinels: wait.c ------------------------------------- */
+
+/* Wait for any of n sentinels (see mp_wait): process sentinels, and read
+ * ends of mp_os_pipe, ready when a read would not block. */
+int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready);
 
 #endif

@@ -1,5 +1,5 @@
-/* child_control.c - starting, waiting for, signalling and releasing
- * children, whichever start method made them. */
+/* child_control.c - waiting for, signalling and releasing children,
+ * whichever start method made them. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -11,25 +11,6 @@
 #include "base/error_internal.h"
 #include "posix.h"
 #include "base/timeout.h"
-
-bool mp_os_supports(mp_start_method method)
-{
-    return method == MP_START_FORK || method == MP_START_SPAWN || method == MP_START_FORKSERVER;
-}
-
-int mp_os_child_start(const mp_os_start *req, mp_os_child **out)
-{
-    switch (req->method) {
-    case MP_START_FORK:
-        return mp_posix_fork_start(req, out);
-    case MP_START_SPAWN:
-        return mp_posix_spawn_start(req, out);
-    case MP_START_FORKSERVER:
-        return mp_posix_forkserver_start(req, out);
-    default:
-        return mp_fail(MP_EINVAL, "start: no start method %d", (int)req->method);
-    }
-}
 
 long mp_os_child_pid(const mp_os_child *c)
 {
@@ -61,6 +42,16 @@ static int poll_for(int fd, double timeout, int *revents)
     }
 }
 
+/* Python's exit code for a wait status: the code, or -signal. */
+static int python_exitcode(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return -WTERMSIG(status);
+    return -1000;
+}
+
 static int reap_direct(mp_os_child *c)
 {
     int status;
@@ -71,7 +62,7 @@ static int reap_direct(mp_os_child *c)
         return mp_fail_os(MP_EOS, errno, "waitpid(%ld)", (long)c->pid);
     if (got == 0)
         return MP_ETIMEDOUT;
-    c->exitcode = mp_posix_exitcode(status);
+    c->exitcode = python_exitcode(status);
     c->reaped = true;
     return MP_OK;
 }
@@ -97,7 +88,7 @@ static int read_statuses(mp_os_child *c)
             status |= (uint32_t)raw[i] << (8 * i);
         any = true;
     }
-    c->exitcode = any ? mp_posix_exitcode((int)status) : MP_POSIX_UNKNOWN_EXIT;
+    c->exitcode = any ? python_exitcode((int)status) : MP_POSIX_UNKNOWN_EXIT;
     c->reaped = true;
     return MP_OK;
 }
@@ -138,36 +129,4 @@ void mp_os_child_free(mp_os_child *c)
         reap_direct(c);
     close(c->sentinel);
     free(c);
-}
-
-int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
-{
-    struct pollfd *p = calloc(n, sizeof *p);
-    if (p == NULL)
-        return mp_fail(MP_ENOMEM, "mp_wait: out of memory for %zu sentinels", n);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (struct pollfd){.fd = (int)s[i], .events = POLLIN};
-    double deadline = mp_deadline(timeout);
-    int rc;
-    for (;;) {
-        int ms = mp_posix_poll_ms(deadline);
-        int got = poll(p, (nfds_t)n, ms);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = mp_fail_os(MP_EOS, errno, "mp_wait: poll");
-            break;
-        }
-        if (got == 0 && ms != 0)
-            continue;
-        rc = got > 0 ? got : mp_fail(MP_ETIMEDOUT, "mp_wait: nothing ready after %g s", timeout);
-        for (size_t i = 0; i < n; i++) {
-            ready[i] = p[i].revents != 0;
-            if (p[i].revents & POLLNVAL)
-                rc = mp_fail(MP_EINVAL, "mp_wait: object %zu (%ld) is not an open descriptor", i, (long)s[i]);
-        }
-        break;
-    }
-    free(p);
-    return rc;
 }

@@ -1,18 +1,17 @@
-/* fdio.c - descriptor helpers: whole reads and writes, pidfds, and putting
- * a fresh child's descriptors in order. */
+/* fdio.c - descriptor helpers: whole reads and writes, pidfds, and putting a
+ * fresh child's descriptors in order. Helpers of every section that moves
+ * bytes or descriptors. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/error_internal.h"
 #include "process/frame.h"
 #include "posix.h"
-#include "base/timeout.h"
 
 int mp_posix_write_all(int fd, const void *data, size_t len)
 {
@@ -47,30 +46,6 @@ int mp_posix_read_all(int fd, void *data, size_t len)
         len -= (size_t)n;
     }
     return MP_OK;
-}
-
-int mp_posix_poll_ms(double deadline)
-{
-    if (mp_timeout_forever(deadline))
-        return -1;
-    double left = mp_time_left(deadline);
-    if (left <= 0)
-        return 0;
-    if (left > 86400)
-        left = 86400;
-    return (int)(left * 1000) + 1;
-}
-
-struct timespec mp_posix_abstime(double timeout)
-{
-    if (mp_timeout_polls(timeout))
-        timeout = 0;
-    if (timeout > 86400)
-        timeout = 86400;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ns = (long long)now.tv_nsec + (long long)(timeout * 1e9);
-    return (struct timespec){.tv_sec = now.tv_sec + (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
 }
 
 int mp_posix_pidfd_open(pid_t pid)
@@ -128,13 +103,4 @@ int mp_posix_renumber_fds(const int *fds, size_t n)
             return -1;
     close_from(MP_POSIX_FIRST_FD + (int)n);
     return 0;
-}
-
-int mp_posix_exitcode(int status)
-{
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return -WTERMSIG(status);
-    return -1000;
 }

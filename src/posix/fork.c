@@ -1,5 +1,6 @@
 /* fork.c - the fork start method: the child is a copy of this process and
- * keeps every descriptor, as with Python's fork. */
+ * keeps every descriptor, as with Python's fork. A helper of starting
+ * children (child_start.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>

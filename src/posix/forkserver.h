@@ -1,5 +1,6 @@
-/* forkserver.h - the conversation between a process and its forkserver,
- * over a stream socketpair made when the server starts.
+/* forkserver.h - the conversation between a process (forkserver_client.c)
+ * and its forkserver (forkserver.c), over a stream socketpair made when the
+ * server starts.
  *
  * Each request is a 24-byte header, little-endian u32 type, u32 count,
  * u32 arg1, u32 arg2, u64 length, then `length` bytes of payload:

@@ -1,6 +1,7 @@
 /* forkserver_client.c - the requesting side of the forkserver (see
- * forkserver.h): start the server on first use, ask it for children,
- * restart it if it died. One request at a time per process. */
+ * forkserver.h): start the server on first use, ask it for children, restart
+ * it if it died. One request at a time per process. A helper of starting
+ * children (child_start.c); the server itself is forkserver.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

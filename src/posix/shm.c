@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,29 +13,6 @@
 
 #include "base/error_internal.h"
 #include "posix.h"
-
-void mp_os_handle_close(mp_os_handle h)
-{
-    if (h >= 0)
-        close((int)h);
-}
-
-int mp_os_pid_alive(long pid)
-{
-    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
-        return 0;
-    /* A zombie has ended; only its parent has not reaped it yet. */
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 1;
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    const char *end_of_name = strrchr(line, ')');
-    return !(end_of_name != NULL && end_of_name[1] == ' ' && end_of_name[2] == 'Z');
-}
 
 static int check_name(const char *name, char *path, size_t size)
 {

@@ -1,8 +1,8 @@
 /* spawn.c - the spawn start method on POSIX: run our own executable with
  *     argv = {exe, "--mproc-child", "3"}
  * where fd 3 is the child's end of a socketpair carrying the handoff frame
- * (src/frame.h) and fds 4, 5, ... are the travelling handles. The child
- * gets no other descriptor. */
+ * (process/frame.h) and fds 4, 5, ... are the travelling handles. The child
+ * gets no other descriptor. A helper of starting children (child_start.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>

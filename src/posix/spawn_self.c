@@ -1,11 +1,12 @@
 /* spawn_self.c - run this program's executable again with a clean set of
  * descriptors: 0, 1, 2, then the ones given, and nothing else. On Linux the
- * child borrows this process's memory until it execs (clone with CLONE_VM
- * and CLONE_VFORK), as glibc's posix_spawn does; but posix_spawn's child
- * makes two system calls for every signal, and a system call is dear in a
- * virtual machine: this path made a spawn + join ~10% faster on one.
- * Elsewhere, and when the tests ask, fork+exec with a close-on-exec pipe
- * that carries a failed exec's errno back. */
+ * child borrows this process's memory until it execs (clone with CLONE_VM and
+ * CLONE_VFORK), as glibc's posix_spawn does; but posix_spawn's child makes
+ * two system calls for every signal, and a system call is dear in a virtual
+ * machine: this path made a spawn + join ~10% faster on one. Elsewhere, and
+ * when the tests ask, fork+exec with a close-on-exec pipe that carries a
+ * failed exec's errno back. A helper of starting children: spawn.c starts
+ * children with it, forkserver_client.c the server. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -1,51 +1,16 @@
-/* system.c - errors, clock, identity, CPUs and randomness on POSIX. */
+/* system.c - this process's pid, whether another process lives, and how
+ * many CPUs this process may run on. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "base/error_internal.h"
 #include "platform.h"
-
-int mp_os_last_error(void)
-{
-    return errno;
-}
-
-void mp_os_error_text(int oserr, char *buf, size_t size)
-{
-#if defined(__GLIBC__)
-    const char *text = strerror_r(oserr, buf, size);
-    if (text != buf)
-        snprintf(buf, size, "%s", text);
-#else
-    if (strerror_r(oserr, buf, size) != 0)
-        snprintf(buf, size, "error %d", oserr);
-#endif
-}
-
-double mp_os_monotonic(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-void mp_os_sleep(double seconds)
-{
-    if (!(seconds > 0))
-        return;
-    struct timespec left = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR)
-        ;
-}
 
 /* getpid() is a system call (glibc stopped caching it), and locks ask for
  * the pid on every acquire and release. The cache is forgotten in a forked
@@ -74,6 +39,23 @@ long mp_os_getpid(void)
     return pid;
 }
 
+int mp_os_pid_alive(long pid)
+{
+    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+        return 0;
+    /* A zombie has ended; only its parent has not reaped it yet. */
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *end_of_name = strrchr(line, ')');
+    return !(end_of_name != NULL && end_of_name[1] == ' ' && end_of_name[2] == 'Z');
+}
+
 int mp_os_cpu_count(void)
 {
 #ifdef __linux__
@@ -83,40 +65,4 @@ int mp_os_cpu_count(void)
 #endif
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
-}
-
-static int random_from_device(unsigned char *out, size_t len)
-{
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mp_fail_os(MP_EOS, errno, "no random source: /dev/urandom");
-    while (len > 0) {
-        ssize_t n = read(fd, out, len);
-        if (n <= 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int err = errno;
-            close(fd);
-            return mp_fail_os(MP_EOS, err, "reading /dev/urandom");
-        }
-        out += n;
-        len -= (size_t)n;
-    }
-    close(fd);
-    return MP_OK;
-}
-
-int mp_os_random(void *buf, size_t len)
-{
-    unsigned char *out = buf;
-    while (len > 0) {
-        ssize_t n = getrandom(out, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return random_from_device(out, len);
-        out += n;
-        len -= (size_t)n;
-    }
-    return MP_OK;
 }

@@ -3,12 +3,13 @@
  * process is SIGKILLed between creating and unlinking a name.
  *
  * The first process of a tree that creates a name starts it (detached by a
- * double fork, so it is nobody's child) and publishes its abstract socket
- * in the environment (MPROC_TRACKER); children of every start method find
- * it there. Each registering process holds one connection (a fork child
- * shares its parent's) and writes lines "R<name>\n" and "U<name>\n". When
- * the last connection closes, every process that registered anything has
- * ended: the tracker unlinks the names still registered and exits. */
+ * double fork, so it is nobody's child) and publishes its abstract socket in
+ * the environment (MPROC_TRACKER); children of every start method find it
+ * there. Each registering process holds one connection (a fork child shares
+ * its parent's) and writes lines "R<name>\n" and "U<name>\n". When the last
+ * connection closes, every process that registered anything has ended: the
+ * tracker unlinks the names still registered and exits. A helper of shared
+ * memory (shm.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>

@@ -1,4 +1,5 @@
-/* child.h - a started child as the parent holds it. */
+/* child.h - a started child as the parent holds it. Shared by starting
+ * children (child_start.c) and watching them (child_control.c). */
 #ifndef MPROC_WIN32_CHILD_H
 #define MPROC_WIN32_CHILD_H
 

@@ -5,9 +5,9 @@
 
 #include <stdlib.h>
 
-#include "child.h"
 #include "base/error_internal.h"
-#include "wait.h"
+#include "child.h"
+#include "clock.h"
 
 long mp_os_child_pid(const mp_os_child *c)
 {

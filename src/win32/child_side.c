@@ -1,12 +1,11 @@
 /* child_side.c - a spawned child takes its handoff: the token of its command
- * line names the inherited pipe and the parent's pid (spawn.c); the frame on
- * the pipe (frame.h) gives the travelling handles, the parent's process
- * handle and the blob. Nothing read is trusted: sizes are bounded by frame.h
- * and the blob is stored only as fast as it arrives. */
+ * line names the inherited pipe and the parent's pid (child_start.c); the
+ * frame on the pipe (frame.h) gives the travelling handles, the parent's
+ * process handle and the blob. Nothing read is trusted: sizes are bounded by
+ * frame.h and the blob is stored only as fast as it arrives. */
 #include <windows.h>
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/error_internal.h"
@@ -176,12 +175,4 @@ int mp_os_child_at_exit(void (*cleanup)(void))
     if (atexit(cleanup) != 0)
         return mp_fail(MP_ENOMEM, "atexit: no room for another handler");
     return MP_OK;
-}
-
-_Noreturn void mp_os_forkserver_main(const char *token, mp_os_child_entry entry)
-{
-    (void)token;
-    (void)entry;
-    fputs("mproc: the forkserver start method does not exist on Windows\n", stderr);
-    exit(1);
 }

@@ -1,11 +1,13 @@
-/* clock.c - the monotonic clock, sleeping, and deadlines (clock.h). */
+/* clock.c - the monotonic clock, sleeping, and deadlines (timeout.h) as
+ * Windows' waits (clock.h). */
 #include <windows.h>
 
 #include <math.h>
 
+#include "base/error_internal.h"
+#include "base/timeout.h"
 #include "clock.h"
 #include "platform.h"
-#include "base/timeout.h"
 
 double mp_os_monotonic(void)
 {
@@ -34,4 +36,24 @@ void mp_os_sleep(double seconds)
     double deadline = mp_deadline(seconds);
     while (mp_os_monotonic() < deadline)
         Sleep(mp_win_wait_ms(deadline));
+}
+
+DWORD mp_win_wait_for(HANDLE h, double timeout)
+{
+    double deadline = mp_deadline(timeout);
+    for (;;) {
+        DWORD r = WaitForSingleObject(h, mp_win_wait_ms(deadline));
+        if (r != WAIT_TIMEOUT || mp_os_monotonic() >= deadline)
+            return r;
+    }
+}
+
+int mp_win_wait_one(HANDLE h, double timeout)
+{
+    DWORD r = mp_win_wait_for(h, timeout);
+    if (r == WAIT_FAILED) {
+        DWORD err = GetLastError();
+        return mp_fail_os(err == ERROR_INVALID_HANDLE ? MP_EINVAL : MP_EOS, (int)err, "mp_wait: cannot wait");
+    }
+    return r == WAIT_TIMEOUT ? MP_ETIMEDOUT : MP_OK;
 }

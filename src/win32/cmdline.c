@@ -1,5 +1,6 @@
 /* cmdline.c - parsing and quoting command lines by the C runtime's rules
- * (cmdline.h). */
+ * (cmdline.h). A helper of this program (program.c) and of starting children
+ * (child_start.c). */
 #include <windows.h>
 
 #include <limits.h>

@@ -1,8 +1,9 @@
 /* job.c - daemonic children die with this process, even when it is killed:
  * they run in a job object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE whose only
- * handle is this process's, so the system closes it, and kills the job,
- * when this process ends. The handle is not inheritable, so no child keeps
- * the job alive. It is made once and lives as long as the process. */
+ * handle is this process's, so the system closes it, and kills the job, when
+ * this process ends. The handle is not inheritable, so no child keeps the job
+ * alive. It is made once and lives as long as the process. A helper of
+ * starting children (child_start.c). */
 #include <windows.h>
 
 #include "base/error_internal.h"

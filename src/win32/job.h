@@ -1,4 +1,5 @@
-/* job.h - the job object that ties daemonic children to this process. */
+/* job.h - the job object that ties daemonic children to this process. A
+ * helper of starting children (child_start.c). */
 #ifndef MPROC_WIN32_JOB_H
 #define MPROC_WIN32_JOB_H
 

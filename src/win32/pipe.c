@@ -5,7 +5,7 @@
  * waits on its own event for its own I/O to finish.
  *
  * Waiting for a pipe to become readable is a zero-byte overlapped read (a
- * probe, wait.h): it completes, consuming nothing, once data is there or
+ * probe, pipe_probe.h): it completes, consuming nothing, once data is there or
  * the peer has gone, and its event can be waited for like any handle. So
  * readiness costs no polling and no latency. */
 #include <windows.h>
@@ -13,9 +13,10 @@
 #include <stdio.h>
 
 #include "base/error_internal.h"
-#include "platform.h"
 #include "base/timeout.h"
-#include "wait.h"
+#include "clock.h"
+#include "pipe_probe.h"
+#include "platform.h"
 
 #define PIPE_BUFFER (64 * 1024)
 /* The most one WriteFile or ReadFile is asked to move. */
@@ -87,11 +88,6 @@ int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
     return MP_OK;
 }
 
-static bool closed_peer(DWORD err)
-{
-    return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA || err == ERROR_PIPE_NOT_CONNECTED;
-}
-
 /* One overlapped read or write, waited for: bytes done, or 0 with err. */
 static DWORD transfer(HANDLE h, bool write, void *buf, DWORD len, DWORD *err)
 {
@@ -116,7 +112,7 @@ int mp_os_pipe_write(mp_os_handle h, const void *buf, size_t len)
     while (len > 0) {
         DWORD err, n = transfer((HANDLE)h, true, (void *)p, len > CHUNK ? CHUNK : (DWORD)len, &err);
         if (err != 0)
-            return closed_peer(err) ? mp_fail(MP_EEOF, "the other end of the pipe is closed")
+            return mp_win_pipe_closed(err) ? mp_fail(MP_EEOF, "the other end of the pipe is closed")
                                     : mp_fail_os(MP_EOS, (int)err, "WriteFile(pipe)");
         p += n;
         len -= n;
@@ -133,7 +129,7 @@ int mp_os_pipe_read(mp_os_handle h, void *buf, size_t len)
     while (done < len) {
         size_t want = len - done;
         DWORD err, n = transfer((HANDLE)h, false, p + done, want > CHUNK ? CHUNK : (DWORD)want, &err);
-        if (err != 0 && !closed_peer(err))
+        if (err != 0 && !mp_win_pipe_closed(err))
             return mp_fail_os(MP_EOS, (int)err, "ReadFile(pipe)");
         if (err != 0 && done == 0)
             return mp_fail(MP_EEOF, "the other end of the pipe is closed");
@@ -148,7 +144,7 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got)
 {
     for (;;) {
         DWORD err, n = transfer((HANDLE)h, false, buf, cap > CHUNK ? CHUNK : (DWORD)cap, &err);
-        if (err != 0 && !closed_peer(err))
+        if (err != 0 && !mp_win_pipe_closed(err))
             return mp_fail_os(MP_EOS, (int)err, "ReadFile(pipe)");
         if (err != 0)
             return mp_fail(MP_EEOF, "the other end of the pipe is closed");
@@ -157,47 +153,6 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got)
             return MP_OK;
         }
     }
-}
-
-int mp_win_probe_start(mp_win_probe *p, HANDLE pipe, bool *ready)
-{
-    *p = (mp_win_probe){.pipe = pipe};
-    p->ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (p->ov.hEvent == NULL)
-        return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateEvent");
-    static char unused;
-    DWORD err = ReadFile(pipe, &unused, 0, NULL, &p->ov) ? 0 : GetLastError();
-    if (err == ERROR_IO_PENDING) {
-        p->pending = true;
-        *ready = false;
-        return MP_OK;
-    }
-    if (err == 0 || closed_peer(err)) {
-        /* A read that fails at once leaves the event alone. */
-        SetEvent(p->ov.hEvent);
-        *ready = true;
-        return MP_OK;
-    }
-    CloseHandle(p->ov.hEvent);
-    p->ov.hEvent = NULL;
-    return mp_fail_os(err == ERROR_INVALID_HANDLE ? MP_EINVAL : MP_EOS, (int)err, "ReadFile(pipe, 0 bytes)");
-}
-
-bool mp_win_probe_end(mp_win_probe *p)
-{
-    bool ready = !p->pending;
-    if (p->pending) {
-        DWORD ignored;
-        /* Either it completed (data, or the peer has gone) or, once
-         * cancelled, it fails with ERROR_OPERATION_ABORTED. */
-        if (!HasOverlappedIoCompleted(&p->ov))
-            CancelIoEx(p->pipe, &p->ov);
-        ready = GetOverlappedResult(p->pipe, &p->ov, &ignored, TRUE) || GetLastError() != ERROR_OPERATION_ABORTED;
-    }
-    if (p->ov.hEvent != NULL)
-        CloseHandle(p->ov.hEvent);
-    *p = (mp_win_probe){0};
-    return ready;
 }
 
 int mp_os_pipe_poll(mp_os_handle h, double timeout)

@@ -11,22 +11,6 @@
 #include "platform.h"
 #include "utf.h"
 
-void mp_os_handle_close(mp_os_handle h)
-{
-    if (h != MP_OS_NO_HANDLE && h != 0)
-        CloseHandle((HANDLE)h);
-}
-
-int mp_os_pid_alive(long pid)
-{
-    HANDLE h = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
-    if (h == NULL)
-        return GetLastError() == ERROR_ACCESS_DENIED;
-    DWORD r = WaitForSingleObject(h, 0);
-    CloseHandle(h);
-    return r == WAIT_TIMEOUT;
-}
-
 static int section_name(const char *name, wchar_t **out)
 {
     if (name[0] == '\0' || strpbrk(name, "/\\") != NULL || strlen(name) > 200)

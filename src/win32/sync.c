@@ -7,10 +7,9 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "clock.h"
 #include "base/error_internal.h"
+#include "clock.h"
 #include "platform.h"
-#include "base/timeout.h"
 
 struct mp_os_sem {
     HANDLE h;
@@ -46,17 +45,6 @@ static int wrap_rmutex(HANDLE h, mp_os_rmutex **out)
     return MP_OK;
 }
 
-/* Wait on h up to timeout: the raw WaitForSingleObject result. */
-static DWORD wait_for(HANDLE h, double timeout)
-{
-    double deadline = mp_deadline(timeout);
-    for (;;) {
-        DWORD r = WaitForSingleObject(h, mp_win_wait_ms(deadline));
-        if (r != WAIT_TIMEOUT || mp_os_monotonic() >= deadline)
-            return r;
-    }
-}
-
 int mp_os_sem_create(void *slot, unsigned value, mp_os_sem **out)
 {
     (void)slot;
@@ -81,7 +69,7 @@ mp_os_handle mp_os_sem_handle(const mp_os_sem *s)
 
 int mp_os_sem_wait(mp_os_sem *s, double timeout)
 {
-    DWORD r = wait_for(s->h, timeout);
+    DWORD r = mp_win_wait_for(s->h, timeout);
     if (r == WAIT_OBJECT_0)
         return MP_OK;
     if (r == WAIT_TIMEOUT)
@@ -145,7 +133,7 @@ mp_os_handle mp_os_rmutex_handle(const mp_os_rmutex *m)
 
 int mp_os_rmutex_lock(mp_os_rmutex *m, double timeout)
 {
-    DWORD r = wait_for(m->h, timeout);
+    DWORD r = mp_win_wait_for(m->h, timeout);
     switch (r) {
     case WAIT_OBJECT_0: return MP_OK;
     case WAIT_ABANDONED: return MP_EOWNERDEAD;

@@ -1,4 +1,5 @@
-/* utf.c - UTF-8 <-> UTF-16 at the OS boundary (utf.h). */
+/* utf.c - UTF-8 <-> UTF-16 at the OS boundary (utf.h). A helper of every
+ * section that hands strings to Windows. */
 #include <windows.h>
 
 #include <stdlib.h>

@@ -11,19 +11,19 @@
  * Waiting must not change the objects: process and thread handles and
  * manual-reset events qualify; an auto-reset event, a mutex or a semaphore
  * would be taken by the wait. A pipe end cannot be waited for at all: it
- * is stood in for by the event of a zero-byte read on it (wait.h), which
- * completes when the pipe becomes readable, so pipes add no latency. */
+ * is stood in for by the event of a zero-byte read on it (pipe_probe.h),
+ * which completes when the pipe becomes readable, so pipes add no latency. */
 #include <windows.h>
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "base/error_internal.h"
-#include "platform.h"
 #include "base/timeout.h"
-#include "wait.h"
+#include "clock.h"
+#include "pipe_probe.h"
+#include "platform.h"
 
 #define GROUP_SIZE (MAXIMUM_WAIT_OBJECTS - 1)
 #define HELPER_STACK (64 * 1024)
@@ -50,15 +50,6 @@ static int wait_any(const HANDLE *h, DWORD n, double deadline)
         if (r != WAIT_TIMEOUT || mp_os_monotonic() >= deadline)
             return MP_OK;
     }
-}
-
-int mp_win_wait_one(HANDLE h, double timeout)
-{
-    double deadline = mp_deadline(timeout);
-    int rc = wait_any(&h, 1, deadline);
-    if (rc == MP_OK && WaitForSingleObject(h, 0) == WAIT_TIMEOUT)
-        return MP_ETIMEDOUT;
-    return rc;
 }
 
 static DWORD WINAPI helper(LPVOID arg)
@@ -160,7 +151,7 @@ static int wait_handles(const HANDLE *h, size_t n, double deadline, bool *ready)
     return rc;
 }
 
-/* A pipe cannot be waited for, but a probe's event can (wait.h): each pipe
+/* A pipe cannot be waited for, but a probe's event can (pipe_probe.h): each pipe
  * sentinel is replaced by the event of a zero-byte read on it, and its
  * readiness is what the probe saw by the time it is stopped. */
 int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)

@@ -1,4 +1,4 @@
-/* argv.c - this program's argv and real command line. */
+/* program.c - this program's argv and real command line. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

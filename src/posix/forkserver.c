@@ -1,4 +1,4 @@
-/* forkserver_server.c - the forkserver process (see forkserver.h). It is
+/* forkserver.c - the forkserver process (see forkserver.h). It is
  * this program's executable, started with MP_FORKSERVER_MARKER, stopped in
  * mp_main before any user code: a single thread, nothing else running, so
  * a fork of it is always safe. */

@@ -1,4 +1,4 @@
-/* argv.c - this program's argv, read from the real UTF-16 command line:
+/* program.c - this program's argv, read from the real UTF-16 command line:
  * MinGW's narrow argv is in the ANSI code page and mangles UTF-8. */
 #include <windows.h>
 

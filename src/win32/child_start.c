@@ -1,4 +1,4 @@
-/* spawn.c - starting a child: CreateProcessW of this program's executable,
+/* child_start.c - starting a child: CreateProcessW of this program's executable,
  * given exactly the handles it needs, then the handoff frame (frame.h) over
  * an anonymous pipe.
  *
@@ -291,6 +291,12 @@ static int prepare(start *s, const mp_os_start *req, STARTUPINFOEXW *si, mp_fram
     if ((rc = own_path(&s->exe)) != MP_OK)
         return rc;
     return command_line(s->exe, child_end, &s->cmdline);
+}
+
+/* Windows has no fork, so spawn is the only way to start a child. */
+bool mp_os_supports(mp_start_method method)
+{
+    return method == MP_START_SPAWN;
 }
 
 int mp_os_child_start(const mp_os_start *req, mp_os_child **out)

@@ -1,5 +1,5 @@
-/* lock.c - the core's process-wide lock. Statically initialised, so that
- * registrations made by constructors before main can take it. */
+/* global_lock.c - the core's process-wide lock. Statically initialised, so
+ * that registrations made by constructors before main can take it. */
 #include <windows.h>
 
 #include "platform.h"

@@ -1,6 +1,6 @@
-/* lock.c - the core's process-wide lock. It is taken around fork() so that
- * a forked child never inherits it locked by a thread that does not exist
- * in the child. */
+/* global_lock.c - the core's process-wide lock. It is taken around fork()
+ * so that a forked child never inherits it locked by a thread that does not
+ * exist in the child. */
 #define _GNU_SOURCE
 #include <pthread.h>
 
