@@ -1,6 +1,6 @@
 /* pool_exchange.c - a slot's round with its worker: send the chunks just
  * taken, wait for the pipe or the worker's end, then read every reply that
- * has come, in bulk, and end its chunk. */
+ * has come, in bulk, each ending the chunk it answers. */
 #include <stdlib.h>
 
 #include "ipc/conn_internal.h"

@@ -2,7 +2,8 @@
  * its input cut into chunks, its chunks' results, the AsyncResult and imap
  * iterator that wait for them, and the callbacks. A job lives until its
  * handle is freed and every chunk has ended. The pool sees only its chunks
- * and their task (pool_chunk.h), whose callbacks are at "a chunk's task". */
+ * and their task (pool_chunk.h); the task's callbacks are the section "a
+ * chunk's task" below. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,7 @@ static void end_chunk_locked(job *j, size_t i)
 
 /* ---- a chunk's task: what the pool calls (pool_chunk.h) ------------------- */
 
+/* The fields in the order of pool_message.h. */
 static int chunk_header(const pool_chunk *pc, mp_buf *msg)
 {
     const job_chunk *c = (const job_chunk *)pc;
