@@ -1,4 +1,4 @@
-/* pool_exec.c - running one task message (pool_internal.h): in a worker
+/* pool_exec.c - running one task message (pool_message.h): in a worker
  * process, or in a ThreadPool's thread. The items of a chunk are decoded
  * one at a time, each into room on the stack, so a chunk of a million items
  * never becomes one tree of a million nodes. */
@@ -10,14 +10,18 @@
 #include "pack/decode.h"
 #include "base/error_internal.h"
 #include "pack/pack_internal.h"
-#include "pool/pool_internal.h"
+#include "pool/pool_exec.h"
+#include "pool/pool_message.h"
 
-/* Chunks hold up to millions of items; the message comes from our own
- * pool, so the node limit is memory's. */
-static const mp_limits task_limits = {.max_nodes = SIZE_MAX / 64};
+/* Chunks hold up to millions of items. */
+static const mp_limits task_limits = {.max_nodes = POOL_MAX_NODES};
 
 /* Stack room for the tree of one usual item (larger ones are allocated). */
 #define ITEM_NODES 64
+
+/* malloc's alignment on the systems we build for: the fixed path's
+ * elements are read at it. */
+#define ELEM_ALIGN 16
 
 int mp_pool_reply_error(mp_buf *reply, int kind, int code, const char *message)
 {
@@ -26,7 +30,7 @@ int mp_pool_reply_error(mp_buf *reply, int kind, int code, const char *message)
 
 static int done_header(mp_buf *reply, uint64_t count)
 {
-    int rc = mp_pack_array(reply, 2);
+    int rc = mp_pack_array(reply, DONE_FIELDS);
     if (rc == MP_OK)
         rc = mp_pack_int(reply, POOL_DONE);
     if (rc == MP_OK)
@@ -112,7 +116,7 @@ static int run_fixed(mp_elem_fn fn, const char *name, uint64_t in_size, uint64_t
      * arrays: the payload sits wherever the message put it. */
     const unsigned char *in = payload;
     int rc = MP_OK;
-    if ((uintptr_t)payload % 16 != 0) {
+    if ((uintptr_t)payload % ELEM_ALIGN != 0) {
         mp_buf_clear(&scratch->in);
         rc = mp_buf_append(&scratch->in, payload, len);
         in = scratch->in.data;
@@ -146,28 +150,31 @@ static mp_any_fn find(mp_registry_kind kind, const char *name, mp_any_fn direct)
     return direct ? direct : mp_registry_lookup(kind, name);
 }
 
-/* Run a task whose header h (already checked to be an array of n fields
- * starting with kind and name) came before payload. */
+/* Run a task whose header fields f[0..n) (already checked to start with
+ * the kind and the name) came before payload. */
 static int run_task(const mp_value *f, uint32_t n, const unsigned char *payload, size_t len, mp_any_fn direct,
                     pool_scratch *scratch, mp_buf *reply)
 {
-    const char *name = f[1].as.str.ptr;
-    int64_t kind = f[0].as.i;
+    const char *name = f[TASK_NAME].as.str.ptr;
+    int64_t kind = f[HEAD_KIND].as.i;
     if (kind == POOL_FIXED) {
-        if (n != 4 || f[2].type != MP_INT || f[3].type != MP_INT)
+        if (n != FIXED_FIELDS || f[FIXED_IN_SIZE].type != MP_INT || f[FIXED_OUT_SIZE].type != MP_INT)
             return mp_fail(MP_EPROTO, "pool: malformed task message");
         mp_elem_fn fn = (mp_elem_fn)find(MP_REG_ELEM_TASK, name, direct);
         if (fn == NULL)
             return mp_fail(MP_ENOTREG, "element task '%s' is not registered in the worker", name);
-        return run_fixed(fn, name, (uint64_t)f[2].as.i, (uint64_t)f[3].as.i, payload, len, scratch, reply);
+        return run_fixed(fn, name, (uint64_t)f[FIXED_IN_SIZE].as.i, (uint64_t)f[FIXED_OUT_SIZE].as.i, payload, len,
+                         scratch, reply);
     }
     mp_task_fn fn = (mp_task_fn)find(MP_REG_TASK, name, direct);
     if (fn == NULL)
         return mp_fail(MP_ENOTREG, "task '%s' is not registered in the worker", name);
-    if (kind == POOL_ARGS && n == 2)
+    if (kind == POOL_ARGS && n == ARGS_FIELDS)
         return run_args(fn, name, payload, len, &scratch->one, reply);
-    if (kind == POOL_ITEMS && n == 4 && f[2].type == MP_BOOL && f[3].type == MP_INT && f[3].as.i >= 0)
-        return run_items(fn, name, f[2].as.b, (uint64_t)f[3].as.i, payload, len, &scratch->one, reply);
+    if (kind == POOL_ITEMS && n == ITEMS_FIELDS && f[ITEMS_STAR].type == MP_BOOL && f[ITEMS_COUNT].type == MP_INT &&
+        f[ITEMS_COUNT].as.i >= 0)
+        return run_items(fn, name, f[ITEMS_STAR].as.b, (uint64_t)f[ITEMS_COUNT].as.i, payload, len, &scratch->one,
+                         reply);
     return mp_fail(MP_EPROTO, "pool: malformed task message");
 }
 
@@ -175,7 +182,7 @@ int mp_pool_execute(const void *msg, size_t len, mp_any_fn direct, pool_scratch 
                     bool *exit)
 {
     *exit = false;
-    mp_value space[16], *head;
+    mp_value space[POOL_HEADER_NODES], *head;
     size_t used;
     int rc = mp_decode_first(msg, len, NULL, space, sizeof space, &head, &used);
     if (rc != MP_OK)
@@ -183,9 +190,9 @@ int mp_pool_execute(const void *msg, size_t len, mp_any_fn direct, pool_scratch 
     const mp_value *f = head->type == MP_ARRAY ? head->as.array.items : NULL;
     uint32_t n = f ? head->as.array.len : 0;
     size_t start = reply->len;
-    if (n == 1 && f[0].type == MP_INT && f[0].as.i == POOL_EXIT && used == len)
+    if (n == KIND_ONLY_FIELDS && f[HEAD_KIND].type == MP_INT && f[HEAD_KIND].as.i == POOL_EXIT && used == len)
         *exit = true;
-    else if (n < 2 || f[0].type != MP_INT || f[1].type != MP_STR)
+    else if (n <= TASK_NAME || f[HEAD_KIND].type != MP_INT || f[TASK_NAME].type != MP_STR)
         rc = mp_fail(MP_EPROTO, "pool: malformed task message");
     else
         rc = run_task(f, n, (const unsigned char *)msg + used, len - used, direct, scratch, reply);

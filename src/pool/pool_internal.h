@@ -1,129 +1,178 @@
-/* pool_internal.h - what the pool's files share: the messages between a
- * pool and its workers, and running one task message.
+/* pool_internal.h - the scheduler's own state and what its files share.
  *
- * A message is a MessagePack array, the header, and for some a payload
- * right after it in the same frame:
- *   [POOL_ARGS, task name]                     + the argument array  (apply)
- *   [POOL_ITEMS, task name, star, count]       + count items (map, starmap,
- *                                                imap: a chunk)
- *   [POOL_FIXED, task name, in_size, out_size] + the input elements, raw
- *                                                (map_fixed: a chunk)
- *   [POOL_EXIT]                                  the worker exits
- * A reply:
- *   [POOL_DONE, count]        + count values, or for FIXED count bytes of
- *                               output elements
- *   [POOL_FAILED, code, message]
- *   [POOL_READY]              a new worker's first message: initializer done
- *   [POOL_INIT_FAILED, code, message]
- * Each is one frame of the Connection's framing. The payload is never
- * wrapped, so neither side copies it into or out of an enclosing value. */
+ * A pool is a queue of chunks (pool_chunk.h) and one slot per worker. A
+ * slot is one thread of the pool; in a Pool it tends one worker process
+ * over a private pipe, so it always knows which chunks its worker holds.
+ * The worker runs them in order, so when it dies the first chunk it held
+ * is the one that killed it (that one fails) and the rest had not started
+ * (they go back to the queue). A slot replaces its worker after a death or
+ * after maxtasksperchild chunks. In a ThreadPool the slot runs the chunk
+ * itself.
+ *
+ * The scheduler is every file that includes this header. It reaches a job
+ * only through the task its chunks carry (pool_chunk.h); the job's own file
+ * includes pool_chunk.h, never this one. */
 #ifndef MPROC_POOL_INTERNAL_H
 #define MPROC_POOL_INTERNAL_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
 
-#include "mproc/pool.h"
-#include "base/registry_internal.h"
+#include "base/error_internal.h"
+#include "ipc/conn_reader.h"
+#include "mproc/conn.h"
+#include "mproc/thread.h"
+#include "platform.h"
+#include "pool/pool_chunk.h"
+#include "pool/pool_exec.h"
+#include "pool/pool_reply.h"
 
-enum { POOL_ARGS, POOL_ITEMS, POOL_FIXED, POOL_EXIT };
-enum { POOL_DONE, POOL_FAILED, POOL_READY, POOL_INIT_FAILED };
+/* A message the pool makes up or keeps (why a pool broke, why a worker
+ * died): a sentence of its own around a worker's or the thread's error. */
+#define POOL_MESSAGE_SIZE 512
 
-/* Element sizes of the fixed path. */
-#define POOL_MAX_ELEM ((size_t)64 << 10)
+/* The chunks waiting in a worker's pipe stay this small, so that a send
+ * never blocks on a worker that is itself blocked sending its reply. */
+#define POOL_PIPE_BYTES ((size_t)16 << 10)
 
-/* ---- jobs: one call's chunks and results (pool_job.c) ------------------ */
+enum { RUNNING, CLOSED, TERMINATED, BROKEN };
 
-typedef enum job_kind { JOB_APPLY, JOB_MAP, JOB_STARMAP, JOB_FIXED, JOB_IMAP, JOB_IMAP_UNORDERED } job_kind;
+typedef struct pool_slot {
+    mp_pool *pool;
+    mp_thread *thread;
+    mp_process *worker; /* written under the pool's lock */
+    mp_conn *conn;
+    bool ready;
+    bool idle; /* in the condition wait with nothing in flight */
+    pool_chunk *handed; /* sent by a submitting thread; nobody reads its reply yet */
+    bool caller_reads;  /* a thread waiting for that chunk reads the pipe */
+    mp_os_cond *wake; /* its thread waits here for work or a change of state */
+    int tasks_done;
+    /* the chunks its worker holds, in the order it runs them */
+    pool_chunk *first, *last;
+    size_t ninflight, inflight_bytes;
+    double service;    /* seconds its worker spends on a chunk lately; 0: unknown */
+    double busy_since; /* since when its worker owes the pool a reply */
+    mp_conn_reader reader;
+    mp_buf out; /* task messages on their way */
+    /* a ThreadPool's: what its tasks need from one to the next */
+    pool_scratch scratch;
+    mp_buf reply;
+} pool_slot;
 
-typedef struct mp_async_result job;
+struct mp_pool {
+    mp_os_mutex *lock;
+    bool threads;
+    int state;
+    bool joined;
+    int broken_code;
+    char broken_message[POOL_MESSAGE_SIZE];
+    pool_chunk *head, *tail;
+    size_t queued;
+    pool_slot *slots;
+    size_t nslots;
+    /* the options */
+    mp_target_fn initializer;
+    const char *initializer_name;
+    unsigned char *initargs;
+    size_t initargs_len;
+    int maxtasks;
+    const mp_context *context;
+};
 
-/* A piece of a job that one worker runs: one apply, or consecutive items. */
-typedef struct chunk {
-    job *job;
-    size_t index;
-    size_t first, count;      /* items (FIXED: elements) */
-    const unsigned char *data; /* the items' bytes, borrowed from the job */
-    size_t len;
-    struct chunk *next;
-} chunk;
+/* ---- the pool's states (pool.c) ----------------------------------------- */
 
-/* What the pool needs to know of a job. */
-const char *mp_job_task_name(const job *j);
-/* Whether the job keeps its chunks' replies (all but map_fixed, which
- * copies them out at once). */
-bool mp_job_keeps_replies(const job *j);
-mp_any_fn mp_job_direct_fn(const job *j);
-/* True if nothing but a thread waiting on the job (get, wait, ready) can
- * see it end: one call, no callbacks. Its reply may then wait in the pipe
- * until such a thread reads it (mp_pool_read_reply). */
-bool mp_job_seen_only_by_waiting(const job *j);
-/* Append the task message for c to msg: its header, then the chunk's
- * bytes (c->data, c->len), which header alone leaves out. */
-int mp_job_task_message(const chunk *c, mp_buf *msg);
-int mp_job_task_header(const chunk *c, mp_buf *msg);
-/* A chunk ended: with a POOL_DONE payload, or with an error (ret is what
- * get returns: MP_EREMOTE, MP_EWORKERDIED, MP_EINITIALIZER, MP_ESTATE).
- * count is the reply's (values; bytes for FIXED), checked against the
- * chunk. owned: the allocation data lies in, which the job takes over (it
- * frees it), or NULL for data to be copied. Either releases the chunk;
- * callbacks run here, so call without locks. */
-void mp_job_chunk_done(chunk *c, uint64_t count, const unsigned char *data, size_t len, void *owned);
-void mp_job_chunk_failed(chunk *c, int ret, const mp_remote_error *err);
+void mp_pool_wake_all_locked(mp_pool *p);
+/* Break the pool: every queued and later call fails with code. Called with
+ * the lock held; returns the chunks to fail once it is released. */
+pool_chunk *mp_pool_break_locked(mp_pool *p, int code, const char *message);
+/* The same from outside the lock, failing those chunks too; the message is
+ * printf's. */
+void mp_pool_break(mp_pool *p, int code, const char *fmt, ...) MP_PRINTF_(3, 4);
+/* Fail a list of chunks with why the pool, seen in state, stopped: its
+ * break if it is BROKEN, else its termination. */
+void mp_pool_fail_stopped(mp_pool *p, int state, pool_chunk *list);
 
-/* Make a job's chunks and hand them to the pool (pool.c). */
-int mp_pool_submit(mp_pool *pool, chunk *first, chunk *last, size_t n);
-/* For a thread about to wait for chunk c alone: if c went straight to an
- * idle worker and no thread reads that worker's pipe yet, wait up to
- * timeout for the reply and handle it in this thread (c then ends here).
- * Otherwise, or on a timeout or the worker's end, it returns at once or
- * then and leaves everything to the slot thread. */
-void mp_pool_read_reply(mp_pool *pool, chunk *c, double timeout);
-size_t mp_pool_worker_count(const mp_pool *pool);
-/* MP_OK if the pool takes calls, else its error (closed, broken). */
-int mp_pool_check_open(mp_pool *pool, const char *what);
-bool mp_pool_uses_threads(const mp_pool *pool);
+/* ---- the queue (pool_queue.c) ------------------------------------------- */
 
-/* Buffers kept from task to task by whoever runs them (a worker, a
- * ThreadPool's thread), so that once they have grown, running a task takes
- * no fresh memory: on some systems every new page costs a fault of
- * microseconds. */
-typedef struct pool_scratch {
-    mp_buf one; /* one call's value */
-    mp_buf in;  /* FIXED: the input elements, aligned */
-    mp_buf out; /* FIXED: the output elements */
-} pool_scratch;
-void mp_pool_scratch_free(pool_scratch *s);
+pool_chunk *mp_pool_pop_locked(mp_pool *p);
+/* Put a list of n chunks back at the front, in order. */
+void mp_pool_push_front_locked(mp_pool *p, pool_chunk *first, pool_chunk *last, size_t n);
+pool_chunk *mp_pool_take_all_locked(mp_pool *p);
 
-/* Run the task message msg[0..len) and append its reply to reply. direct:
- * the function to call (a ThreadPool's), or NULL to look the name up in
- * the registry (a worker's). *exit is set for POOL_EXIT (no reply then).
- * Returns MP_OK with a reply appended (a failing task is a POOL_FAILED
- * reply), or an error for a malformed message or no memory. */
-int mp_pool_execute(const void *msg, size_t len, mp_any_fn direct, pool_scratch *scratch, mp_buf *reply,
-                    bool *exit);
+/* ---- a chunk's message and end, through its task (pool_chunk.c) --------- */
 
-/* Append a [POOL_FAILED or POOL_INIT_FAILED, code, message] reply. */
-int mp_pool_reply_error(mp_buf *reply, int kind, int code, const char *message);
+/* Append c's whole task message: the task's header, then c's bytes. */
+int mp_pool_chunk_message(const pool_chunk *c, mp_buf *msg);
+/* End c as its reply r says: with its values (owned as in pool_task's
+ * done; the caller keeps it if r is no POOL_DONE), or with the task's
+ * error. A reply that is neither fails with code and message. pid: the
+ * worker's, 0 for a ThreadPool. */
+void mp_pool_chunk_replied(pool_chunk *c, const pool_reply *r, void *owned, int code, const char *message,
+                           long pid);
+/* Fail each chunk of a list with ret and message. */
+void mp_pool_fail_chunks(pool_chunk *list, int ret, const char *message);
 
-/* A reply as the pool reads it (pool_reply.c). */
-typedef struct pool_reply {
-    int kind;        /* POOL_DONE, POOL_FAILED, ...; -1 if malformed */
-    uint64_t count;  /* DONE: the values (FIXED: bytes) in the payload */
-    const unsigned char *payload; /* DONE: borrowed from the message */
-    size_t payload_len;
-    int code;        /* FAILED, INIT_FAILED */
-    const char *message; /* FAILED, INIT_FAILED; or what was malformed */
-    mp_value *head;
-    mp_value space[16];
-} pool_reply;
-void mp_pool_reply_read(pool_reply *r, const void *msg, size_t len);
-void mp_pool_reply_release(pool_reply *r);
+/* ---- a slot: its loop and what its worker holds (pool_slot.c) ------------ */
 
-/* Run an initializer with its packed argument array (NULL, 0: none). */
-int mp_pool_run_initializer(mp_target_fn fn, const void *initargs, size_t len);
+int mp_pool_slot_main(void *slot);
+void mp_pool_slot_push(pool_slot *s, pool_chunk *c);
+pool_chunk *mp_pool_slot_shift(pool_slot *s);
 
-/* The worker process's target. */
-int mp_pool_worker_main(const mp_value *args);
+/* ---- pipelining: how much a slot takes (pool_pipeline.c) ----------------- */
+
+/* Whether slot s takes the chunk at the head of the queue now. Called with
+ * the lock held. */
+bool mp_pool_slot_can_take_locked(const pool_slot *s);
+/* replies came in: how long the worker took for each. */
+void mp_pool_note_service(pool_slot *s, size_t replies);
+
+/* ---- talking to a worker ------------------------------------------------- */
+
+/* Send the chunks from c on, the small ones several to a write
+ * (pool_send.c). */
+void mp_pool_send_chunks(pool_slot *s, const pool_chunk *c);
+/* Send the chunks just taken (from fresh on); then wait for replies or the
+ * worker's end, and take every reply that has come (pool_exchange.c). */
+void mp_pool_exchange(pool_slot *s, const pool_chunk *fresh);
+/* What a slot waits on, by position: its worker's pipe and the worker's
+ * end (mp_wait's sentinels, pool_exchange.c). */
+enum { WAIT_PIPE, WAIT_WORKER, WAIT_OBJECTS };
+void mp_pool_slot_sentinels(const pool_slot *s, mp_sentinel objects[WAIT_OBJECTS]);
+/* Whether the chunk the next reply answers keeps it (pool_exchange.c). */
+bool mp_pool_slot_keeps_reply(const pool_slot *s);
+/* One reply from the worker; the job takes over m's allocation, if any.
+ * Whether it answered a chunk (pool_exchange.c). */
+bool mp_pool_on_reply(pool_slot *s, mp_message *m);
+
+/* ---- a worker's life (pool_lifecycle.c) ---------------------------------- */
+
+int mp_pool_start_worker(pool_slot *s);
+/* Reap the worker (it has exited or is about to) and forget it; its exit
+ * code. */
+int mp_pool_reap_worker(pool_slot *s, bool kill);
+/* Ask an idle worker to exit and reap it. */
+void mp_pool_retire_worker(pool_slot *s);
+/* Called with the lock held before the slot takes work: start a worker if
+ * the slot has none, reap one that died while idle. Whether it did either
+ * (it released the lock meanwhile, so the slot looks at its state again). */
+bool mp_pool_tend_worker_locked(pool_slot *s);
+/* The first reply of a new worker, r: ready, or the initializer failed. */
+void mp_pool_on_first_reply(pool_slot *s, const pool_reply *r);
+/* The worker died: fail the chunk it was running, requeue the others. */
+void mp_pool_on_worker_death(pool_slot *s);
+
+/* ---- the submitting thread's hand-off (pool_handoff.c) ------------------- */
+
+/* Send queued chunks to idle workers from the submitting thread. Called
+ * with the lock held. */
+void mp_pool_hand_to_idle_locked(mp_pool *p);
+
+/* ---- a ThreadPool's slot (pool_thread_slot.c) ---------------------------- */
+
+/* Run the initializer in the slot's thread; MP_OK, or the pool is broken. */
+int mp_pool_thread_slot_begin(pool_slot *s);
+/* Run the slot's one chunk in this thread. */
+void mp_pool_thread_slot_run(pool_slot *s);
 
 #endif

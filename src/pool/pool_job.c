@@ -1,9 +1,10 @@
 /* pool_job.c - one call to a pool (apply, map, starmap, map_fixed, imap):
  * its input cut into chunks, its chunks' results, the AsyncResult and imap
  * iterator that wait for them, and the callbacks. A job lives until its
- * handle is freed and every chunk has ended. */
+ * handle is freed and every chunk has ended. The pool sees only its chunks
+ * and their task (pool_chunk.h); the task's callbacks are the section "a
+ * chunk's task" below. */
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +12,22 @@
 #include "base/error_internal.h"
 #include "pack/pack_internal.h"
 #include "platform.h"
-#include "pool/pool_internal.h"
+#include "pool/pool_chunk.h"
+#include "pool/pool_message.h"
 #include "base/timeout.h"
+
+typedef enum job_kind { JOB_APPLY, JOB_MAP, JOB_STARMAP, JOB_FIXED, JOB_IMAP, JOB_IMAP_UNORDERED } job_kind;
+
+typedef struct mp_async_result job;
+
+/* A chunk as the job knows it: the pool's part first, so that the pool's
+ * pointer is this one too. */
+typedef struct job_chunk {
+    pool_chunk base;
+    job *job;
+    size_t index;
+    size_t first, count; /* items (FIXED: elements) */
+} job_chunk;
 
 typedef struct chunk_result {
     enum { PENDING, SUCCEEDED, FAILED } state;
@@ -29,13 +44,13 @@ struct mp_async_result {
     mp_os_cond *changed;
     atomic_int refs; /* the handle, and each chunk not yet ended */
     job_kind kind;
-    char *task;      /* the task function's name */
-    mp_any_fn direct;
+    char *name;      /* the task function's */
+    pool_task task;  /* what the pool sees of every chunk */
     mp_pool *pool;   /* set once submitted; used only while not ready */
     size_t nitems;
     unsigned char *items; /* a copy of the input (FIXED: the caller's) */
     size_t items_len;
-    chunk *chunks;
+    job_chunk *chunks;
     chunk_result *results;
     size_t nchunks, ended;
     /* FIXED */
@@ -52,8 +67,7 @@ struct mp_async_result {
     const mp_remote_error *last_error;
 };
 
-/* The decoder's node limit does not apply to our own results. */
-static const mp_limits result_limits = {.max_nodes = SIZE_MAX / 64};
+static const mp_limits result_limits = {.max_nodes = POOL_MAX_NODES};
 
 static void job_release(job *j)
 {
@@ -68,41 +82,10 @@ static void job_release(job *j)
     free(j->order);
     if (j->kind != JOB_FIXED)
         free(j->items);
-    free(j->task);
+    free(j->name);
     mp_os_cond_free(j->changed);
     mp_os_mutex_free(j->lock);
     free(j);
-}
-
-const char *mp_job_task_name(const job *j)
-{
-    return j->task;
-}
-
-bool mp_job_keeps_replies(const job *j)
-{
-    return j->kind != JOB_FIXED;
-}
-
-mp_any_fn mp_job_direct_fn(const job *j)
-{
-    return j->direct;
-}
-
-int mp_job_task_header(const chunk *c, mp_buf *msg)
-{
-    const job *j = c->job;
-    if (j->kind == JOB_FIXED)
-        return mp_pack(msg, "(isQQ)", POOL_FIXED, j->task, (uint64_t)j->in_size, (uint64_t)j->out_size);
-    if (j->kind == JOB_APPLY)
-        return mp_pack(msg, "(is)", POOL_ARGS, j->task);
-    return mp_pack(msg, "(is?Q)", POOL_ITEMS, j->task, j->kind == JOB_STARMAP, (uint64_t)c->count);
-}
-
-int mp_job_task_message(const chunk *c, mp_buf *msg)
-{
-    int rc = mp_job_task_header(c, msg);
-    return rc == MP_OK ? mp_buf_append(msg, c->data, c->len) : rc;
 }
 
 /* ---- chunks ending --------------------------------------------------------- */
@@ -174,21 +157,54 @@ static void end_chunk_locked(job *j, size_t i)
     job_release(j);
 }
 
+/* ---- a chunk's task: what the pool calls (pool_chunk.h) ------------------- */
+
+/* The fields in the order of pool_message.h. */
+static int chunk_header(const pool_chunk *pc, mp_buf *msg)
+{
+    const job_chunk *c = (const job_chunk *)pc;
+    const job *j = c->job;
+    if (j->kind == JOB_FIXED)
+        return mp_pack(msg, "(isQQ)", POOL_FIXED, j->name, (uint64_t)j->in_size, (uint64_t)j->out_size);
+    if (j->kind == JOB_APPLY)
+        return mp_pack(msg, "(is)", POOL_ARGS, j->name);
+    return mp_pack(msg, "(is?Q)", POOL_ITEMS, j->name, j->kind == JOB_STARMAP, (uint64_t)c->count);
+}
+
+static void chunk_failed(pool_chunk *pc, int ret, const mp_remote_error *err)
+{
+    job_chunk *c = (job_chunk *)pc;
+    job *j = c->job;
+    chunk_result *r = &j->results[c->index];
+    char *msg = malloc(strlen(err->message) + 1);
+    if (msg)
+        strcpy(msg, err->message);
+    mp_os_mutex_lock(j->lock);
+    r->state = FAILED;
+    r->ret = ret;
+    r->msg = msg;
+    r->err = *err;
+    r->err.message = msg ? msg : "(out of memory for the message)";
+    r->err.task = j->name;
+    end_chunk_locked(j, c->index);
+}
+
 /* The count a reply to chunk c must carry. */
-static uint64_t expected_count(const chunk *c)
+static uint64_t expected_count(const job_chunk *c)
 {
     const job *j = c->job;
     return j->kind == JOB_FIXED ? (uint64_t)c->count * j->out_size : j->kind == JOB_APPLY ? 1 : c->count;
 }
 
-void mp_job_chunk_done(chunk *c, uint64_t count, const unsigned char *data, size_t len, void *owned)
+static void chunk_done(pool_chunk *pc, uint64_t count, const unsigned char *data, size_t len, void *owned)
 {
+    job_chunk *c = (job_chunk *)pc;
     job *j = c->job;
     chunk_result *r = &j->results[c->index];
     if (count != expected_count(c) || (j->kind == JOB_FIXED && len != count)) {
         free(owned);
-        mp_remote_error err = {MP_EPROTO, "malformed reply from the worker: wrong count", j->task, 0, 0};
-        mp_job_chunk_failed(c, MP_EREMOTE, &err);
+        mp_remote_error err = {MP_EPROTO, "malformed reply from the worker: wrong count", j->name, 0, 0};
+        chunk_failed(pc, MP_EREMOTE, &err);
         return;
     }
     if (j->kind != JOB_FIXED && owned == NULL && (owned = malloc(len ? len : 1)) != NULL) {
@@ -210,28 +226,18 @@ void mp_job_chunk_done(chunk *c, uint64_t count, const unsigned char *data, size
         } else {
             r->state = FAILED;
             r->ret = MP_ENOMEM;
-            r->err = (mp_remote_error){MP_ENOMEM, "out of memory for a chunk's results", j->task, 0, 0};
+            r->err = (mp_remote_error){MP_ENOMEM, "out of memory for a chunk's results", j->name, 0, 0};
         }
     }
     end_chunk_locked(j, c->index);
     free(owned);
 }
 
-void mp_job_chunk_failed(chunk *c, int ret, const mp_remote_error *err)
+/* True if nothing but a thread waiting on the job (get, wait, ready) can
+ * see it end: one call, no callbacks. */
+static bool seen_only_by_waiting(const job *j)
 {
-    job *j = c->job;
-    chunk_result *r = &j->results[c->index];
-    char *msg = malloc(strlen(err->message) + 1);
-    if (msg)
-        strcpy(msg, err->message);
-    mp_os_mutex_lock(j->lock);
-    r->state = FAILED;
-    r->ret = ret;
-    r->msg = msg;
-    r->err = *err;
-    r->err.message = msg ? msg : "(out of memory for the message)";
-    r->err.task = j->task;
-    end_chunk_locked(j, c->index);
+    return j->kind == JOB_APPLY && !j->opts.callback && !j->opts.error_callback;
 }
 
 /* ---- making a job ------------------------------------------------------------ */
@@ -245,25 +251,27 @@ static int job_new(job **out, job_kind kind, mp_pool *pool, mp_any_fn fn, mp_reg
     if (fn == NULL)
         return mp_fail(MP_EINVAL, "%s: NULL task function", what);
     const char *name = mp_registry_name(reg, fn);
-    char anonymous[32];
     if (name == NULL && !mp_pool_uses_threads(pool))
         return mp_fail(MP_ENOTREG, "%s: the task function is not registered; add %s(fn)", what,
                        reg == MP_REG_TASK ? "MP_TASK" : "MP_ELEM_TASK");
-    if (name == NULL) {
-        snprintf(anonymous, sizeof anonymous, "(unregistered task)");
-        name = anonymous;
-    }
+    if (name == NULL)
+        name = "(unregistered task)";
     job *j = calloc(1, sizeof *j);
     if (j == NULL)
         return mp_fail(MP_ENOMEM, "%s: out of memory", what);
     j->kind = kind;
     j->first_failed = -1;
-    j->direct = mp_pool_uses_threads(pool) ? fn : NULL;
+    j->task = (pool_task){.header = chunk_header,
+                          .done = chunk_done,
+                          .failed = chunk_failed,
+                          .direct = mp_pool_uses_threads(pool) ? fn : NULL,
+                          .keeps_replies = kind != JOB_FIXED};
     atomic_init(&j->refs, 1);
-    j->task = malloc(strlen(name) + 1);
-    if (j->task)
-        strcpy(j->task, name);
-    rc = j->task ? mp_os_mutex_new(&j->lock) : mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    j->name = malloc(strlen(name) + 1);
+    if (j->name)
+        strcpy(j->name, name);
+    j->task.name = j->name;
+    rc = j->name ? mp_os_mutex_new(&j->lock) : mp_fail(MP_ENOMEM, "%s: out of memory", what);
     if (rc == MP_OK)
         rc = mp_os_cond_new(&j->changed);
     if (rc != MP_OK) {
@@ -317,24 +325,26 @@ static int job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *mar
     j->order = imap ? calloc(n, sizeof *j->order) : NULL;
     if (j->chunks == NULL || j->results == NULL || (imap && j->order == NULL))
         return mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    j->task.waited_only = seen_only_by_waiting(j);
     size_t pos = 0;
     for (size_t i = 0; i < j->nchunks; i++) {
-        chunk *c = &j->chunks[i];
+        job_chunk *c = &j->chunks[i];
+        c->base.task = &j->task;
         c->job = j;
         c->index = i;
         c->first = i * chunksize;
         c->count = j->nitems - c->first < chunksize ? j->nitems - c->first : chunksize;
         if (j->kind == JOB_FIXED)
-            c->len = c->count * j->in_size;
+            c->base.len = c->count * j->in_size;
         else if (j->kind == JOB_APPLY)
-            c->len = j->items_len;
+            c->base.len = j->items_len;
         else if (c->count < MARK_EVERY)
-            c->len = walk(j, pos, c->count) - pos;
+            c->base.len = walk(j, pos, c->count) - pos;
         else
-            c->len = item_offset(j, marks, c->first + c->count) - pos;
-        c->data = j->items + pos;
-        pos += c->len;
-        c->next = i + 1 < j->nchunks ? &j->chunks[i + 1] : NULL;
+            c->base.len = item_offset(j, marks, c->first + c->count) - pos;
+        c->base.data = j->items + pos;
+        pos += c->base.len;
+        c->base.next = i + 1 < j->nchunks ? &j->chunks[i + 1].base : NULL;
     }
     if (j->nchunks == 0) {
         j->ready = true;
@@ -342,7 +352,7 @@ static int job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *mar
     }
     atomic_fetch_add(&j->refs, (int)j->nchunks);
     j->pool = pool;
-    return mp_pool_submit(pool, &j->chunks[0], &j->chunks[j->nchunks - 1], j->nchunks);
+    return mp_pool_submit(pool, &j->chunks[0].base, &j->chunks[j->nchunks - 1].base, j->nchunks);
 }
 
 /* How many well-formed values items[0..len) holds, one after another, and
@@ -423,19 +433,14 @@ static int items_job(job **out, job_kind kind, mp_pool *pool, mp_task_fn fn, con
 
 /* ---- AsyncResult ------------------------------------------------------------- */
 
-bool mp_job_seen_only_by_waiting(const job *j)
-{
-    return j->kind == JOB_APPLY && !j->opts.callback && !j->opts.error_callback;
-}
-
 static int wait_ready(job *j, double timeout, const char *what)
 {
     double deadline = mp_deadline(timeout);
     mp_os_mutex_lock(j->lock);
     /* Take the reply from the worker here if the pool lets us. */
-    if (!j->ready && j->pool && mp_job_seen_only_by_waiting(j)) {
+    if (!j->ready && j->pool && j->task.waited_only) {
         mp_os_mutex_unlock(j->lock);
-        mp_pool_read_reply(j->pool, &j->chunks[0], timeout);
+        mp_pool_read_reply(j->pool, &j->chunks[0].base, timeout);
         mp_os_mutex_lock(j->lock);
     }
     while (!j->ready) {
@@ -494,11 +499,11 @@ bool mp_async_result_ready(mp_async_result *r)
         return false;
     mp_os_mutex_lock(r->lock);
     bool ready = r->ready;
-    bool look = !ready && r->pool && mp_job_seen_only_by_waiting(r);
+    bool look = !ready && r->pool && r->task.waited_only;
     mp_os_mutex_unlock(r->lock);
     if (look) {
         /* its reply may be waiting in the worker's pipe for us to read */
-        mp_pool_read_reply(r->pool, &r->chunks[0], 0);
+        mp_pool_read_reply(r->pool, &r->chunks[0].base, 0);
         mp_os_mutex_lock(r->lock);
         ready = r->ready;
         mp_os_mutex_unlock(r->lock);

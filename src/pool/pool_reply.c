@@ -1,9 +1,9 @@
-/* pool_reply.c - reading a worker's reply (pool_internal.h) on the pool's
+/* pool_reply.c - reading a worker's reply (pool_message.h) on the pool's
  * side: the header is decoded, the values after it are left where they
  * are for the job to keep. */
 #include "pack/decode.h"
 #include "base/error_internal.h"
-#include "pool/pool_internal.h"
+#include "pool/pool_reply.h"
 
 void mp_pool_reply_read(pool_reply *r, const void *msg, size_t len)
 {
@@ -15,27 +15,27 @@ void mp_pool_reply_read(pool_reply *r, const void *msg, size_t len)
     }
     uint32_t n = r->head->type == MP_ARRAY ? r->head->as.array.len : 0;
     const mp_value *f = n ? r->head->as.array.items : NULL;
-    if (n == 0 || f[0].type != MP_INT)
+    if (n == 0 || f[HEAD_KIND].type != MP_INT)
         return;
-    switch (f[0].as.i) {
+    switch (f[HEAD_KIND].as.i) {
     case POOL_DONE:
-        if (n == 2 && f[1].type == MP_INT && f[1].as.i >= 0) {
+        if (n == DONE_FIELDS && f[DONE_COUNT].type == MP_INT && f[DONE_COUNT].as.i >= 0) {
             r->kind = POOL_DONE;
-            r->count = (uint64_t)f[1].as.i;
+            r->count = (uint64_t)f[DONE_COUNT].as.i;
             r->payload = (const unsigned char *)msg + used;
             r->payload_len = len - used;
         }
         break;
     case POOL_READY:
-        if (n == 1 && used == len)
+        if (n == KIND_ONLY_FIELDS && used == len)
             r->kind = POOL_READY;
         break;
     case POOL_FAILED:
     case POOL_INIT_FAILED:
-        if (n == 3 && f[1].type == MP_INT && f[2].type == MP_STR && used == len) {
-            r->kind = (int)f[0].as.i;
-            r->code = (int)f[1].as.i;
-            r->message = f[2].as.str.ptr;
+        if (n == ERROR_FIELDS && f[ERROR_CODE].type == MP_INT && f[ERROR_MESSAGE].type == MP_STR && used == len) {
+            r->kind = (int)f[HEAD_KIND].as.i;
+            r->code = (int)f[ERROR_CODE].as.i;
+            r->message = f[ERROR_MESSAGE].as.str.ptr;
         }
         break;
     default:

@@ -8,7 +8,8 @@
 #include "ipc/conn_internal.h"
 #include "ipc/conn_reader.h"
 #include "mproc/conn.h"
-#include "pool/pool_internal.h"
+#include "pool/pool_exec.h"
+#include "pool/pool_message.h"
 
 /* Run the initializer and send POOL_READY or POOL_INIT_FAILED. Returns the
  * initializer's failure, or the send's. */
