@@ -171,6 +171,13 @@ int mpt_teardown(void **state)
     return 0;
 }
 
+int mpt_skip_program(const char *why)
+{
+    printf("skipped: %s\n", why);
+    fflush(stdout);
+    return MPT_SKIP_CODE;
+}
+
 int mpt_run(const char *group, const struct CMUnitTest *tests, size_t n)
 {
     warm_up();

@@ -28,6 +28,14 @@ int mpt_setup(void **state);
 int mpt_teardown(void **state);
 #define MPT_TEST(f) cmocka_unit_test_setup_teardown(f, mpt_setup, mpt_teardown)
 
+/* MPT_SKIP_CODE, set by tests/CMakeLists.txt (which gives it to ctest as
+ * every test's SKIP_RETURN_CODE), is the exit code of a test program that
+ * does not apply to this system: a Windows-only program on Linux, a
+ * POSIX-only one on Windows. ctest then reports it skipped, not passed. */
+/* Say on stdout why this program does not apply here; returns MPT_SKIP_CODE,
+ * for main to return after mp_main. */
+int mpt_skip_program(const char *why);
+
 /* assert_int_equal with the thread's mproc error message on failure. */
 #define MPT_OK(expr) mpt_check_code((expr), MP_OK, #expr, __FILE__, __LINE__)
 #define MPT_CODE(expr, want) mpt_check_code((expr), (want), #expr, __FILE__, __LINE__)

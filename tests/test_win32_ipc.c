@@ -2,8 +2,8 @@
  * process: threads, mutexes, condition variables and thread-local slots;
  * shared memory sections; semaphores and abandonable mutexes; overlapped
  * named pipes, their readiness and mp_wait over them. One child shows the
- * kernel objects working across processes. Elsewhere the group reports a
- * skip: test_posix_platform.c and the core's tests cover POSIX. */
+ * kernel objects working across processes. Elsewhere the program reports
+ * itself skipped: test_posix_platform.c and the core's tests cover POSIX. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,34 +684,6 @@ static void objects_reach_a_child(void **state)
     mp_os_handle_close(r);
 }
 
-#else
-
-#define WINDOWS_ONLY(name)                                                                                   \
-    static void name(void **state)                                                                           \
-    {                                                                                                        \
-        (void)state;                                                                                         \
-        skip(); /* the Windows platform layer; POSIX: test_posix_platform.c and the core's tests */          \
-    }
-WINDOWS_ONLY(threads_start_and_join)
-WINDOWS_ONLY(mutex_trylock_and_cond_timeout)
-WINDOWS_ONLY(cond_signal_wakes_waiter)
-WINDOWS_ONLY(tls_values_per_thread_and_destructor)
-WINDOWS_ONLY(pid_alive)
-WINDOWS_ONLY(shm_anonymous)
-WINDOWS_ONLY(shm_named)
-WINDOWS_ONLY(sem_counts_and_times_out)
-WINDOWS_ONLY(sem_post_wakes_waiter)
-WINDOWS_ONLY(rmutex_recursion_owner_and_abandon)
-WINDOWS_ONLY(pipe_round_trips)
-WINDOWS_ONLY(pipe_64_mib_message)
-WINDOWS_ONLY(pipe_end_of_file)
-WINDOWS_ONLY(pipe_poll)
-WINDOWS_ONLY(pipe_read_and_write_at_once)
-WINDOWS_ONLY(wait_on_pipes_and_events)
-WINDOWS_ONLY(objects_reach_a_child)
-
-#endif
-
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -736,3 +708,14 @@ int main(int argc, char **argv)
     };
     return MPT_RUN(tests);
 }
+
+#else
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    return mpt_skip_program("Windows only: the Windows platform layer; test_posix_platform and the core's "
+                            "tests cover POSIX");
+}
+
+#endif
