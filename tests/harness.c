@@ -131,6 +131,17 @@ int mpt_join_child(mp_process *p)
     return code;
 }
 
+bool mpt_wait_pid_gone(long pid, double timeout)
+{
+    double deadline = mp_os_monotonic() + timeout;
+    while (mp_os_pid_alive(pid) == 1) {
+        if (mp_os_monotonic() >= deadline)
+            return false;
+        mp_os_sleep(0.01);
+    }
+    return true;
+}
+
 static void warm_up(void)
 {
     mp_start_method methods[3];
