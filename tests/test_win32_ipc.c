@@ -13,6 +13,7 @@
 #ifdef _WIN32
 #include <windows.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "platform.h"
@@ -50,6 +51,32 @@ static void bump(void *arg)
     mp_os_mutex_unlock(k->m);
 }
 
+/* Set by a detached bump once it is done with its counter (static: nothing
+ * it touches after bumping can be freed under it). */
+static atomic_bool bump_done;
+
+static void bump_then_say_so(void *arg)
+{
+    bump(arg);
+    atomic_store(&bump_done, true);
+}
+
+/* Generous: only a broken build waits this long for a thread. */
+#define THREAD_LIMIT 30.0
+
+/* Wait up to THREAD_LIMIT seconds for the detached bump to be done with its
+ * counter, then for its handles to go; false if either takes longer. */
+static bool detached_bump_gone(long handles_before)
+{
+    double deadline = mp_os_monotonic() + THREAD_LIMIT;
+    while (!atomic_load(&bump_done) || mpt_count_handles() > handles_before) {
+        if (mp_os_monotonic() >= deadline)
+            return false;
+        mp_os_sleep(0.01);
+    }
+    return true;
+}
+
 static void threads_start_and_join(void **state)
 {
     (void)state;
@@ -67,15 +94,17 @@ static void threads_start_and_join(void **state)
     assert_true(mp_os_thread_id() != 0);
 
     /* A detached thread is waited for through the condition variable. */
+    atomic_store(&bump_done, false);
+    long handles = mpt_count_handles();
     mp_os_mutex_lock(k.m);
     mp_os_thread *d;
-    start_thread(&d, bump, &k);
+    start_thread(&d, bump_then_say_so, &k);
     mp_os_thread_detach(d);
     while (k.value < 5)
         MPT_OK(mp_os_cond_wait(k.c, k.m, MP_FOREVER));
     mp_os_mutex_unlock(k.m);
-    /* Give the detached thread time to end, so its handle is gone. */
-    mp_os_sleep(0.1);
+    if (!detached_bump_gone(handles))
+        fail_msg("a detached thread still ran, or held handles, %g s after its work", THREAD_LIMIT);
     mp_os_cond_free(k.c);
     mp_os_mutex_free(k.m);
 }
