@@ -131,6 +131,17 @@ int mpt_join_child(mp_process *p)
     return code;
 }
 
+bool mpt_wait_pid_gone(long pid, double timeout)
+{
+    double deadline = mp_os_monotonic() + timeout;
+    while (mp_os_pid_alive(pid) == 1) {
+        if (mp_os_monotonic() >= deadline)
+            return false;
+        mp_os_sleep(0.01);
+    }
+    return true;
+}
+
 static void warm_up(void)
 {
     mp_start_method methods[3];
@@ -169,6 +180,13 @@ int mpt_teardown(void **state)
         return -1;
     }
     return 0;
+}
+
+int mpt_skip_program(const char *why)
+{
+    printf("skipped: %s\n", why);
+    fflush(stdout);
+    return MPT_SKIP_CODE;
 }
 
 int mpt_run(const char *group, const struct CMUnitTest *tests, size_t n)

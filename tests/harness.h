@@ -11,6 +11,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,14 @@ int mpt_setup(void **state);
 int mpt_teardown(void **state);
 #define MPT_TEST(f) cmocka_unit_test_setup_teardown(f, mpt_setup, mpt_teardown)
 
+/* MPT_SKIP_CODE, set by tests/CMakeLists.txt (which gives it to ctest as
+ * every test's SKIP_RETURN_CODE), is the exit code of a test program that
+ * does not apply to this system: a Windows-only program on Linux, a
+ * POSIX-only one on Windows. ctest then reports it skipped, not passed. */
+/* Say on stdout why this program does not apply here; returns MPT_SKIP_CODE,
+ * for main to return after mp_main. */
+int mpt_skip_program(const char *why);
+
 /* assert_int_equal with the thread's mproc error message on failure. */
 #define MPT_OK(expr) mpt_check_code((expr), MP_OK, #expr, __FILE__, __LINE__)
 #define MPT_CODE(expr, want) mpt_check_code((expr), (want), #expr, __FILE__, __LINE__)
@@ -43,6 +52,11 @@ const mp_process_options *mpt_opts(mp_start_method method);
 int mpt_run_child(mp_process *p);
 /* The same for a child already started. */
 int mpt_join_child(mp_process *p);
+
+/* Wait up to timeout seconds for the process with this pid to end (a zombie
+ * has ended); true once it has. For a process this one did not start, such
+ * as a child's child, that nothing else can join. */
+bool mpt_wait_pid_gone(long pid, double timeout);
 
 /* ---- implemented per system in support_posix.c / support_win32.c ------- */
 
@@ -66,8 +80,12 @@ void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx);
 
 /* Run this test executable again as a plain program (not through mproc),
  * with args after argv[0] (UTF-8), wait for it and return its exit code, or
- * -1000 if it could not run. exe is the program to run, NULL for this one. */
-int mpt_exec_self(const char *exe, const char *const *args, size_t nargs);
+ * -1000 if it could not run. exe is the program to run, NULL for this one.
+ * A program still running after timeout seconds is killed, a line on stderr
+ * says so, and the result is MPT_EXEC_TIMEDOUT: a test fails there instead
+ * of hanging until ctest's timeout. */
+#define MPT_EXEC_TIMEDOUT (-1001)
+int mpt_exec_self(const char *exe, const char *const *args, size_t nargs, double timeout);
 
 /* Copy this executable to dir/name (UTF-8, dir made if missing); write the
  * new path to out. Returns 0 or -1. */

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "platform.h"
 
 extern char **environ;
 
@@ -23,7 +25,24 @@ static int self_path(char *out, size_t size)
     return 0;
 }
 
-int mpt_exec_self(const char *exe, const char *const *args, size_t nargs)
+/* waitpid, up to timeout seconds: the exit status, or -1 on an error or
+ * when the program still runs. */
+static int wait_within(pid_t pid, double timeout, int *status)
+{
+    double deadline = mp_os_monotonic() + timeout;
+    for (;;) {
+        pid_t got = waitpid(pid, status, WNOHANG);
+        if (got == pid)
+            return 0;
+        if (got < 0 && errno != EINTR)
+            return -1;
+        if (mp_os_monotonic() >= deadline)
+            return -1;
+        mp_os_sleep(0.01);
+    }
+}
+
+int mpt_exec_self(const char *exe, const char *const *args, size_t nargs, double timeout)
 {
     char path[PATH_MAX];
     if (exe == NULL && self_path(path, sizeof path) != 0)
@@ -42,9 +61,13 @@ int mpt_exec_self(const char *exe, const char *const *args, size_t nargs)
     if (rc != 0)
         return -1000;
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1000;
+    if (wait_within(pid, timeout, &status) != 0) {
+        fprintf(stderr, "harness: %s still ran after %g s: killed\n", exe, timeout);
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        return MPT_EXEC_TIMEDOUT;
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 

@@ -52,7 +52,7 @@ static void append_quoted(wchar_t *cmd, size_t *len, const wchar_t *arg)
     cmd[(*len)++] = L'"';
 }
 
-int mpt_exec_self(const char *exe, const char *const *args, size_t nargs)
+int mpt_exec_self(const char *exe, const char *const *args, size_t nargs, double timeout)
 {
     wchar_t self[MAX_PATH * 4];
     wchar_t *wexe = exe ? widen(exe) : NULL;
@@ -94,11 +94,19 @@ int mpt_exec_self(const char *exe, const char *const *args, size_t nargs)
     if (!ok)
         return -1000;
     DWORD code = 1000;
-    WaitForSingleObject(pi.hProcess, INFINITE);
-    GetExitCodeProcess(pi.hProcess, &code);
+    int rc;
+    if (WaitForSingleObject(pi.hProcess, (DWORD)(timeout * 1000)) == WAIT_OBJECT_0) {
+        GetExitCodeProcess(pi.hProcess, &code);
+        rc = (int)code;
+    } else {
+        fprintf(stderr, "harness: %s still ran after %g s: killed\n", exe ? exe : "this test", timeout);
+        TerminateProcess(pi.hProcess, 1);
+        WaitForSingleObject(pi.hProcess, INFINITE);
+        rc = MPT_EXEC_TIMEDOUT;
+    }
     CloseHandle(pi.hProcess);
     CloseHandle(pi.hThread);
-    return (int)code;
+    return rc;
 }
 
 int mpt_copy_self(const char *dir, const char *name, char *out, size_t size)

@@ -76,8 +76,8 @@ static int my_pid(const mp_value *args, mp_buf *result)
 }
 MP_TASK(my_pid)
 
-/* Dies as told: 0 exit(3), 1 abort(), 2 a segfault, 3 waits to be killed;
- * other values return themselves. */
+/* Dies as told: 0 exit(3), 1 abort(), 2 a segfault; other values return
+ * themselves. */
 static int die(const mp_value *args, mp_buf *result)
 {
     int how;
@@ -93,14 +93,32 @@ static int die(const mp_value *args, mp_buf *result)
     case 2:
         raise(SIGSEGV);
         return MP_OK;
-    case 3:
-        mp_os_sleep(60);
-        return MP_OK;
     default:
         return mp_pack(result, "i", how);
     }
 }
 MP_TASK(die)
+
+/* Writes this worker's pid to the file named by its argument, then waits
+ * to be killed: the test kills the worker that is running a task. The pid
+ * goes to a file of another name first, so that the file never holds part
+ * of it. */
+static int wait_to_be_killed(const mp_value *args, mp_buf *result)
+{
+    (void)result;
+    const char *path;
+    int rc = mp_args(args, "s", &path);
+    if (rc != MP_OK)
+        return rc;
+    char partial[600];
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    FILE *f = fopen(partial, "w");
+    if (f == NULL || fprintf(f, "%ld\n", mp_current_pid()) < 0 || fclose(f) != 0 || rename(partial, path) != 0)
+        return mp_raise(MP_EOS, "cannot write %s", path);
+    mp_os_sleep(60);
+    return MP_OK;
+}
+MP_TASK(wait_to_be_killed)
 
 /* Returns its one argument as it came. */
 static int echo(const mp_value *args, mp_buf *result)
@@ -406,38 +424,99 @@ static void apply_thread_pool(void **state)
 
 /* ---- worker death ---------------------------------------------------------- */
 
+/* Generous: only a pool that never fails a dead worker's task waits this
+ * long, and the test then says so instead of hanging. */
+#define DEATH_LIMIT 30.0
+
+/* r ran on a worker that died: it must fail with MP_EWORKERDIED within
+ * DEATH_LIMIT. If not, the pool is freed (terminated) before the test
+ * fails, so that no worker outlives it. */
+static void expect_worker_died(mp_pool *p, mp_async_result *r, const char *what)
+{
+    mp_value *v = NULL;
+    int rc = mp_async_result_get(r, DEATH_LIMIT, &v);
+    if (rc == MP_EWORKERDIED)
+        return;
+    char error[300];
+    snprintf(error, sizeof error, "%s", mp_last_error());
+    mp_value_free(v);
+    mp_async_result_free(r);
+    mp_pool_free(p);
+    if (rc == MP_ETIMEDOUT)
+        fail_msg("%s: task on a dead worker not failed with MP_EWORKERDIED within %g s", what, DEATH_LIMIT);
+    fail_msg("%s: task on a dead worker got %s (%s), not MP_EWORKERDIED", what, mp_errname(rc), error);
+}
+
+/* r's value (the caller's to free) within DEATH_LIMIT; r is freed. If r
+ * fails, the pool is freed before the test fails. */
+static mp_value *result_within(mp_pool *p, mp_async_result *r, const char *what)
+{
+    mp_value *v = NULL;
+    int rc = mp_async_result_get(r, DEATH_LIMIT, &v);
+    mp_async_result_free(r);
+    if (rc == MP_OK)
+        return v;
+    char error[300];
+    snprintf(error, sizeof error, "%s", mp_last_error());
+    mp_pool_free(p);
+    if (rc == MP_ETIMEDOUT)
+        fail_msg("%s: a call after it was not answered within %g s", what, DEATH_LIMIT);
+    fail_msg("%s: a call after it got %s (%s)", what, mp_errname(rc), error);
+    return NULL;
+}
+
+/* The pid the task wait_to_be_killed wrote to path, once it is there. */
+static long running_worker(const char *path)
+{
+    double deadline = mp_os_monotonic() + DEATH_LIMIT;
+    long pid = 0;
+    while (pid <= 0 && mp_os_monotonic() < deadline) {
+        FILE *f = fopen(path, "r");
+        if (f == NULL) {
+            mp_os_sleep(0.01);
+            continue;
+        }
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    remove(path);
+    return pid;
+}
+
 static void one_death(mp_pool *p, int how, const char *method)
 {
-    mp_value *v;
-    int code;
+    char what[64];
+    snprintf(what, sizeof what, "%s, death %d", method, how);
+    mp_async_result *r;
     if (how == 3) {
         /* killed from outside while it runs the task */
-        mp_async_result *r;
-        MPT_OK(mp_pool_apply_async(p, my_pid, NULL, &r, ""));
-        MPT_OK(mp_async_result_get(r, 30, &v));
-        mp_value_free(v);
-        mp_async_result_free(r);
-        MPT_OK(mp_pool_apply_async(p, die, NULL, &r, "i", 3));
-        mp_os_sleep(0.3);
-        long pid = 0;
-        mp_pool_pids(p, &pid, 1);
-        assert_true(pid > 0);
+        char dir[400], path[512];
+        mpt_temp_dir(dir, sizeof dir);
+        snprintf(path, sizeof path, "%s-running-%s.pid", dir, method);
+        remove(path);
+        MPT_OK(mp_pool_apply_async(p, wait_to_be_killed, NULL, &r, "s", path));
+        long pid = running_worker(path);
+        if (pid <= 0) {
+            mp_async_result_free(r);
+            mp_pool_free(p);
+            fail_msg("%s: the task did not start within %g s", what, DEATH_LIMIT);
+        }
         assert_int_equal(mpt_kill_pid(pid), 0);
-        code = mp_async_result_get(r, 60, &v);
-        mp_async_result_free(r);
     } else {
-        code = mp_pool_apply(p, die, &v, "i", how);
+        MPT_OK(mp_pool_apply_async(p, die, NULL, &r, "i", how));
     }
-    if (code != MP_EWORKERDIED)
-        fail_msg("%s, death %d: got %s (%s)", method, how, mp_errname(code), mp_last_error());
+    expect_worker_died(p, r, what);
+    mp_async_result_free(r);
     assert_non_null(strstr(mp_last_error(), "exit code"));
     /* replaced: the pool serves */
     mp_buf items = MP_BUF_INIT;
     pack_ints(&items, 30);
-    MPT_OK(mp_pool_map(p, square, items.data, items.len, 3, &v));
+    MPT_OK(mp_pool_map_async(p, square, items.data, items.len, &(mp_async_options){.chunksize = 3}, &r));
+    mp_buf_free(&items);
+    mp_value *v = result_within(p, r, what);
     expect_squares(v, 30);
     mp_value_free(v);
-    mp_buf_free(&items);
 }
 
 static void worker_death(void **state)
@@ -491,6 +570,19 @@ static void results_seen_without_get(void **state)
     mp_pool_free(p);
 }
 
+/* The pid of the worker that runs a call, within DEATH_LIMIT. */
+static long worker_pid(mp_pool *p, const char *method)
+{
+    mp_async_result *r;
+    MPT_OK(mp_pool_apply_async(p, my_pid, NULL, &r, ""));
+    char what[80];
+    snprintf(what, sizeof what, "%s, an idle worker killed", method);
+    mp_value *v = result_within(p, r, what);
+    long pid = (long)v->as.i;
+    mp_value_free(v);
+    return pid;
+}
+
 /* A worker killed while idle loses no task: the next call, which the
  * submitting thread tries to hand straight to that worker's pipe, runs on
  * its replacement instead of failing with MP_EWORKERDIED. */
@@ -499,21 +591,20 @@ static void idle_worker_killed(void **state)
     (void)state;
     mp_start_method methods[3];
     for (size_t m = 0, n = mpt_methods(methods); m < n; m++) {
+        const char *method = mp_start_method_name(methods[m]);
         mp_pool *p;
         new_pool(&p, false, 1, methods[m]);
-        mp_value *v;
+        long pid = worker_pid(p, method);
         for (int round = 0; round < 3; round++) {
-            MPT_OK(mp_pool_apply(p, my_pid, &v, ""));
-            long pid = (long)v->as.i;
-            mp_value_free(v);
             assert_int_equal(mpt_kill_pid(pid), 0);
-            mp_os_sleep(0.5); /* dead, its pipe closed, before the next call */
-            int rc = mp_pool_apply(p, my_pid, &v, "");
-            if (rc != MP_OK)
-                fail_msg("%s: the call after an idle worker was killed got %s (%s)",
-                         mp_start_method_name(methods[m]), mp_errname(rc), mp_last_error());
-            assert_true(v->as.i != pid);
-            mp_value_free(v);
+            /* Dead, so its pipe is closed, before the next call. */
+            if (!mpt_wait_pid_gone(pid, DEATH_LIMIT)) {
+                mp_pool_free(p);
+                fail_msg("%s: worker %ld still ran %g s after SIGKILL", method, pid, DEATH_LIMIT);
+            }
+            long next = worker_pid(p, method);
+            assert_true(next != pid);
+            pid = next;
         }
         end_pool(p);
     }
@@ -529,17 +620,18 @@ static void death_in_map(void **state)
     mp_buf items = MP_BUF_INIT;
     for (int i = 0; i < 20; i++)
         MPT_OK(mp_pack(&items, "(dq)", i == 11 ? -1.0 : 0.0, (int64_t)i));
-    mp_value *v;
     /* sleep_then with a negative time is harmless; item 11 goes to die */
-    MPT_OK(mp_pool_starmap(p, sleep_then, items.data, items.len, 4, &v));
-    mp_value_free(v);
+    mp_async_result *r;
+    MPT_OK(mp_pool_starmap_async(p, sleep_then, items.data, items.len, &(mp_async_options){.chunksize = 4}, &r));
+    mp_value_free(result_within(p, r, "starmap before a death"));
     mp_buf_clear(&items);
     for (int i = 0; i < 20; i++)
         MPT_OK(mp_pack(&items, "i", i == 11 ? 0 : 4));
-    MPT_CODE(mp_pool_map(p, die, items.data, items.len, 1, &v), MP_EWORKERDIED);
-    mp_async_result *r;
+    MPT_OK(mp_pool_map_async(p, die, items.data, items.len, &(mp_async_options){.chunksize = 1}, &r));
+    expect_worker_died(p, r, "map");
+    mp_async_result_free(r);
     MPT_OK(mp_pool_apply_async(p, die, NULL, &r, "i", 0));
-    MPT_CODE(mp_async_result_get(r, 60, &v), MP_EWORKERDIED);
+    expect_worker_died(p, r, "apply_async");
     const mp_remote_error *e = mp_async_result_error(r);
     assert_non_null(e);
     assert_int_equal(e->code, MP_EWORKERDIED);
@@ -557,6 +649,36 @@ static void death_in_map(void **state)
     end_pool(p);
 }
 
+/* Items 150 and 300 kill their worker; the others come back as i + 4. */
+static bool item_kills(int i)
+{
+    return i == 150 || i == 300;
+}
+
+/* Read n items of die's imap; -1 if each is as it should be, else the first
+ * item that is not, with why. */
+static int first_wrong_item(mp_imap_iter *it, int n, char *why, size_t size)
+{
+    for (int i = 0; i < n; i++) {
+        mp_value *v = NULL;
+        int rc = mp_imap_next(it, DEATH_LIMIT, &v);
+        if (item_kills(i) && rc == MP_ETIMEDOUT)
+            snprintf(why, size, "task on a dead worker not failed with MP_EWORKERDIED within %g s", DEATH_LIMIT);
+        else if (item_kills(i) && rc != MP_EWORKERDIED)
+            snprintf(why, size, "got %s, not MP_EWORKERDIED", mp_errname(rc));
+        else if (!item_kills(i) && rc != MP_OK)
+            snprintf(why, size, "got %s (%s)", mp_errname(rc), mp_last_error());
+        else if (!item_kills(i) && v->as.i != i + 4)
+            snprintf(why, size, "got %lld", (long long)v->as.i);
+        else
+            why[0] = '\0';
+        mp_value_free(v);
+        if (why[0] != '\0')
+            return i;
+    }
+    return -1;
+}
+
 /* Small chunks go to a worker several at a time, and its replies come back
  * in bulk; a worker that dies must still fail exactly the item it was
  * running, and every other item must be answered once, in order. */
@@ -570,28 +692,20 @@ static void pipelined_death(void **state)
         new_pool(&p, false, 2, methods[m]);
         mp_buf items = MP_BUF_INIT;
         for (int i = 0; i < N; i++)
-            MPT_OK(mp_pack(&items, "i", i == 150 || i == 300 ? 0 : i + 4));
+            MPT_OK(mp_pack(&items, "i", item_kills(i) ? 0 : i + 4));
         mp_imap_iter *it;
         MPT_OK(mp_pool_imap(p, die, items.data, items.len, NULL, &it));
-        for (int i = 0; i < N; i++) {
-            mp_value *v;
-            int rc = mp_imap_next(it, 60, &v);
-            if (i == 150 || i == 300) {
-                if (rc != MP_EWORKERDIED)
-                    fail_msg("%s: item %d got %s, not MP_EWORKERDIED", mp_start_method_name(methods[m]), i,
-                             mp_errname(rc));
-                continue;
-            }
-            if (rc != MP_OK)
-                fail_msg("%s: item %d got %s (%s)", mp_start_method_name(methods[m]), i, mp_errname(rc),
-                         mp_last_error());
-            assert_int_equal(v->as.i, i + 4);
-            mp_value_free(v);
-        }
+        char why[300];
+        int wrong = first_wrong_item(it, N, why, sizeof why);
         mp_value *v;
-        MPT_CODE(mp_imap_next(it, 0, &v), MP_EEOF);
+        int end = wrong < 0 ? mp_imap_next(it, 0, &v) : MP_EEOF;
         mp_imap_free(it);
         mp_buf_free(&items);
+        if (wrong >= 0) {
+            mp_pool_free(p);
+            fail_msg("%s: item %d %s", mp_start_method_name(methods[m]), wrong, why);
+        }
+        MPT_CODE(end, MP_EEOF);
         end_pool(p);
     }
 }

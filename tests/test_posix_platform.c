@@ -5,22 +5,16 @@
  * child dies with a SIGKILLed parent; a grandchild holding descriptors does
  * not delay join; the forkserver ignores SIGINT, its non-daemonic children
  * outlive it when it is killed, and it comes back after; the
- * fork+exec fallback of spawn. On Windows the group reports a skip:
- * test_win32_*.c cover that system. */
+ * fork+exec fallback of spawn. On Windows the program reports itself
+ * skipped: test_win32_*.c cover that system. */
 #ifdef _WIN32
 #include "harness.h"
-
-static void posix_only(void **state)
-{
-    (void)state;
-    skip(); /* POSIX descriptors, signals and forkserver: see test_win32_*.c */
-}
 
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(posix_only)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return mpt_skip_program("POSIX only: descriptors, signals and the forkserver; test_win32_*.c cover "
+                            "Windows");
 }
 #else
 #define _GNU_SOURCE

@@ -281,7 +281,7 @@ static int argv_check_main(void)
 static void parent_argv_reaches_child(void **state)
 {
     (void)state;
-    assert_int_equal(mpt_exec_self(NULL, odd_args, N_ODD), 0);
+    assert_int_equal(mpt_exec_self(NULL, odd_args, N_ODD, 60), 0);
 }
 
 static void exe_path_with_spaces(void **state)
@@ -296,7 +296,7 @@ static void exe_path_with_spaces(void **state)
     const char *name = "copy of test \xc3\xa9";
 #endif
     assert_int_equal(mpt_copy_self(dir, name, exe, sizeof exe), 0);
-    int code = mpt_exec_self(exe, odd_args, N_ODD);
+    int code = mpt_exec_self(exe, odd_args, N_ODD, 60);
     mpt_remove_copy(dir, exe);
     assert_int_equal(code, 0);
 }

@@ -174,21 +174,21 @@ static void spawn_without_mp_main_is_refused(void **state)
 {
     (void)state;
     const char *args[] = {"--without-main"};
-    assert_int_equal(mpt_exec_self(NULL, args, 1), 0);
+    assert_int_equal(mpt_exec_self(NULL, args, 1, 60), 0);
 }
 
 static void start_before_mp_main_in_child_is_refused(void **state)
 {
     (void)state;
     const char *args[] = {MP_CHILD_MARKER, BEFORE_MAIN_TOKEN};
-    assert_int_equal(mpt_exec_self(NULL, args, 2), 0);
+    assert_int_equal(mpt_exec_self(NULL, args, 2, 60), 0);
 }
 
 static void start_before_mp_main_in_forkserver_is_refused(void **state)
 {
     (void)state;
     const char *args[] = {MP_FORKSERVER_MARKER, BEFORE_MAIN_TOKEN};
-    assert_int_equal(mpt_exec_self(NULL, args, 2), 0);
+    assert_int_equal(mpt_exec_self(NULL, args, 2, 60), 0);
 }
 
 /* The child-init hook tries to start a process when asked to. */

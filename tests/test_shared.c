@@ -691,7 +691,7 @@ static void killed_creator(void **state)
         unique_name(child_name, sizeof child_name, "killed", methods[m]);
         unique_name(own_name, sizeof own_name, "tree", methods[m]);
         const char *args[] = {TREE_FLAG, mp_start_method_name(methods[m]), child_name, own_name};
-        assert_int_equal(mpt_exec_self(NULL, args, 4), -9);
+        assert_int_equal(mpt_exec_self(NULL, args, 4, 60), -9);
         /* The tree has ended; its tracker unlinks on its own schedule. */
         for (int i = 0; i < 1000 && (in_dev_shm(child_name) || in_dev_shm(own_name)); i++)
             mp_os_sleep(0.02);

@@ -185,22 +185,61 @@ static void bad_input(void **state)
     MPT_OK(mp_thread_join(t, MP_FOREVER, NULL));
 }
 
-/* A detached thread frees itself; the gate makes sure it ends after the
- * detach on one run and can end before it on another. */
+/* What the detach test's threads share with it, in static storage, so that
+ * nothing they touch can be freed under them. */
+static atomic_bool past_gate, returned;
+
+static int pass_gate(void *arg)
+{
+    gate_pass(arg);
+    /* The gate is not touched after this: the test frees it once it sees
+     * the flag. */
+    atomic_store(&past_gate, true);
+    return 0;
+}
+
+static int note_return(void *arg)
+{
+    (void)arg;
+    atomic_store(&returned, true);
+    return 0;
+}
+
+/* Generous: only a broken build waits this long for a thread. */
+#define FLAG_LIMIT 30.0
+
+/* Wait up to FLAG_LIMIT seconds for a flag a thread sets. */
+static bool flag_set(atomic_bool *flag)
+{
+    double deadline = mp_os_monotonic() + FLAG_LIMIT;
+    while (!atomic_load(flag)) {
+        if (mp_os_monotonic() >= deadline)
+            return false;
+        mp_os_sleep(0.001);
+    }
+    return true;
+}
+
+/* A detached thread frees itself, whether it ends after the detach (held
+ * at the gate) or before it (detached once its function has returned, so
+ * mostly after the thread ended). */
 static void detach(void **state)
 {
     (void)state;
+    atomic_store(&past_gate, false);
+    atomic_store(&returned, false);
     gate g;
     gate_init(&g);
     mp_thread *t;
-    MPT_OK(mp_thread_start(&t, wait_at_gate, &g, NULL));
-    g.self = NULL;
+    MPT_OK(mp_thread_start(&t, pass_gate, &g, NULL));
     MPT_OK(mp_thread_detach(t));
     gate_open(&g);
-    MPT_OK(mp_thread_start(&t, return_zero, NULL, NULL));
-    mp_os_sleep(0.05);
+    MPT_OK(mp_thread_start(&t, note_return, NULL, NULL));
+    if (!flag_set(&returned))
+        fail_msg("a thread did not run its function within %g s", FLAG_LIMIT);
     MPT_OK(mp_thread_detach(t));
-    mp_os_sleep(0.05);
+    if (!flag_set(&past_gate))
+        fail_msg("a detached thread did not pass its open gate within %g s", FLAG_LIMIT);
     gate_free(&g);
 }
 

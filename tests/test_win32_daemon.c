@@ -113,22 +113,6 @@ static void plain_child_outlives_killed_parent(void **state)
     assert_int_equal(code, 7);
 }
 
-#else
-
-#define WINDOWS_ONLY(name)                                                                                   \
-    static void name(void **state)                                                                           \
-    {                                                                                                        \
-        (void)state;                                                                                         \
-        print_message(                                                                                       \
-            "%s: Windows only: it tests the job object that ties daemonic children to their parent\n",       \
-            #name);                                                                                          \
-        skip();                                                                                              \
-    }
-WINDOWS_ONLY(daemonic_child_dies_with_killed_parent)
-WINDOWS_ONLY(plain_child_outlives_killed_parent)
-
-#endif
-
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -138,3 +122,14 @@ int main(int argc, char **argv)
     };
     return MPT_RUN(tests);
 }
+
+#else
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    return mpt_skip_program("Windows only: it tests the job object that ties daemonic children to their "
+                            "parent");
+}
+
+#endif
