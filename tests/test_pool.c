@@ -38,6 +38,23 @@ static int add(const mp_value *args, mp_buf *result)
 }
 MP_TASK(add)
 
+/* Returns MP_OK having written something other than one value: bytes that
+ * are not MessagePack (mode 0), two values (1), or a truncated str (2). */
+static int bad_result(const mp_value *args, mp_buf *result)
+{
+    int64_t mode;
+    int rc = mp_args(args, "q", &mode);
+    if (rc != MP_OK)
+        return rc;
+    static const unsigned char never_used = 0xc1, short_str[] = {0xa5, 'a'};
+    switch (mode) {
+    case 0: return mp_buf_append(result, &never_used, 1);
+    case 1: return mp_pack(result, "qq", (int64_t)1, (int64_t)2);
+    default: return mp_buf_append(result, short_str, sizeof short_str);
+    }
+}
+MP_TASK(bad_result)
+
 /* Raises for 13. */
 static int unlucky(const mp_value *args, mp_buf *result)
 {
@@ -419,6 +436,42 @@ static void apply_thread_pool(void **state)
     mp_pool *p;
     new_pool(&p, true, 2, MP_START_SPAWN);
     apply_and_callbacks(p, true);
+    end_pool(p);
+}
+
+/* What pool.h promises for a task that writes a malformed result: the
+ * error of a task that raised MP_EPROTO; the pool goes on serving. */
+static void malformed_results(mp_pool *p)
+{
+    for (int64_t mode = 0; mode < 3; mode++) {
+        mp_async_result *r;
+        mp_value *v = NULL;
+        MPT_OK(mp_pool_apply_async(p, bad_result, NULL, &r, "q", mode));
+        int rc = mp_async_result_get(r, 30, &v);
+        if (rc != MP_EREMOTE)
+            fail_msg("mode %d: a malformed result gave %s, expected MP_EREMOTE", (int)mode, mp_errname(rc));
+        const mp_remote_error *e = mp_async_result_error(r);
+        assert_non_null(e);
+        assert_int_equal(e->code, MP_EPROTO);
+        assert_string_equal(e->task, "bad_result");
+        assert_null(v);
+        mp_async_result_free(r);
+    }
+    mp_value *v;
+    MPT_OK(mp_pool_apply(p, square, &v, "q", (int64_t)5));
+    assert_int_equal(v->as.i, 25);
+    mp_value_free(v);
+}
+
+static void malformed_result(void **state)
+{
+    (void)state;
+    mp_pool *p;
+    new_pool(&p, false, 1, mp_get_start_method());
+    malformed_results(p);
+    end_pool(p);
+    new_pool(&p, true, 1, MP_START_SPAWN);
+    malformed_results(p);
     end_pool(p);
 }
 
@@ -976,6 +1029,7 @@ int main(int argc, char **argv)
         MPT_TEST(thread_pool_map),
         MPT_TEST(apply_process_pool),
         MPT_TEST(apply_thread_pool),
+        MPT_TEST(malformed_result),
         MPT_TEST(worker_death),
         MPT_TEST(idle_worker_killed),
         MPT_TEST(results_seen_without_get),

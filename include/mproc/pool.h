@@ -32,6 +32,10 @@
  *   - a task that raised: MP_EREMOTE, with mp_last_error() saying
  *     "task 'square' in worker 1234 failed: MP_EINVAL: ..." and the details
  *     in mp_async_result_error();
+ *   - a task that returned MP_OK but wrote anything other than one
+ *     well-formed value into result (invalid MessagePack, two values, a
+ *     truncated one): the same as if it had raised MP_EPROTO (MP_EREMOTE,
+ *     details code MP_EPROTO); a positive return is taken as MP_EINVAL;
  *   - a worker that died (killed, crashed, exit() inside a task) while it
  *     held the task: MP_EWORKERDIED, naming the worker's pid and exit code.
  *     The worker is replaced and the pool keeps serving; no call hangs.
