@@ -1,4 +1,4 @@
-/* pool_chunk.h - what a call's job (pool_job.c) and the pool's scheduler
+/* pool_chunk.h - what a call's job (pool_job.h) and the pool's scheduler
  * (the queue, the slots, the workers) share: chunks of work, the task they
  * belong to, and the few things a job asks of a pool.
  *

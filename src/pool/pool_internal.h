@@ -10,8 +10,9 @@
  * itself.
  *
  * The scheduler is every file that includes this header. It reaches a job
- * only through the task its chunks carry (pool_chunk.h); the job's own file
- * includes pool_chunk.h, never this one. */
+ * only through the task its chunks carry (pool_chunk.h); the job's files
+ * (pool_job.h) include pool_chunk.h, never this one, and no file of the
+ * scheduler includes pool_job.h. */
 #ifndef MPROC_POOL_INTERNAL_H
 #define MPROC_POOL_INTERNAL_H
 
