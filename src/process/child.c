@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
 #include "process/handoff.h"
 #include "process/process_internal.h"
 #include "base/registry_internal.h"
@@ -64,10 +65,9 @@ _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
     mp_handoff h;
     if ((rc = mp_handoff_parse(tree, &h)) != MP_OK)
         mp_child_fail("bad handoff", rc);
-    char *name = malloc(strlen(h.name) + 1);
+    char *name = mp_strdup(h.name);
     if (name == NULL)
         mp_child_fail("handoff", mp_fail(MP_ENOMEM, "out of memory"));
-    memcpy(name, h.name, strlen(h.name) + 1);
     if ((rc = mp_state_become_child(name, h.parent_name, h.ident, h.ident_len, h.parent_pid, h.daemon)) != MP_OK)
         mp_child_fail("handoff", rc);
     mp_os_child_init(h.parent_pid, h.daemon);

@@ -1,9 +1,9 @@
 /* shared_memory.c - SharedMemory (shm.h). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
 #include "mproc/shm.h"
 #include "object/object.h"
 
@@ -19,12 +19,10 @@ static int make(mp_shm **out, const char *name, const char *where)
         return mp_fail(MP_EINVAL, "%s: NULL out", where);
     *out = NULL;
     mp_shm *s = calloc(1, sizeof *s);
-    if (s == NULL || (name != NULL && (s->name = malloc(strlen(name) + 1)) == NULL)) {
+    if (s == NULL || (name != NULL && (s->name = mp_strdup(name)) == NULL)) {
         free(s);
         return mp_fail(MP_ENOMEM, "%s: out of memory", where);
     }
-    if (name != NULL)
-        strcpy(s->name, name);
     mp_object_init(&s->hdr, MP_KIND_SHM);
     s->map.handle = MP_OS_NO_HANDLE;
     *out = s;
