@@ -1,9 +1,9 @@
 /* error.c - the error table and the per-thread error message. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/error_internal.h"
-#include "mproc/registry.h"
 #include "platform.h"
 
 #define MESSAGE_SIZE 1024
@@ -42,32 +42,22 @@ int mp_last_os_error(void)
 }
 
 /* Messages often quote the previous one (mp_last_error() as an argument),
- * so format into a scratch buffer before replacing it. */
-int mp_vfail(int code, const char *fmt, va_list ap)
+ * so they are formatted into a scratch buffer before it replaces this one. */
+static int record(int code, int oserr, const char message[MESSAGE_SIZE])
 {
-    char message[MESSAGE_SIZE];
-    vsnprintf(message, sizeof message, fmt, ap);
-    memcpy(last_message, message, sizeof message);
-    last_os_error = 0;
-    return code;
-}
-
-int mp_fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    mp_vfail(code, fmt, ap);
-    va_end(ap);
+    memcpy(last_message, message, MESSAGE_SIZE);
+    last_os_error = oserr;
     return code;
 }
 
 int mp_raise(int code, const char *fmt, ...)
 {
+    char message[MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    mp_vfail(code, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    return code;
+    return record(code, 0, message);
 }
 
 int mp_fail_os(int code, int oserr, const char *fmt, ...)
@@ -82,7 +72,5 @@ int mp_fail_os(int code, int oserr, const char *fmt, ...)
     mp_os_error_text(oserr, text, sizeof text);
     size_t used = strlen(message);
     snprintf(message + used, sizeof message - used, ": %s (os error %d)", text, oserr);
-    memcpy(last_message, message, sizeof message);
-    last_os_error = oserr;
-    return code;
+    return record(code, oserr, message);
 }
