@@ -6,9 +6,10 @@
 #include "base/error_internal.h"
 #include "platform.h"
 
-#define MESSAGE_SIZE 1024
+/* An OS's text for one of its error codes: a line or two. */
+#define OS_TEXT_SIZE 256
 
-static _Thread_local char last_message[MESSAGE_SIZE];
+static _Thread_local char last_message[MP_ERROR_MESSAGE_SIZE];
 static _Thread_local int last_os_error;
 
 const char *mp_strerror(int code)
@@ -43,16 +44,16 @@ int mp_last_os_error(void)
 
 /* Messages often quote the previous one (mp_last_error() as an argument),
  * so they are formatted into a scratch buffer before it replaces this one. */
-static int record(int code, int oserr, const char message[MESSAGE_SIZE])
+static int record(int code, int oserr, const char message[MP_ERROR_MESSAGE_SIZE])
 {
-    memcpy(last_message, message, MESSAGE_SIZE);
+    memcpy(last_message, message, MP_ERROR_MESSAGE_SIZE);
     last_os_error = oserr;
     return code;
 }
 
 int mp_raise(int code, const char *fmt, ...)
 {
-    char message[MESSAGE_SIZE];
+    char message[MP_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
@@ -62,13 +63,13 @@ int mp_raise(int code, const char *fmt, ...)
 
 int mp_fail_os(int code, int oserr, const char *fmt, ...)
 {
-    char message[MESSAGE_SIZE];
+    char message[MP_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
 
-    char text[256];
+    char text[OS_TEXT_SIZE];
     mp_os_error_text(oserr, text, sizeof text);
     size_t used = strlen(message);
     snprintf(message + used, sizeof message - used, ": %s (os error %d)", text, oserr);

@@ -15,6 +15,9 @@
 #define MP_PRINTF_(f, a)
 #endif
 
+/* The size of an error message, its NUL included: a longer one is cut. */
+#define MP_ERROR_MESSAGE_SIZE 1024
+
 /* Record code and a printf message for this thread; return code. One
  * function with the public mp_raise (mproc/registry.h), which targets use
  * for their own errors; the core's call sites keep their name for it. */

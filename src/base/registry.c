@@ -40,7 +40,7 @@ static hook_entry *hooks;
 static size_t nhooks, cap_hooks;
 
 static int load_error;
-static char load_message[512];
+static char load_message[MP_ERROR_MESSAGE_SIZE];
 
 static int grow(void **items, size_t *cap, size_t n, size_t size)
 {

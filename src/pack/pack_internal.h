@@ -13,6 +13,8 @@ int mp_value_span(const void *data, size_t len, size_t *size);
 
 /* Nesting depth the format functions allow: the decoder's ceiling. */
 #define MP_MAX_DEPTH 1000
+/* The decoder's depth when mp_limits leaves it 0 (mproc/pack.h). */
+#define MP_DEFAULT_DEPTH 64
 
 /* The name of a type, for messages ("int", "str", ...). */
 const char *mp_type_name(mp_type t);

@@ -7,10 +7,15 @@
 
 #include "base/error_internal.h"
 #include "base/str.h"
+#include "pack/pack_internal.h"
 #include "process/handoff.h"
 #include "process/process_internal.h"
 #include "base/registry_internal.h"
 #include "thread/thread_internal.h"
+
+/* The arguments sit one level below the handoff's top map: one more level
+ * gives them the default depth of any decoded message. */
+#define HANDOFF_DEPTH (MP_DEFAULT_DEPTH + 1)
 
 /* Reached by exit() after the handlers the child registered itself. */
 static void child_cleanup(void)
@@ -55,8 +60,7 @@ _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_v
 _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
 {
     mp_self.phase = MP_PHASE_BOOTSTRAP;
-    /* The handoff nests the arguments one level below its top map. */
-    mp_limits limits = {.max_depth = 65, .max_nodes = len + 1, .max_bytes = len};
+    mp_limits limits = {.max_depth = HANDOFF_DEPTH, .max_nodes = len + 1, .max_bytes = len};
     mp_value *tree = NULL;
     int rc = mp_decode(blob, len, &limits, &tree);
     if (rc != MP_OK)

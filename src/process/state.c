@@ -55,7 +55,7 @@ int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name)
     *ident_len = mp_self.ident_len + 1;
 
     /* "Process-" and up to MP_MAX_IDENT numbers of 10 digits with colons. */
-    char text[8 + MP_MAX_IDENT * 11 + 1] = "Process-";
+    char text[sizeof "Process-" + MP_MAX_IDENT * (sizeof ":4294967295" - 1)] = "Process-";
     size_t used = strlen(text);
     for (size_t i = 0; i < *ident_len; i++)
         used += (size_t)snprintf(text + used, sizeof text - used, i ? ":%lu" : "%lu", (unsigned long)ident[i]);

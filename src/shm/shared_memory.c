@@ -35,16 +35,31 @@ static void drop(mp_shm *s)
     free(s);
 }
 
+/* The name of a block created without one: Python's prefix, then random
+ * bytes in hex. */
+#define RANDOM_NAME_PREFIX "psm_"
+#define RANDOM_NAME_BYTES 8
+#define RANDOM_NAME_SIZE (sizeof RANDOM_NAME_PREFIX + 2 * RANDOM_NAME_BYTES)
+
+static int make_random_name(char name[RANDOM_NAME_SIZE])
+{
+    unsigned char r[RANDOM_NAME_BYTES];
+    int rc = mp_os_random(r, sizeof r);
+    if (rc != MP_OK)
+        return rc;
+    size_t used = (size_t)snprintf(name, RANDOM_NAME_SIZE, "%s", RANDOM_NAME_PREFIX);
+    for (size_t i = 0; i < sizeof r; i++)
+        used += (size_t)snprintf(name + used, RANDOM_NAME_SIZE - used, "%02x", r[i]);
+    return MP_OK;
+}
+
 int mp_shm_create(mp_shm **out, const char *name, size_t size)
 {
-    char random_name[32];
+    char random_name[RANDOM_NAME_SIZE];
     if (name == NULL) {
-        unsigned char r[8];
-        int rc = mp_os_random(r, sizeof r);
+        int rc = make_random_name(random_name);
         if (rc != MP_OK)
             return rc;
-        snprintf(random_name, sizeof random_name, "psm_%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
-                 r[4], r[5], r[6], r[7]);
         name = random_name;
     }
     int rc = make(out, name, "mp_shm_create");

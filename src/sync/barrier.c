@@ -10,12 +10,16 @@
 
 enum { FILLING = 0, DRAINING = 1, RESETTING = -1, BROKEN = -2 };
 
+/* Room for the action's name, its NUL included: what fits beside the
+ * counters in the condition's shared state. A longer name is refused. */
+#define ACTION_NAME_SIZE 160
+
 typedef struct shared {
     int state;
     unsigned count; /* parties inside wait */
     unsigned parties;
     double timeout;   /* default; MP_FOREVER: none */
-    char action[160]; /* registered target name, or "" */
+    char action[ACTION_NAME_SIZE]; /* registered target name, or "" */
 } shared;
 
 _Static_assert(sizeof(shared) <= MP_COND_STATE_SIZE, "barrier state fits");
@@ -39,7 +43,7 @@ int mp_barrier_new(mp_barrier **out, unsigned parties, const mp_barrier_options 
     const char *action = "";
     if (opts && opts->action && (action = mp_target_name(opts->action)) == NULL)
         return mp_fail(MP_ENOTREG, "mp_barrier_new: the action must be a registered target (MP_TARGET)");
-    if (strlen(action) >= sizeof(((shared *)0)->action))
+    if (strlen(action) >= ACTION_NAME_SIZE)
         return mp_fail(MP_EINVAL, "mp_barrier_new: the action's name is too long");
     mp_barrier *b = malloc(sizeof *b);
     if (b == NULL)
