@@ -8,7 +8,7 @@
 #include "platform.h"
 #include "base/registry_internal.h"
 #include "base/str.h"
-#include "pack/utf8.h"
+#include "base/utf8.h"
 
 #define MAX_NAME 255
 #define MAX_GLOBAL_SIZE ((size_t)64 << 20)

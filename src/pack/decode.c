@@ -12,7 +12,7 @@
 #include "base/error_internal.h"
 #include "pack/decode.h"
 #include "pack/pack_internal.h"
-#include "pack/utf8.h"
+#include "base/utf8.h"
 
 #define DEFAULT_NODES ((size_t)4 << 20)
 #define DEFAULT_BYTES ((size_t)0xffffffffu)

@@ -8,7 +8,6 @@
 #include "base/error_internal.h"
 #include "mproc/thread.h"
 #include "platform.h"
-#include "process/state.h"
 #include "thread/thread_internal.h"
 #include "base/timeout.h"
 
