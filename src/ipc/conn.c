@@ -185,30 +185,6 @@ int mp_conn_send_bytes(mp_conn *c, const void *data, size_t len)
     return rc == MP_OK ? send_frame(c, data, len) : rc;
 }
 
-/* Pack fmt's values: one value as itself, several as an array. */
-int mp_pack_message(mp_buf *b, const char *fmt, va_list ap)
-{
-    if (fmt == NULL)
-        return mp_fail(MP_EINVAL, "NULL format");
-    size_t pos = 0;
-    uint32_t n;
-    int rc = mp_format_scan(fmt, &pos, '\0', 0, 0, &n);
-    if (rc != MP_OK)
-        return rc;
-    if (n == 1)
-        return mp_vpack(b, fmt, ap);
-    size_t len = strlen(fmt);
-    char *wrapped = malloc(len + 3);
-    if (wrapped == NULL)
-        return mp_fail(MP_ENOMEM, "out of memory");
-    wrapped[0] = '(';
-    memcpy(wrapped + 1, fmt, len);
-    memcpy(wrapped + 1 + len, ")", 2);
-    rc = mp_vpack(b, wrapped, ap);
-    free(wrapped);
-    return rc;
-}
-
 int mp_conn_vsend(mp_conn *c, const char *fmt, va_list ap)
 {
     int rc = check(c, "mp_conn_send", false, true);

@@ -5,6 +5,8 @@
 
 #include "base/error_internal.h"
 #include "object/object.h"
+#include "pack/object_hook.h"
+#include "pack/pack_format.h"
 
 static const mp_object_ops *const ops_of[MP_KIND_COUNT_] = {
     [MP_KIND_CONN] = &mp_conn_ops,           [MP_KIND_LOCK] = &mp_lock_ops,
@@ -27,6 +29,7 @@ static const char *kind_name(mp_kind k)
 
 void mp_object_init(mp_object *o, mp_kind kind)
 {
+    mp_object_install_hook();
     *o = (mp_object){.magic = MP_OBJECT_MAGIC, .kind = kind, .imported = false};
 }
 
@@ -97,9 +100,10 @@ static int export_body(mp_buf *b, const mp_object *o, mp_handle_list *l)
     return rc;
 }
 
-int mp_object_pack(mp_buf *b, const void *p, mp_handle_list *l)
+static int pack_object(mp_buf *b, const void *p, void *handles)
 {
     const mp_object *o = p;
+    mp_handle_list *l = handles;
     if (o == NULL || o->magic != MP_OBJECT_MAGIC || o->kind <= 0 || o->kind >= MP_KIND_COUNT_)
         return mp_fail(MP_ETYPE, "mp_pack 'O': not a live mproc object");
     if (l == NULL)
@@ -111,6 +115,11 @@ int mp_object_pack(mp_buf *b, const void *p, mp_handle_list *l)
         rc = mp_pack_ext(b, MP_EXT_OBJECT, body.data, body.len);
     mp_buf_free(&body);
     return rc;
+}
+
+int mp_object_pack_args(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l)
+{
+    return mp_vpack_array(b, fmt, ap, l);
 }
 
 /* ---- the child's side -------------------------------------------------- */
@@ -147,7 +156,7 @@ static int import_body(const mp_value *v, mp_object **out)
     return ops_of[kind]->import_(fields, handles, n, nested, out);
 }
 
-int mp_object_import(const mp_value *v, void **out)
+static int import_object(const mp_value *v, void **out)
 {
     if (v->type != MP_EXT || v->as.ext.type != MP_EXT_OBJECT)
         return mp_fail(MP_ETYPE, "mp_unpack 'O': the value is not an mproc object");
@@ -177,4 +186,11 @@ int mp_object_import(const mp_value *v, void **out)
     cache[ncache++] = (imported){v, o};
     *out = o;
     return MP_OK;
+}
+
+static const mp_object_hook hook = {pack_object, import_object};
+
+void mp_object_install_hook(void)
+{
+    mp_pack_set_object_hook(&hook);
 }

@@ -93,15 +93,16 @@ typedef struct mp_handle_list {
 
 void mp_handle_list_free(mp_handle_list *l);
 
-/* Pack the object o (any kind) as ext 77, appending its handles to l.
- * l NULL: MP_EUNSUPPORTED (objects travel only as process arguments). */
-int mp_object_pack(mp_buf *b, const void *o, mp_handle_list *l);
+/* A process's arguments: fmt's items as one array, with 'O' allowed; the
+ * handles of its objects are appended to l in the order of their indices. */
+int mp_object_pack_args(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l);
 
-/* mp_pack with 'O' allowed: objects' handles are appended to l. */
-int mp_vpack_objects(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l);
-
-/* In a child: the object an ext 77 node stands for, imported on first use
- * and the same object on every later use of the same node. */
-int mp_object_import(const mp_value *v, void **out);
+/* Let 'O' pack and import objects in this process (pack/object_hook.h):
+ * an object does it when it is made, a child before its target reads its
+ * arguments. 'O' packs an object as ext 77, its handles appended to the
+ * list mp_object_pack_args gave (with none, where no object can travel:
+ * MP_EUNSUPPORTED), and imports an ext 77 node on its first use, the same
+ * object on every later use of the same node. */
+void mp_object_install_hook(void);
 
 #endif

@@ -19,6 +19,10 @@ int mp_value_span(const void *data, size_t len, size_t *size);
 /* The name of a type, for messages ("int", "str", ...). */
 const char *mp_type_name(mp_type t);
 
+/* The letter 'O', through the installed object hook (object_hook.h). */
+int mp_pack_object(mp_buf *b, const void *object, void *ctx);
+int mp_unpack_object(const mp_value *v, void **out);
+
 /* ---- the buffer's fast path -------------------------------------------- */
 
 #include "mproc/error.h"

@@ -7,6 +7,7 @@
 
 #include "base/error_internal.h"
 #include "base/str.h"
+#include "object/object.h"
 #include "pack/pack_internal.h"
 #include "process/handoff.h"
 #include "process/process_internal.h"
@@ -36,6 +37,7 @@ _Noreturn void mp_child_fail(const char *what, int rc)
 
 _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args, mp_value *owner)
 {
+    mp_object_install_hook();
     int rc = mp_os_child_at_exit(child_cleanup);
     if (rc != MP_OK)
         mp_child_fail("arranging the exit", rc);

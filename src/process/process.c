@@ -70,20 +70,9 @@ int mp_process_newv(mp_process **out, mp_target_fn target, const mp_process_opti
         return mp_fail(MP_EINVAL, "mp_process_new: NULL out");
     *out = NULL;
 
-    /* The arguments are one array: pack "(fmt)". */
-    const char *items = fmt ? fmt : "";
-    size_t len = strlen(items);
-    char *wrapped = malloc(len + 3);
-    if (wrapped == NULL)
-        return mp_fail(MP_ENOMEM, "mp_process_new: out of memory");
-    wrapped[0] = '(';
-    memcpy(wrapped + 1, items, len);
-    memcpy(wrapped + 1 + len, ")", 2);
-
     mp_buf args = MP_BUF_INIT;
     mp_handle_list objects = {NULL, 0, 0};
-    int rc = mp_vpack_objects(&args, wrapped, ap, &objects);
-    free(wrapped);
+    int rc = mp_object_pack_args(&args, fmt, ap, &objects);
     if (rc == MP_OK)
         rc = make_process("mp_process_new", out, target, opts, &args);
     else
