@@ -373,19 +373,12 @@ static void conn_free(mp_object *o)
     mp_os_mutex_free(c->send_lock);
     mp_os_mutex_free(c->recv_lock);
     free(c->held);
-    mp_object_kill(o);
-    if (!o->imported)
-        free(c);
+    mp_object_discard(o);
 }
 
 int mp_conn_close(mp_conn *c)
 {
-    if (c == NULL)
-        return MP_OK;
-    int rc = mp_object_check(c, MP_KIND_CONN, "mp_conn_close");
-    if (rc == MP_OK)
-        conn_free(&c->hdr);
-    return rc;
+    return mp_object_free_checked(c, MP_KIND_CONN, "mp_conn_close");
 }
 
 static int conn_export(const mp_object *o, mp_export *e)

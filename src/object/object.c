@@ -1,7 +1,6 @@
 /* object.c - mproc objects as process arguments: export to ext 77 with
  * their handles, import in the child (object.h). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/error_internal.h"
 #include "object/object.h"
@@ -43,15 +42,38 @@ int mp_object_refuse(const void *p, mp_kind kind, const char *where)
     return mp_fail(MP_ETYPE, "%s: wants a %s, got a %s", where, kind_name(kind), kind_name(o->kind));
 }
 
-void mp_object_kill(mp_object *o)
+void mp_object_free(mp_object *o)
+{
+    ops_of[o->kind]->free_(o);
+}
+
+int mp_object_free_checked(void *o, mp_kind kind, const char *where)
+{
+    if (o == NULL)
+        return MP_OK;
+    int rc = mp_object_check(o, kind, where);
+    if (rc == MP_OK)
+        mp_object_free(o);
+    return rc;
+}
+
+void mp_object_discard(mp_object *o)
 {
     o->magic = 0;
+    if (!o->imported)
+        free(o);
 }
 
 void mp_handle_list_free(mp_handle_list *l)
 {
     free(l->items);
     *l = (mp_handle_list){NULL, 0, 0};
+}
+
+void mp_handles_close(const mp_os_handle *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mp_os_handle_close(h[i]);
 }
 
 /* No deduplication: each import in the child takes ownership of its

@@ -81,9 +81,17 @@ static inline int mp_object_check(const void *p, mp_kind kind, const char *where
         return MP_OK;
     return mp_object_refuse(p, kind, where);
 }
-/* Mark freed (a later use is MP_ETYPE rather than a use of freed state,
- * for imported objects whose memory stays). */
-void mp_object_kill(mp_object *o);
+
+/* Free o through its kind's ops (free_). */
+void mp_object_free(mp_object *o);
+/* What every public mp_X_free and mp_X_close does: NULL is MP_OK, with no
+ * error; a live object of that kind is freed (MP_OK); anything else is
+ * mp_object_check's error. */
+int mp_object_free_checked(void *o, mp_kind kind, const char *where);
+/* The last step of every free_: mark o freed, so that a later use is
+ * MP_ETYPE, and free its memory unless it was imported (the child's
+ * runtime keeps that). */
+void mp_object_discard(mp_object *o);
 
 /* Collects the handles of objects packed as process arguments. */
 typedef struct mp_handle_list {
@@ -92,6 +100,9 @@ typedef struct mp_handle_list {
 } mp_handle_list;
 
 void mp_handle_list_free(mp_handle_list *l);
+
+/* Close h[0..n): the handles an import owns and cannot use. */
+void mp_handles_close(const mp_os_handle *h, size_t n);
 
 /* A process's arguments: fmt's items as one array, with 'O' allowed; the
  * handles of its objects are appended to l in the order of their indices. */

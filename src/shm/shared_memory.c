@@ -113,19 +113,14 @@ static void shm_free(mp_object *o)
 {
     mp_shm *s = (mp_shm *)(void *)o;
     mp_os_shm_close(&s->map);
-    mp_object_kill(o);
     if (!o->imported)
-        drop(s);
+        free(s->name);
+    mp_object_discard(o);
 }
 
 int mp_shm_close(mp_shm *s)
 {
-    if (s == NULL)
-        return MP_OK;
-    int rc = mp_object_check(s, MP_KIND_SHM, "mp_shm_close");
-    if (rc == MP_OK)
-        shm_free(&s->hdr);
-    return rc;
+    return mp_object_free_checked(s, MP_KIND_SHM, "mp_shm_close");
 }
 
 int mp_shm_unlink(mp_shm *s)
@@ -149,8 +144,7 @@ static int shm_import(const mp_value *fields, const mp_os_handle *h, size_t n, m
     const char *name;
     if (n != 1 || nested != NULL || mp_unpack(fields, "(Qz)", &size, &name) != MP_OK || size == 0 ||
         size > SIZE_MAX) {
-        for (size_t i = 0; i < n; i++)
-            mp_os_handle_close(h[i]);
+        mp_handles_close(h, n);
         return mp_fail(MP_EPROTO, "SharedMemory argument: malformed");
     }
     mp_shm *s;
