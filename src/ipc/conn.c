@@ -390,8 +390,10 @@ static int conn_export(const mp_object *o, mp_export *e)
     return mp_pack(&e->fields, "(? ?)", c->readable, c->writable);
 }
 
-static int conn_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+static int conn_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                       mp_object *nested, mp_object **out)
 {
+    (void)kind;
     bool readable, writable;
     if (n != 1 || nested != NULL || mp_unpack(fields, "(? ?)", &readable, &writable) != MP_OK)
         return mp_fail(MP_EPROTO, "Connection argument: malformed");

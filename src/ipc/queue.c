@@ -513,19 +513,14 @@ static int check_import(const mp_block_object *o)
     return fits ? MP_OK : mp_fail(MP_EPROTO, "Queue argument: malformed");
 }
 
-static int queue_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                        mp_object **out)
+static int queue_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                        mp_object *nested, mp_object **out)
 {
     (void)nested;
-    mp_block_object *o;
-    int rc = mp_block_object_import(sizeof(mp_queue), "Queue", fields, h, n, NULL, check_import, &o);
-    if (rc != MP_OK)
-        return rc;
-    mp_queue *q = (mp_queue *)(void *)o;
-    mp_object_init(&o->hdr, MP_KIND_QUEUE);
-    atomic_init(&q->closed, false);
-    *out = &o->hdr;
-    return MP_OK;
+    int rc = mp_block_object_import(kind, sizeof(mp_queue), fields, h, n, NULL, check_import, out);
+    if (rc == MP_OK)
+        atomic_init(&((mp_queue *)(void *)*out)->closed, false);
+    return rc;
 }
 
 const mp_object_ops mp_queue_ops = {"Queue", mp_block_object_export, queue_import, mp_block_object_free};

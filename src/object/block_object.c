@@ -24,15 +24,18 @@ static int import_block(const mp_value *fields, const mp_os_handle *h, size_t n,
     return mp_block_import(block, size, h, n, &used);
 }
 
-int mp_block_object_import(size_t size, const char *what, const mp_value *fields, const mp_os_handle *h, size_t n,
-                           mp_object *nested, int (*check)(const mp_block_object *o), mp_block_object **out)
+int mp_block_object_import(mp_kind kind, size_t size, const mp_value *fields, const mp_os_handle *h, size_t n,
+                           mp_object *nested, int (*check)(const mp_block_object *o), mp_object **out)
 {
     mp_block_object *o = calloc(1, size);
-    int rc = o ? import_block(fields, h, n, &o->block) : mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    int rc = o ? import_block(fields, h, n, &o->block) : mp_fail(MP_ENOMEM, "object argument: out of memory");
     if (o == NULL)
         mp_handles_close(h, n);
-    if (rc == MP_OK && (rc = check(o)) != MP_OK)
-        mp_block_close(&o->block);
+    if (rc == MP_OK) {
+        mp_object_init(&o->hdr, kind);
+        if ((rc = check(o)) != MP_OK)
+            mp_block_close(&o->block);
+    }
     if (rc != MP_OK) {
         free(o);
         if (nested != NULL)
@@ -41,7 +44,7 @@ int mp_block_object_import(size_t size, const char *what, const mp_value *fields
     }
     o->nested = nested;
     o->owns_nested = nested != NULL;
-    *out = o;
+    *out = &o->hdr;
     return MP_OK;
 }
 

@@ -25,12 +25,11 @@ typedef struct mp_block_object {
 int mp_block_object_export(const mp_object *o, mp_export *e);
 void mp_block_object_free(mp_object *o);
 
-/* What their import_ shares: *out, a zeroed object of size bytes (the
- * kind's struct) with the block that fields and h describe, which check
- * accepts (MP_OK, or the kind's MP_EPROTO), and nested as its owned nested
- * object. Takes ownership of h and nested, also on failure. The caller
- * then sets the header (mp_object_init); what names the kind in messages. */
-int mp_block_object_import(size_t size, const char *what, const mp_value *fields, const mp_os_handle *h, size_t n,
-                           mp_object *nested, int (*check)(const mp_block_object *o), mp_block_object **out);
+/* What their import_ shares: *out, an object of that kind and size bytes
+ * (the kind's struct, zeroed), with the block that fields and h describe,
+ * which check accepts (MP_OK, or the kind's MP_EPROTO), and nested as its
+ * owned nested object. Takes ownership of h and nested, also on failure. */
+int mp_block_object_import(mp_kind kind, size_t size, const mp_value *fields, const mp_os_handle *h, size_t n,
+                           mp_object *nested, int (*check)(const mp_block_object *o), mp_object **out);
 
 #endif

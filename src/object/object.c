@@ -175,7 +175,7 @@ static int import_body(const mp_value *v, mp_object **out)
     mp_object *nested = NULL;
     if (nested_v->type != MP_NIL && (rc = import_body(nested_v, &nested)) != MP_OK)
         return rc;
-    return ops_of[kind]->import_(fields, handles, n, nested, out);
+    return ops_of[kind]->import_((mp_kind)kind, fields, handles, n, nested, out);
 }
 
 static int import_object(const mp_value *v, void **out)

@@ -55,10 +55,11 @@ typedef struct mp_export {
 typedef struct mp_object_ops {
     const char *name; /* Python's name: "Queue", "RLock", ... */
     int (*export_)(const mp_object *o, mp_export *e);
-    /* Build the object from what export_ wrote; takes ownership of the
-     * handles (MP_OS_NO_HANDLE where none travelled). */
-    int (*import_)(const mp_value *fields, const mp_os_handle *handles, size_t n, mp_object *nested,
-                   mp_object **out);
+    /* Build the object of that kind (the one on the wire, one that these
+     * ops serve) from what export_ wrote; takes ownership of the handles
+     * (MP_OS_NO_HANDLE where none travelled). */
+    int (*import_)(mp_kind kind, const mp_value *fields, const mp_os_handle *handles, size_t n,
+                   mp_object *nested, mp_object **out);
     /* Release OS resources (and, unless imported, the memory). */
     void (*free_)(mp_object *o);
 } mp_object_ops;

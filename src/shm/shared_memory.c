@@ -138,8 +138,10 @@ static int shm_export(const mp_object *o, mp_export *e)
     return mp_pack(&e->fields, "(Qz)", (uint64_t)s->map.size, s->name);
 }
 
-static int shm_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+static int shm_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                      mp_object *nested, mp_object **out)
 {
+    (void)kind;
     uint64_t size;
     const char *name;
     if (n != 1 || nested != NULL || mp_unpack(fields, "(Qz)", &size, &name) != MP_OK || size == 0 ||

@@ -117,16 +117,10 @@ static int check_import(const mp_block_object *o)
     return fits ? MP_OK : mp_fail(MP_EPROTO, "Value argument: malformed");
 }
 
-static int shared_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                         mp_object **out)
+static int shared_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                         mp_object *nested, mp_object **out)
 {
-    mp_block_object *o;
-    int rc = mp_block_object_import(sizeof(mp_shared), "Value", fields, h, n, nested, check_import, &o);
-    if (rc != MP_OK)
-        return rc;
-    mp_object_init(&o->hdr, MP_KIND_VALUE);
-    *out = &o->hdr;
-    return MP_OK;
+    return mp_block_object_import(kind, sizeof(mp_shared), fields, h, n, nested, check_import, out);
 }
 
 const mp_object_ops mp_value_ops = {"Value", mp_block_object_export, shared_import, mp_block_object_free};

@@ -211,10 +211,5 @@ void mp_barrier_free(mp_barrier *b)
     mp_object_free_checked(b, MP_KIND_BARRIER, "mp_barrier_free");
 }
 
-static int barrier_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                          mp_object **out)
-{
-    return mp_shcond_import(MP_KIND_BARRIER, fields, h, n, nested, out);
-}
-
-const mp_object_ops mp_barrier_ops = {"Barrier", mp_block_object_export, barrier_import, mp_block_object_free};
+const mp_object_ops mp_barrier_ops = {"Barrier", mp_block_object_export, mp_shcond_import,
+                                      mp_block_object_free};

@@ -105,14 +105,7 @@ int mp_shcond_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h
         mp_handles_close(h, n);
         return mp_fail(MP_EPROTO, "condition argument: no lock");
     }
-    mp_block_object *o;
-    int rc = mp_block_object_import(sizeof(mp_cond_object), "condition argument", fields, h, n, nested,
-                                    check_import, &o);
-    if (rc != MP_OK)
-        return rc;
-    mp_object_init(&o->hdr, kind);
-    *out = &o->hdr;
-    return MP_OK;
+    return mp_block_object_import(kind, sizeof(mp_cond_object), fields, h, n, nested, check_import, out);
 }
 
 /* ---- Condition --------------------------------------------------------- */
@@ -194,10 +187,5 @@ void mp_condition_free(mp_condition *c)
     mp_object_free_checked(c, MP_KIND_CONDITION, "mp_condition_free");
 }
 
-static int condition_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                            mp_object **out)
-{
-    return mp_shcond_import(MP_KIND_CONDITION, fields, h, n, nested, out);
-}
-
-const mp_object_ops mp_condition_ops = {"Condition", mp_block_object_export, condition_import, mp_block_object_free};
+const mp_object_ops mp_condition_ops = {"Condition", mp_block_object_export, mp_shcond_import,
+                                        mp_block_object_free};

@@ -91,9 +91,4 @@ void mp_event_free(mp_event *e)
     mp_object_free_checked(e, MP_KIND_EVENT, "mp_event_free");
 }
 
-static int event_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
-{
-    return mp_shcond_import(MP_KIND_EVENT, fields, h, n, nested, out);
-}
-
-const mp_object_ops mp_event_ops = {"Event", mp_block_object_export, event_import, mp_block_object_free};
+const mp_object_ops mp_event_ops = {"Event", mp_block_object_export, mp_shcond_import, mp_block_object_free};

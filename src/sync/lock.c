@@ -50,7 +50,8 @@ static int make(mp_lock **out, mp_kind kind)
         return mp_fail(MP_ENOMEM, "Lock: out of memory");
     mp_object_init(&l->base.hdr, kind);
     bool rlock = kind == MP_KIND_RLOCK;
-    int rc = mp_block_create(&l->base.block, rlock ? 0 : 1, (unsigned[]){1}, rlock, rlock ? sizeof(holder) : 0);
+    int rc =
+        mp_block_create(&l->base.block, rlock ? 0 : 1, (unsigned[]){1}, rlock, rlock ? sizeof(holder) : 0);
     if (rc != MP_OK) {
         free(l);
         return rc;
@@ -186,20 +187,17 @@ void mp_lock_free(mp_lock *l)
 static int check_import(const mp_block_object *o)
 {
     const mp_block *b = &o->block;
-    bool fits = b->mutex ? b->nsems == 0 && mp_block_payload_size(b) >= sizeof(holder) : b->nsems == 1;
+    bool fits = o->hdr.kind == MP_KIND_RLOCK
+                    ? b->mutex != NULL && b->nsems == 0 && mp_block_payload_size(b) >= sizeof(holder)
+                    : b->mutex == NULL && b->nsems == 1;
     return fits ? MP_OK : mp_fail(MP_EPROTO, "Lock: the shared state is not a Lock's or an RLock's");
 }
 
-static int lock_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+static int lock_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                       mp_object *nested, mp_object **out)
 {
     (void)nested;
-    mp_block_object *o;
-    int rc = mp_block_object_import(sizeof(mp_lock), "Lock", fields, h, n, NULL, check_import, &o);
-    if (rc != MP_OK)
-        return rc;
-    mp_object_init(&o->hdr, o->block.mutex ? MP_KIND_RLOCK : MP_KIND_LOCK);
-    *out = &o->hdr;
-    return MP_OK;
+    return mp_block_object_import(kind, sizeof(mp_lock), fields, h, n, NULL, check_import, out);
 }
 
 const mp_object_ops mp_lock_ops = {"Lock", mp_block_object_export, lock_import, mp_block_object_free};

@@ -79,17 +79,11 @@ static int check_import(const mp_block_object *o)
     return o->block.nsems == 1 ? MP_OK : mp_fail(MP_EPROTO, "Semaphore argument: malformed");
 }
 
-static int semaphore_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                            mp_object **out)
+static int semaphore_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                            mp_object *nested, mp_object **out)
 {
     (void)nested;
-    mp_block_object *o;
-    int rc = mp_block_object_import(sizeof(mp_semaphore), "Semaphore", fields, h, n, NULL, check_import, &o);
-    if (rc != MP_OK)
-        return rc;
-    mp_object_init(&o->hdr, MP_KIND_SEMAPHORE);
-    *out = &o->hdr;
-    return MP_OK;
+    return mp_block_object_import(kind, sizeof(mp_semaphore), fields, h, n, NULL, check_import, out);
 }
 
 const mp_object_ops mp_semaphore_ops = {"Semaphore", mp_block_object_export, semaphore_import,
