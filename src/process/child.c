@@ -37,6 +37,7 @@ _Noreturn void mp_child_fail(const char *what, int rc)
 
 _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args, mp_value *owner)
 {
+    /* The target takes its object arguments with 'O'. */
     mp_object_install_hook();
     int rc = mp_os_child_at_exit(child_cleanup);
     if (rc != MP_OK)
