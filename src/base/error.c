@@ -1,14 +1,15 @@
 /* error.c - the error table and the per-thread error message. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/error_internal.h"
-#include "mproc/registry.h"
 #include "platform.h"
 
-#define MESSAGE_SIZE 1024
+/* An OS's text for one of its error codes: a line or two. */
+#define OS_TEXT_SIZE 256
 
-static _Thread_local char last_message[MESSAGE_SIZE];
+static _Thread_local char last_message[MP_ERROR_MESSAGE_SIZE];
 static _Thread_local int last_os_error;
 
 const char *mp_strerror(int code)
@@ -42,47 +43,35 @@ int mp_last_os_error(void)
 }
 
 /* Messages often quote the previous one (mp_last_error() as an argument),
- * so format into a scratch buffer before replacing it. */
-int mp_vfail(int code, const char *fmt, va_list ap)
+ * so they are formatted into a scratch buffer before it replaces this one. */
+static int record(int code, int oserr, const char message[MP_ERROR_MESSAGE_SIZE])
 {
-    char message[MESSAGE_SIZE];
-    vsnprintf(message, sizeof message, fmt, ap);
-    memcpy(last_message, message, sizeof message);
-    last_os_error = 0;
-    return code;
-}
-
-int mp_fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    mp_vfail(code, fmt, ap);
-    va_end(ap);
+    memcpy(last_message, message, MP_ERROR_MESSAGE_SIZE);
+    last_os_error = oserr;
     return code;
 }
 
 int mp_raise(int code, const char *fmt, ...)
 {
+    char message[MP_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    mp_vfail(code, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    return code;
+    return record(code, 0, message);
 }
 
 int mp_fail_os(int code, int oserr, const char *fmt, ...)
 {
-    char message[MESSAGE_SIZE];
+    char message[MP_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
 
-    char text[256];
+    char text[OS_TEXT_SIZE];
     mp_os_error_text(oserr, text, sizeof text);
     size_t used = strlen(message);
     snprintf(message + used, sizeof message - used, ": %s (os error %d)", text, oserr);
-    memcpy(last_message, message, sizeof message);
-    last_os_error = oserr;
-    return code;
+    return record(code, oserr, message);
 }

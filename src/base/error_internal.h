@@ -2,9 +2,8 @@
 #ifndef MPROC_ERROR_INTERNAL_H
 #define MPROC_ERROR_INTERNAL_H
 
-#include <stdarg.h>
-
 #include "mproc/error.h"
+#include "mproc/registry.h"
 
 /* MinGW builds use its C99 printf (__USE_MINGW_ANSI_STDIO), so the format
  * checks follow GNU rules there too (%zu, %lld). */
@@ -16,9 +15,13 @@
 #define MP_PRINTF_(f, a)
 #endif
 
-/* Record code and a printf message for this thread; return code. */
-int mp_fail(int code, const char *fmt, ...) MP_PRINTF_(2, 3);
-int mp_vfail(int code, const char *fmt, va_list ap) MP_PRINTF_(2, 0);
+/* The size of an error message, its NUL included: a longer one is cut. */
+#define MP_ERROR_MESSAGE_SIZE 1024
+
+/* Record code and a printf message for this thread; return code. One
+ * function with the public mp_raise (mproc/registry.h), which targets use
+ * for their own errors; the core's call sites keep their name for it. */
+#define mp_fail mp_raise
 
 /* The same, with an OS error: the message gets ": <OS text> (os error N)"
  * appended and mp_last_os_error() returns oserr. */

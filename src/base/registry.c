@@ -7,7 +7,8 @@
 #include "base/error_internal.h"
 #include "platform.h"
 #include "base/registry_internal.h"
-#include "pack/utf8.h"
+#include "base/str.h"
+#include "base/utf8.h"
 
 #define MAX_NAME 255
 #define MAX_GLOBAL_SIZE ((size_t)64 << 20)
@@ -39,7 +40,7 @@ static hook_entry *hooks;
 static size_t nhooks, cap_hooks;
 
 static int load_error;
-static char load_message[512];
+static char load_message[MP_ERROR_MESSAGE_SIZE];
 
 static int grow(void **items, size_t *cap, size_t n, size_t size)
 {
@@ -52,15 +53,6 @@ static int grow(void **items, size_t *cap, size_t n, size_t size)
     *items = p;
     *cap = new_cap;
     return MP_OK;
-}
-
-static char *copy_name(const char *name)
-{
-    size_t len = strlen(name);
-    char *copy = malloc(len + 1);
-    if (copy)
-        memcpy(copy, name, len + 1);
-    return copy;
 }
 
 static int check_name(const char *what, const char *name)
@@ -102,7 +94,7 @@ int mp_registry_add(mp_registry_kind kind, const char *what, const char *name, m
                                       "MP_TARGET_NAMED or MP_TASK_NAMED to give one a different name",
                            what, name, kind_names[found->kind]);
     } else if ((rc = grow((void **)&targets, &cap_targets, ntargets, sizeof *targets)) == MP_OK) {
-        char *copy = copy_name(name);
+        char *copy = mp_strdup(name);
         if (copy == NULL)
             rc = mp_fail(MP_ENOMEM, "%s: out of memory", what);
         else
@@ -167,7 +159,7 @@ int mp_global(const char *name, void *addr, size_t size)
                  ? MP_OK
                  : mp_fail(MP_EEXIST, "mp_global: '%s' is already registered with another address or size", name);
     } else if ((rc = grow((void **)&globals, &cap_globals, nglobals, sizeof *globals)) == MP_OK) {
-        char *copy = copy_name(name);
+        char *copy = mp_strdup(name);
         if (copy == NULL)
             rc = mp_fail(MP_ENOMEM, "mp_global: out of memory");
         else

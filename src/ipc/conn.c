@@ -185,30 +185,6 @@ int mp_conn_send_bytes(mp_conn *c, const void *data, size_t len)
     return rc == MP_OK ? send_frame(c, data, len) : rc;
 }
 
-/* Pack fmt's values: one value as itself, several as an array. */
-int mp_pack_message(mp_buf *b, const char *fmt, va_list ap)
-{
-    if (fmt == NULL)
-        return mp_fail(MP_EINVAL, "NULL format");
-    size_t pos = 0;
-    uint32_t n;
-    int rc = mp_format_scan(fmt, &pos, '\0', 0, 0, &n);
-    if (rc != MP_OK)
-        return rc;
-    if (n == 1)
-        return mp_vpack(b, fmt, ap);
-    size_t len = strlen(fmt);
-    char *wrapped = malloc(len + 3);
-    if (wrapped == NULL)
-        return mp_fail(MP_ENOMEM, "out of memory");
-    wrapped[0] = '(';
-    memcpy(wrapped + 1, fmt, len);
-    memcpy(wrapped + 1 + len, ")", 2);
-    rc = mp_vpack(b, wrapped, ap);
-    free(wrapped);
-    return rc;
-}
-
 int mp_conn_vsend(mp_conn *c, const char *fmt, va_list ap)
 {
     int rc = check(c, "mp_conn_send", false, true);
@@ -397,19 +373,12 @@ static void conn_free(mp_object *o)
     mp_os_mutex_free(c->send_lock);
     mp_os_mutex_free(c->recv_lock);
     free(c->held);
-    mp_object_kill(o);
-    if (!o->imported)
-        free(c);
+    mp_object_discard(o);
 }
 
 int mp_conn_close(mp_conn *c)
 {
-    if (c == NULL)
-        return MP_OK;
-    int rc = mp_object_check(c, MP_KIND_CONN, "mp_conn_close");
-    if (rc == MP_OK)
-        conn_free(&c->hdr);
-    return rc;
+    return mp_object_free_checked(c, MP_KIND_CONN, "mp_conn_close");
 }
 
 static int conn_export(const mp_object *o, mp_export *e)
@@ -421,8 +390,10 @@ static int conn_export(const mp_object *o, mp_export *e)
     return mp_pack(&e->fields, "(? ?)", c->readable, c->writable);
 }
 
-static int conn_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+static int conn_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                       mp_object *nested, mp_object **out)
 {
+    (void)kind;
     bool readable, writable;
     if (n != 1 || nested != NULL || mp_unpack(fields, "(? ?)", &readable, &writable) != MP_OK)
         return mp_fail(MP_EPROTO, "Connection argument: malformed");

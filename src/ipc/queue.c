@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "object/block.h"
+#include "object/block_object.h"
 #include "base/error_internal.h"
 #include "mproc/queue.h"
 #include "pack/pack_format.h"
@@ -54,14 +54,13 @@ typedef struct ring {
 } ring;
 
 struct mp_queue {
-    mp_object hdr;
-    mp_block block;
+    mp_block_object base;
     atomic_bool closed;
 };
 
 static ring *ring_of(const mp_queue *q)
 {
-    return q->block.payload;
+    return q->base.block.payload;
 }
 
 static int make(mp_queue **out, const mp_queue_options *opts, bool joinable, const char *where)
@@ -74,10 +73,10 @@ static int make(mp_queue **out, const mp_queue_options *opts, bool joinable, con
     if (capacity < MIN_CAPACITY || capacity > SIZE_MAX / 2)
         return mp_fail(MP_EINVAL, "%s: capacity %zu bytes is out of range (at least %zu)", where, capacity,
                        MIN_CAPACITY);
-    mp_queue *q = malloc(sizeof *q);
+    mp_queue *q = calloc(1, sizeof *q);
     if (q == NULL)
         return mp_fail(MP_ENOMEM, "Queue: out of memory");
-    int rc = mp_block_create(&q->block, NSEMS, (unsigned[NSEMS]){0}, true, sizeof(ring) + capacity);
+    int rc = mp_block_create(&q->base.block, NSEMS, (unsigned[NSEMS]){0}, true, sizeof(ring) + capacity);
     if (rc != MP_OK) {
         free(q);
         return rc;
@@ -86,7 +85,7 @@ static int make(mp_queue **out, const mp_queue_options *opts, bool joinable, con
     r->capacity = capacity;
     r->maxsize = o.maxsize > 0 ? o.maxsize : 0;
     r->joinable = joinable;
-    mp_object_init(&q->hdr, MP_KIND_QUEUE);
+    mp_object_init(&q->base.hdr, MP_KIND_QUEUE);
     atomic_init(&q->closed, false);
     *out = q;
     return MP_OK;
@@ -185,8 +184,8 @@ static void ring_trim(mp_queue *q)
     ring *r = ring_of(q);
     r->head = r->tail = 0;
     if (r->touched > KEEP_BYTES) {
-        size_t data_off = (size_t)(r->data - (unsigned char *)q->block.shm.addr);
-        mp_os_shm_discard(&q->block.shm, data_off + KEEP_BYTES, (size_t)r->touched - KEEP_BYTES);
+        size_t data_off = (size_t)(r->data - (unsigned char *)q->base.block.shm.addr);
+        mp_os_shm_discard(&q->base.block.shm, data_off + KEEP_BYTES, (size_t)r->touched - KEEP_BYTES);
         r->touched = KEEP_BYTES;
     }
 }
@@ -195,7 +194,7 @@ static void ring_trim(mp_queue *q)
 
 static int lock(mp_queue *q)
 {
-    int rc = mp_os_rmutex_lock(q->block.mutex, MP_FOREVER);
+    int rc = mp_os_rmutex_lock(q->base.block.mutex, MP_FOREVER);
     if (rc == MP_EOWNERDEAD) {
         ring_repair(ring_of(q));
         rc = MP_OK;
@@ -205,7 +204,7 @@ static int lock(mp_queue *q)
 
 static void unlock(mp_queue *q)
 {
-    mp_os_rmutex_unlock(q->block.mutex);
+    mp_os_rmutex_unlock(q->base.block.mutex);
 }
 
 /* With the mutex held: MP_OK if the deadline has not passed. */
@@ -223,7 +222,7 @@ static int sleep_on(mp_queue *q, waitq *w, unsigned sem, double slice)
 {
     w->waiting++;
     unlock(q);
-    int woke = mp_os_sem_wait(q->block.sems[sem], slice);
+    int woke = mp_os_sem_wait(q->base.block.sems[sem], slice);
     int rc = lock(q);
     if (w->waiting > 0)
         w->waiting--;
@@ -237,7 +236,7 @@ static void wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
 {
     for (; n > 0 && w->waiting > w->posted; n--) {
         w->posted++;
-        mp_os_sem_post(q->block.sems[sem]);
+        mp_os_sem_post(q->base.block.sems[sem]);
     }
 }
 
@@ -500,55 +499,28 @@ int mp_queue_join(mp_queue *q, double timeout)
 
 /* ---- lifetime and travel ------------------------------------------------ */
 
-static void queue_free(mp_object *o)
-{
-    mp_queue *q = (mp_queue *)(void *)o;
-    mp_block_close(&q->block);
-    mp_object_kill(o);
-    if (!o->imported)
-        free(q);
-}
-
 void mp_queue_free(mp_queue *q)
 {
-    if (q != NULL && mp_object_check(q, MP_KIND_QUEUE, "mp_queue_free") == MP_OK)
-        queue_free(&q->hdr);
+    mp_object_free_checked(q, MP_KIND_QUEUE, "mp_queue_free");
 }
 
-static int queue_export(const mp_object *o, mp_export *e)
+static int check_import(const mp_block_object *o)
 {
-    return mp_export_block_object(&((const mp_queue *)(const void *)o)->block, e);
-}
-
-static bool well_formed(const mp_block *b)
-{
-    size_t payload_off = (size_t)((const char *)b->payload - (const char *)b->shm.addr);
-    if (b->nsems != NSEMS || b->mutex == NULL || b->shm.size < payload_off + sizeof(ring))
-        return false;
+    const mp_block *b = &o->block;
+    size_t room = b->nsems == NSEMS && b->mutex != NULL ? mp_block_payload_size(b) : 0;
     const ring *r = b->payload;
-    return r->capacity >= MIN_CAPACITY && r->capacity <= b->shm.size - payload_off - sizeof(ring);
+    bool fits = room >= sizeof(ring) && r->capacity >= MIN_CAPACITY && r->capacity <= room - sizeof(ring);
+    return fits ? MP_OK : mp_fail(MP_EPROTO, "Queue argument: malformed");
 }
 
-static int queue_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                        mp_object **out)
+static int queue_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                        mp_object *nested, mp_object **out)
 {
     (void)nested;
-    mp_queue *q = malloc(sizeof *q);
-    if (q == NULL)
-        return mp_fail(MP_ENOMEM, "Queue: out of memory");
-    int rc = mp_import_block_object(fields, h, n, &q->block);
-    if (rc == MP_OK && !well_formed(&q->block)) {
-        mp_block_close(&q->block);
-        rc = mp_fail(MP_EPROTO, "Queue argument: malformed");
-    }
-    if (rc != MP_OK) {
-        free(q);
-        return rc;
-    }
-    mp_object_init(&q->hdr, MP_KIND_QUEUE);
-    atomic_init(&q->closed, false);
-    *out = &q->hdr;
-    return MP_OK;
+    int rc = mp_block_object_import(kind, sizeof(mp_queue), fields, h, n, NULL, check_import, out);
+    if (rc == MP_OK)
+        atomic_init(&((mp_queue *)(void *)*out)->closed, false);
+    return rc;
 }
 
-const mp_object_ops mp_queue_ops = {"Queue", queue_export, queue_import, queue_free};
+const mp_object_ops mp_queue_ops = {"Queue", mp_block_object_export, queue_import, mp_block_object_free};

@@ -80,8 +80,7 @@ int mp_block_import(mp_block *b, uint64_t size, const mp_os_handle *h, size_t n,
 {
     reset(b);
     if (n < 2 || size < HEADER_SIZE || size > SIZE_MAX) {
-        for (size_t i = 0; i < n; i++)
-            mp_os_handle_close(h[i]);
+        mp_handles_close(h, n);
         return mp_fail(MP_EPROTO, "object argument: malformed shared block");
     }
     int rc = mp_os_shm_adopt(h[0], (size_t)size, &b->shm);
@@ -124,20 +123,7 @@ void mp_block_close(mp_block *b)
     reset(b);
 }
 
-int mp_export_block_object(const mp_block *b, mp_export *e)
+size_t mp_block_payload_size(const mp_block *b)
 {
-    int rc = mp_block_export(b, e);
-    return rc == MP_OK ? mp_pack(&e->fields, "(Q)", (uint64_t)b->shm.size) : rc;
-}
-
-int mp_import_block_object(const mp_value *fields, const mp_os_handle *h, size_t n, mp_block *block)
-{
-    uint64_t size;
-    size_t used;
-    if (mp_unpack(fields, "(Q)", &size) != MP_OK) {
-        for (size_t i = 0; i < n; i++)
-            mp_os_handle_close(h[i]);
-        return mp_fail(MP_EPROTO, "object argument: malformed");
-    }
-    return mp_block_import(block, size, h, n, &used);
+    return b->shm.size - (size_t)((const char *)b->payload - (const char *)b->shm.addr);
 }

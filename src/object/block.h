@@ -38,9 +38,7 @@ void mp_block_close(mp_block *b);
  * mutex) that the OS object leaves free: the same cache line as it. */
 void *mp_block_spare(const mp_block *b, unsigned i);
 
-/* export_ and import_ of the kinds whose fields are just "(Q)", their
- * block's size. */
-int mp_export_block_object(const mp_block *b, mp_export *e);
-int mp_import_block_object(const mp_value *fields, const mp_os_handle *h, size_t n, mp_block *block);
+/* The bytes of the payload: what the mapping holds after the sync slots. */
+size_t mp_block_payload_size(const mp_block *b);
 
 #endif

@@ -1,10 +1,11 @@
 /* object.c - mproc objects as process arguments: export to ext 77 with
  * their handles, import in the child (object.h). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/error_internal.h"
 #include "object/object.h"
+#include "pack/object_hook.h"
+#include "pack/pack_format.h"
 
 static const mp_object_ops *const ops_of[MP_KIND_COUNT_] = {
     [MP_KIND_CONN] = &mp_conn_ops,           [MP_KIND_LOCK] = &mp_lock_ops,
@@ -27,6 +28,7 @@ static const char *kind_name(mp_kind k)
 
 void mp_object_init(mp_object *o, mp_kind kind)
 {
+    mp_object_install_hook();
     *o = (mp_object){.magic = MP_OBJECT_MAGIC, .kind = kind, .imported = false};
 }
 
@@ -40,15 +42,38 @@ int mp_object_refuse(const void *p, mp_kind kind, const char *where)
     return mp_fail(MP_ETYPE, "%s: wants a %s, got a %s", where, kind_name(kind), kind_name(o->kind));
 }
 
-void mp_object_kill(mp_object *o)
+void mp_object_free(mp_object *o)
+{
+    ops_of[o->kind]->free_(o);
+}
+
+int mp_object_free_checked(void *o, mp_kind kind, const char *where)
+{
+    if (o == NULL)
+        return MP_OK;
+    int rc = mp_object_check(o, kind, where);
+    if (rc == MP_OK)
+        mp_object_free(o);
+    return rc;
+}
+
+void mp_object_discard(mp_object *o)
 {
     o->magic = 0;
+    if (!o->imported)
+        free(o);
 }
 
 void mp_handle_list_free(mp_handle_list *l)
 {
     free(l->items);
     *l = (mp_handle_list){NULL, 0, 0};
+}
+
+void mp_handles_close(const mp_os_handle *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mp_os_handle_close(h[i]);
 }
 
 /* No deduplication: each import in the child takes ownership of its
@@ -97,9 +122,10 @@ static int export_body(mp_buf *b, const mp_object *o, mp_handle_list *l)
     return rc;
 }
 
-int mp_object_pack(mp_buf *b, const void *p, mp_handle_list *l)
+static int pack_object(mp_buf *b, const void *p, void *handles)
 {
     const mp_object *o = p;
+    mp_handle_list *l = handles;
     if (o == NULL || o->magic != MP_OBJECT_MAGIC || o->kind <= 0 || o->kind >= MP_KIND_COUNT_)
         return mp_fail(MP_ETYPE, "mp_pack 'O': not a live mproc object");
     if (l == NULL)
@@ -111,6 +137,11 @@ int mp_object_pack(mp_buf *b, const void *p, mp_handle_list *l)
         rc = mp_pack_ext(b, MP_EXT_OBJECT, body.data, body.len);
     mp_buf_free(&body);
     return rc;
+}
+
+int mp_object_pack_args(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l)
+{
+    return mp_vpack_array(b, fmt, ap, l);
 }
 
 /* ---- the child's side -------------------------------------------------- */
@@ -144,10 +175,10 @@ static int import_body(const mp_value *v, mp_object **out)
     mp_object *nested = NULL;
     if (nested_v->type != MP_NIL && (rc = import_body(nested_v, &nested)) != MP_OK)
         return rc;
-    return ops_of[kind]->import_(fields, handles, n, nested, out);
+    return ops_of[kind]->import_((mp_kind)kind, fields, handles, n, nested, out);
 }
 
-int mp_object_import(const mp_value *v, void **out)
+static int import_object(const mp_value *v, void **out)
 {
     if (v->type != MP_EXT || v->as.ext.type != MP_EXT_OBJECT)
         return mp_fail(MP_ETYPE, "mp_unpack 'O': the value is not an mproc object");
@@ -177,4 +208,11 @@ int mp_object_import(const mp_value *v, void **out)
     cache[ncache++] = (imported){v, o};
     *out = o;
     return MP_OK;
+}
+
+static const mp_object_hook hook = {pack_object, import_object};
+
+void mp_object_install_hook(void)
+{
+    mp_pack_set_object_hook(&hook);
 }

@@ -55,10 +55,11 @@ typedef struct mp_export {
 typedef struct mp_object_ops {
     const char *name; /* Python's name: "Queue", "RLock", ... */
     int (*export_)(const mp_object *o, mp_export *e);
-    /* Build the object from what export_ wrote; takes ownership of the
-     * handles (MP_OS_NO_HANDLE where none travelled). */
-    int (*import_)(const mp_value *fields, const mp_os_handle *handles, size_t n, mp_object *nested,
-                   mp_object **out);
+    /* Build the object of that kind (the one on the wire, one that these
+     * ops serve) from what export_ wrote; takes ownership of the handles
+     * (MP_OS_NO_HANDLE where none travelled). */
+    int (*import_)(mp_kind kind, const mp_value *fields, const mp_os_handle *handles, size_t n,
+                   mp_object *nested, mp_object **out);
     /* Release OS resources (and, unless imported, the memory). */
     void (*free_)(mp_object *o);
 } mp_object_ops;
@@ -81,9 +82,17 @@ static inline int mp_object_check(const void *p, mp_kind kind, const char *where
         return MP_OK;
     return mp_object_refuse(p, kind, where);
 }
-/* Mark freed (a later use is MP_ETYPE rather than a use of freed state,
- * for imported objects whose memory stays). */
-void mp_object_kill(mp_object *o);
+
+/* Free o through its kind's ops (free_). */
+void mp_object_free(mp_object *o);
+/* What every public mp_X_free and mp_X_close does: NULL is MP_OK, with no
+ * error; a live object of that kind is freed (MP_OK); anything else is
+ * mp_object_check's error. */
+int mp_object_free_checked(void *o, mp_kind kind, const char *where);
+/* The last step of every free_: mark o freed, so that a later use is
+ * MP_ETYPE, and free its memory unless it was imported (the child's
+ * runtime keeps that). */
+void mp_object_discard(mp_object *o);
 
 /* Collects the handles of objects packed as process arguments. */
 typedef struct mp_handle_list {
@@ -93,15 +102,19 @@ typedef struct mp_handle_list {
 
 void mp_handle_list_free(mp_handle_list *l);
 
-/* Pack the object o (any kind) as ext 77, appending its handles to l.
- * l NULL: MP_EUNSUPPORTED (objects travel only as process arguments). */
-int mp_object_pack(mp_buf *b, const void *o, mp_handle_list *l);
+/* Close h[0..n): the handles an import owns and cannot use. */
+void mp_handles_close(const mp_os_handle *h, size_t n);
 
-/* mp_pack with 'O' allowed: objects' handles are appended to l. */
-int mp_vpack_objects(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l);
+/* A process's arguments: fmt's items as one array, with 'O' allowed; the
+ * handles of its objects are appended to l in the order of their indices. */
+int mp_object_pack_args(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *l);
 
-/* In a child: the object an ext 77 node stands for, imported on first use
- * and the same object on every later use of the same node. */
-int mp_object_import(const mp_value *v, void **out);
+/* Let 'O' pack and import objects in this process (pack/object_hook.h):
+ * an object does it when it is made, a child before its target reads its
+ * arguments. 'O' packs an object as ext 77, its handles appended to the
+ * list mp_object_pack_args gave (with none, where no object can travel:
+ * MP_EUNSUPPORTED), and imports an ext 77 node on its first use, the same
+ * object on every later use of the same node. */
+void mp_object_install_hook(void);
 
 #endif

@@ -12,9 +12,8 @@
 #include "base/error_internal.h"
 #include "pack/decode.h"
 #include "pack/pack_internal.h"
-#include "pack/utf8.h"
+#include "base/utf8.h"
 
-#define DEFAULT_DEPTH 64
 #define DEFAULT_NODES ((size_t)4 << 20)
 #define DEFAULT_BYTES ((size_t)0xffffffffu)
 
@@ -288,7 +287,7 @@ static bool add(size_t *total, size_t more)
 static totals totals_for(const mp_limits *limits, size_t default_nodes)
 {
     mp_limits lim = limits ? *limits : (mp_limits){0};
-    totals t = {.max_depth = lim.max_depth ? lim.max_depth : DEFAULT_DEPTH,
+    totals t = {.max_depth = lim.max_depth ? lim.max_depth : MP_DEFAULT_DEPTH,
                 .max_nodes = lim.max_nodes ? lim.max_nodes : default_nodes};
     if (t.max_depth > MP_MAX_DEPTH)
         t.max_depth = MP_MAX_DEPTH;
@@ -423,7 +422,7 @@ int mp_value_span(const void *data, size_t len, size_t *size)
         *size = n;
         return MP_OK;
     }
-    totals t = {.max_depth = DEFAULT_DEPTH, .max_nodes = SIZE_MAX};
+    totals t = {.max_depth = MP_DEFAULT_DEPTH, .max_nodes = SIZE_MAX};
     input in = {data, len, 0};
     int rc = scan(&in, &t, 0);
     if (rc == MP_OK)

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "base/error_internal.h"
-#include "object/object.h"
 #include "pack/pack_format.h"
 #include "pack/pack_internal.h"
 
@@ -85,14 +84,14 @@ typedef struct packer {
     /* A pointer, not a copy: copying the caller's fresh va_list stalls on
      * the stores that just made it. */
     va_list *ap;
-    mp_handle_list *objects; /* NULL: 'O' is refused */
+    void *objects; /* for the object hook; NULL: no object can travel */
 } packer;
 
 static int pack_items(packer *k, char close);
 
 /* The letters that take their arguments and nothing else from the format
  * (MP_LETTER_PLAIN): shared by the packer and the one-letter fast path. */
-static int pack_plain(mp_buf *b, char c, va_list *ap, mp_handle_list *objects)
+static int pack_plain(mp_buf *b, char c, va_list *ap, void *objects)
 {
     switch (c) {
     case 'n': return mp_pack_nil(b);
@@ -116,7 +115,7 @@ static int pack_plain(mp_buf *b, char c, va_list *ap, mp_handle_list *objects)
         return mp_pack_ext(b, (int8_t)type, data, len);
     }
     case 'V': return mp_pack_value(b, va_arg(*ap, const mp_value *));
-    default: return mp_object_pack(b, va_arg(*ap, const void *), objects); /* 'O' */
+    default: return mp_pack_object(b, va_arg(*ap, const void *), objects); /* 'O' */
     }
 }
 
@@ -183,49 +182,83 @@ static int pack_items(packer *k, char close)
 }
 
 /* Any format: checked whole, then packed item by item. */
-static int pack_format(mp_buf *b, const char *fmt, va_list *ap, mp_handle_list *objects)
+static int pack_format(mp_buf *b, const char *fmt, va_list *ap)
 {
     int rc = mp_format_check(fmt, 0);
     if (rc != MP_OK)
         return rc;
-    packer k = {.b = b, .fmt = fmt, .ap = ap, .objects = objects};
+    packer k = {.b = b, .fmt = fmt, .ap = ap};
     return pack_items(&k, '\0');
 }
 
 /* Small enough to inline into mp_pack, so the commonest format, one plain
  * letter (a pool's item or result), costs one call to its encoder: it is
  * well-formed at a glance and needs no packer. */
-static inline int pack(mp_buf *b, const char *fmt, va_list *ap, mp_handle_list *objects)
+static inline int pack(mp_buf *b, const char *fmt, va_list *ap)
 {
     if (b == NULL || fmt == NULL)
         return mp_fail(MP_EINVAL, "mp_pack: NULL buffer or format");
     size_t start = b->len;
     bool one_letter = mp_letter_of(fmt[0]) == MP_LETTER_PLAIN && fmt[1] == '\0';
-    int rc = one_letter ? pack_plain(b, fmt[0], ap, objects) : pack_format(b, fmt, ap, objects);
+    int rc = one_letter ? pack_plain(b, fmt[0], ap, NULL) : pack_format(b, fmt, ap);
     if (rc != MP_OK)
         b->len = start;
     return rc;
 }
 
-int mp_vpack_objects(mp_buf *b, const char *fmt, va_list ap, mp_handle_list *objects)
+int mp_vpack(mp_buf *b, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
-    int rc = pack(b, fmt, &copy, objects);
+    int rc = pack(b, fmt, &copy);
     va_end(copy);
     return rc;
-}
-
-int mp_vpack(mp_buf *b, const char *fmt, va_list ap)
-{
-    return mp_vpack_objects(b, fmt, ap, NULL);
 }
 
 int mp_pack(mp_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = pack(b, fmt, &ap, NULL);
+    int rc = pack(b, fmt, &ap);
     va_end(ap);
     return rc;
+}
+
+/* The items of fmt, checked at the depth given, and how many there are. */
+static int count_items(const char *fmt, size_t depth, uint32_t *n)
+{
+    size_t pos = 0;
+    return mp_format_scan(fmt, &pos, '\0', 0, depth, n);
+}
+
+int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects)
+{
+    const char *items = fmt ? fmt : "";
+    uint32_t n;
+    /* One level down, inside the array, as in "(fmt)". */
+    int rc = count_items(items, 1, &n);
+    if (rc != MP_OK)
+        return rc;
+    va_list copy;
+    va_copy(copy, ap);
+    size_t start = b->len;
+    packer k = {.b = b, .fmt = items, .ap = &copy, .objects = objects};
+    rc = mp_pack_array(b, n);
+    if (rc == MP_OK)
+        rc = pack_items(&k, '\0');
+    if (rc != MP_OK)
+        b->len = start;
+    va_end(copy);
+    return rc;
+}
+
+int mp_pack_message(mp_buf *b, const char *fmt, va_list ap)
+{
+    if (fmt == NULL)
+        return mp_fail(MP_EINVAL, "NULL format");
+    uint32_t n;
+    int rc = count_items(fmt, 0, &n);
+    if (rc != MP_OK)
+        return rc;
+    return n == 1 ? mp_vpack(b, fmt, ap) : mp_vpack_array(b, fmt, ap, NULL);
 }

@@ -75,9 +75,15 @@ static inline int mp_format_check(const char *fmt, unsigned flags)
     return mp_format_scan(fmt, &pos, '\0', flags, 0, &n);
 }
 
+typedef struct mp_buf mp_buf;
+
+/* The items of fmt as one array, as "(fmt)" would pack them, without a
+ * format made for it; fmt NULL is no items. Each 'O' hands objects to the
+ * object hook (object_hook.h). */
+int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects);
+
 /* One message from a format: a single value as itself, several as an
  * array of them (Connection.send, Queue.put). */
-typedef struct mp_buf mp_buf;
 int mp_pack_message(mp_buf *b, const char *fmt, va_list ap);
 
 #endif

@@ -13,9 +13,15 @@ int mp_value_span(const void *data, size_t len, size_t *size);
 
 /* Nesting depth the format functions allow: the decoder's ceiling. */
 #define MP_MAX_DEPTH 1000
+/* The decoder's depth when mp_limits leaves it 0 (mproc/pack.h). */
+#define MP_DEFAULT_DEPTH 64
 
 /* The name of a type, for messages ("int", "str", ...). */
 const char *mp_type_name(mp_type t);
+
+/* The letter 'O', through the installed object hook (object_hook.h). */
+int mp_pack_object(mp_buf *b, const void *object, void *ctx);
+int mp_unpack_object(const mp_value *v, void **out);
 
 /* ---- the buffer's fast path -------------------------------------------- */
 

@@ -4,7 +4,7 @@
 
 #include "base/error_internal.h"
 #include "pack/pack_internal.h"
-#include "pack/utf8.h"
+#include "base/utf8.h"
 
 /* The low `size` bytes of v, most significant first. The eight bytes are
  * spelled out because compilers merge them into one byte-swapped store,

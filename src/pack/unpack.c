@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "base/error_internal.h"
-#include "object/object.h"
 #include "pack/pack_format.h"
 #include "pack/pack_internal.h"
 
@@ -187,7 +186,7 @@ static int unpack_one(unpacker *k, char c, const mp_value *v, size_t item)
         *va_arg(*k->ap, const mp_value **) = v;
         return MP_OK;
     case 'O':
-        return mp_object_import(v, va_arg(*k->ap, void **));
+        return mp_unpack_object(v, va_arg(*k->ap, void **));
     default: /* '(' or '[' */
         if (v->type != MP_ARRAY)
             return wrong_type("mp_unpack", item, "array", v);

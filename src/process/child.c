@@ -6,10 +6,17 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
+#include "object/object.h"
+#include "pack/pack_internal.h"
 #include "process/handoff.h"
 #include "process/process_internal.h"
 #include "base/registry_internal.h"
 #include "thread/thread_internal.h"
+
+/* The arguments sit one level below the handoff's top map: one more level
+ * gives them the default depth of any decoded message. */
+#define HANDOFF_DEPTH (MP_DEFAULT_DEPTH + 1)
 
 /* Reached by exit() after the handlers the child registered itself. */
 static void child_cleanup(void)
@@ -30,6 +37,8 @@ _Noreturn void mp_child_fail(const char *what, int rc)
 
 _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args, mp_value *owner)
 {
+    /* The target takes its object arguments with 'O'. */
+    mp_object_install_hook();
     int rc = mp_os_child_at_exit(child_cleanup);
     if (rc != MP_OK)
         mp_child_fail("arranging the exit", rc);
@@ -54,8 +63,7 @@ _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_v
 _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
 {
     mp_self.phase = MP_PHASE_BOOTSTRAP;
-    /* The handoff nests the arguments one level below its top map. */
-    mp_limits limits = {.max_depth = 65, .max_nodes = len + 1, .max_bytes = len};
+    mp_limits limits = {.max_depth = HANDOFF_DEPTH, .max_nodes = len + 1, .max_bytes = len};
     mp_value *tree = NULL;
     int rc = mp_decode(blob, len, &limits, &tree);
     if (rc != MP_OK)
@@ -64,10 +72,9 @@ _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
     mp_handoff h;
     if ((rc = mp_handoff_parse(tree, &h)) != MP_OK)
         mp_child_fail("bad handoff", rc);
-    char *name = malloc(strlen(h.name) + 1);
+    char *name = mp_strdup(h.name);
     if (name == NULL)
         mp_child_fail("handoff", mp_fail(MP_ENOMEM, "out of memory"));
-    memcpy(name, h.name, strlen(h.name) + 1);
     if ((rc = mp_state_become_child(name, h.parent_name, h.ident, h.ident_len, h.parent_pid, h.daemon)) != MP_OK)
         mp_child_fail("handoff", rc);
     mp_os_child_init(h.parent_pid, h.daemon);

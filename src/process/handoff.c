@@ -1,8 +1,8 @@
 /* handoff.c - encoding and checking the handoff map (handoff.h). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
 #include "process/handoff.h"
 #include "base/registry_internal.h"
 
@@ -125,24 +125,17 @@ int mp_handoff_parse(const mp_value *tree, mp_handoff *h)
     return MP_OK;
 }
 
+static const char *argv_item(const void *argv_value, size_t i)
+{
+    return ((const mp_value *)argv_value)->as.array.items[i].as.str.ptr;
+}
+
 int mp_handoff_copy_argv(const mp_value *argv_value, int *argc, char ***argv)
 {
-    uint32_t n = argv_value->as.array.len;
-    size_t bytes = (n + 1) * sizeof(char *);
-    for (uint32_t i = 0; i < n; i++)
-        bytes += argv_value->as.array.items[i].as.str.len + 1;
-    char **block = malloc(bytes);
+    char **block = mp_strv_dup(argv_value->as.array.len, argv_item, argv_value);
     if (block == NULL)
         return mp_fail(MP_ENOMEM, "handoff: out of memory for argv");
-    char *text = (char *)(block + n + 1);
-    for (uint32_t i = 0; i < n; i++) {
-        const mp_value *s = &argv_value->as.array.items[i];
-        memcpy(text, s->as.str.ptr, s->as.str.len + 1);
-        block[i] = text;
-        text += s->as.str.len + 1;
-    }
-    block[n] = NULL;
-    *argc = (int)n;
+    *argc = (int)argv_value->as.array.len;
     *argv = block;
     return MP_OK;
 }

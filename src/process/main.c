@@ -7,6 +7,7 @@
 #include "base/error_internal.h"
 #include "process/process_internal.h"
 #include "base/registry_internal.h"
+#include "thread/thread_internal.h"
 
 static _Noreturn void run_spawned_child(const char *token)
 {

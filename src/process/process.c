@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
 #include "object/object.h"
 #include "process/handoff.h"
 #include "process/process_internal.h"
@@ -14,15 +15,6 @@
 
 /* Handles a process may carry (frame.h bounds the handoff). */
 #define MAX_PASSED_HANDLES 1024
-
-static char *copy_string(const char *s)
-{
-    size_t len = strlen(s);
-    char *copy = malloc(len + 1);
-    if (copy)
-        memcpy(copy, s, len + 1);
-    return copy;
-}
 
 static int check_target(const char *what, mp_target_fn target, const char **name)
 {
@@ -56,7 +48,7 @@ static int make_process(const char *what, mp_process **out, mp_target_fn target,
     rc = mp_state_next_child(p->ident, &p->ident_len, &p->name);
     if (rc == MP_OK && opts && opts->name) {
         free(p->name);
-        p->name = copy_string(opts->name);
+        p->name = mp_strdup(opts->name);
         if (p->name == NULL)
             rc = mp_fail(MP_ENOMEM, "%s: out of memory", what);
     }
@@ -78,20 +70,9 @@ int mp_process_newv(mp_process **out, mp_target_fn target, const mp_process_opti
         return mp_fail(MP_EINVAL, "mp_process_new: NULL out");
     *out = NULL;
 
-    /* The arguments are one array: pack "(fmt)". */
-    const char *items = fmt ? fmt : "";
-    size_t len = strlen(items);
-    char *wrapped = malloc(len + 3);
-    if (wrapped == NULL)
-        return mp_fail(MP_ENOMEM, "mp_process_new: out of memory");
-    wrapped[0] = '(';
-    memcpy(wrapped + 1, items, len);
-    memcpy(wrapped + 1 + len, ")", 2);
-
     mp_buf args = MP_BUF_INIT;
     mp_handle_list objects = {NULL, 0, 0};
-    int rc = mp_vpack_objects(&args, wrapped, ap, &objects);
-    free(wrapped);
+    int rc = mp_object_pack_args(&args, fmt, ap, &objects);
     if (rc == MP_OK)
         rc = make_process("mp_process_new", out, target, opts, &args);
     else
@@ -169,7 +150,7 @@ static _Noreturn void fork_entry(void *ctx)
     mp_children_forget();
     mp_threads_forget();
 
-    char *name = copy_string(p->name);
+    char *name = mp_strdup(p->name);
     if (name == NULL)
         mp_child_fail("fork child", mp_fail(MP_ENOMEM, "out of memory"));
     mp_self.phase = MP_PHASE_BOOTSTRAP;
@@ -396,7 +377,7 @@ int mp_process_set_name(mp_process *p, const char *name)
 {
     if (p == NULL || name == NULL)
         return mp_fail(MP_EINVAL, "mp_process_set_name: NULL argument");
-    char *copy = copy_string(name);
+    char *copy = mp_strdup(name);
     if (copy == NULL)
         return mp_fail(MP_ENOMEM, "mp_process_set_name: out of memory");
     free(p->name);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
 #include "platform.h"
 #include "process/state.h"
 
@@ -23,13 +24,11 @@ int mp_state_ensure_authkey(void)
 int mp_state_become_child(char *name, const char *parent_name, const uint32_t *ident, size_t ident_len,
                           long parent_pid, bool daemon)
 {
-    size_t len = strlen(parent_name) + 1;
-    char *parent_copy = malloc(len);
+    char *parent_copy = mp_strdup(parent_name);
     if (parent_copy == NULL) {
         free(name);
         return mp_fail(MP_ENOMEM, "out of memory for the parent's name");
     }
-    memcpy(parent_copy, parent_name, len);
     free(mp_self.parent_name);
     mp_self.parent_name = parent_copy;
     free(mp_self.name);
@@ -56,14 +55,13 @@ int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name)
     *ident_len = mp_self.ident_len + 1;
 
     /* "Process-" and up to MP_MAX_IDENT numbers of 10 digits with colons. */
-    char text[8 + MP_MAX_IDENT * 11 + 1] = "Process-";
+    char text[sizeof "Process-" + MP_MAX_IDENT * (sizeof ":4294967295" - 1)] = "Process-";
     size_t used = strlen(text);
     for (size_t i = 0; i < *ident_len; i++)
         used += (size_t)snprintf(text + used, sizeof text - used, i ? ":%lu" : "%lu", (unsigned long)ident[i]);
-    *name = malloc(used + 1);
+    *name = mp_strdup(text);
     if (*name == NULL)
         return mp_fail(MP_ENOMEM, "out of memory for a process name");
-    memcpy(*name, text, used + 1);
     return MP_OK;
 }
 

@@ -54,7 +54,4 @@ int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name);
 /* Install the main process's argv (one malloc'd block; ownership passes). */
 void mp_state_set_argv(int argc, char **argv);
 
-/* current_thread() calls the thread that ran mp_main "MainThread". */
-void mp_thread_note_main(void);
-
 #endif

@@ -1,9 +1,9 @@
 /* shared_memory.c - SharedMemory (shm.h). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
 #include "mproc/shm.h"
 #include "object/object.h"
 
@@ -19,12 +19,10 @@ static int make(mp_shm **out, const char *name, const char *where)
         return mp_fail(MP_EINVAL, "%s: NULL out", where);
     *out = NULL;
     mp_shm *s = calloc(1, sizeof *s);
-    if (s == NULL || (name != NULL && (s->name = malloc(strlen(name) + 1)) == NULL)) {
+    if (s == NULL || (name != NULL && (s->name = mp_strdup(name)) == NULL)) {
         free(s);
         return mp_fail(MP_ENOMEM, "%s: out of memory", where);
     }
-    if (name != NULL)
-        strcpy(s->name, name);
     mp_object_init(&s->hdr, MP_KIND_SHM);
     s->map.handle = MP_OS_NO_HANDLE;
     *out = s;
@@ -37,6 +35,24 @@ static void drop(mp_shm *s)
     free(s);
 }
 
+/* The name of a block created without one: Python's prefix, then random
+ * bytes in hex. */
+#define RANDOM_NAME_PREFIX "psm_"
+#define RANDOM_NAME_BYTES 8
+#define RANDOM_NAME_SIZE (sizeof RANDOM_NAME_PREFIX + 2 * RANDOM_NAME_BYTES)
+
+static int make_random_name(char name[RANDOM_NAME_SIZE])
+{
+    unsigned char r[RANDOM_NAME_BYTES];
+    int rc = mp_os_random(r, sizeof r);
+    if (rc != MP_OK)
+        return rc;
+    size_t used = (size_t)snprintf(name, RANDOM_NAME_SIZE, "%s", RANDOM_NAME_PREFIX);
+    for (size_t i = 0; i < sizeof r; i++)
+        used += (size_t)snprintf(name + used, RANDOM_NAME_SIZE - used, "%02x", r[i]);
+    return MP_OK;
+}
+
 /* Python on POSIX adds a leading '/' when the name has none and reports the
  * name without it, so "/x" and "x" are the same block; the same holds here on
  * both systems. */
@@ -47,16 +63,13 @@ static const char *bare_name(const char *name)
 
 int mp_shm_create(mp_shm **out, const char *name, size_t size)
 {
-    char random_name[32];
+    char random_name[RANDOM_NAME_SIZE];
     if (name != NULL) {
         name = bare_name(name);
     } else {
-        unsigned char r[8];
-        int rc = mp_os_random(r, sizeof r);
+        int rc = make_random_name(random_name);
         if (rc != MP_OK)
             return rc;
-        snprintf(random_name, sizeof random_name, "psm_%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
-                 r[4], r[5], r[6], r[7]);
         name = random_name;
     }
     int rc = make(out, name, "mp_shm_create");
@@ -111,19 +124,14 @@ static void shm_free(mp_object *o)
 {
     mp_shm *s = (mp_shm *)(void *)o;
     mp_os_shm_close(&s->map);
-    mp_object_kill(o);
     if (!o->imported)
-        drop(s);
+        free(s->name);
+    mp_object_discard(o);
 }
 
 int mp_shm_close(mp_shm *s)
 {
-    if (s == NULL)
-        return MP_OK;
-    int rc = mp_object_check(s, MP_KIND_SHM, "mp_shm_close");
-    if (rc == MP_OK)
-        shm_free(&s->hdr);
-    return rc;
+    return mp_object_free_checked(s, MP_KIND_SHM, "mp_shm_close");
 }
 
 int mp_shm_unlink(mp_shm *s)
@@ -141,14 +149,15 @@ static int shm_export(const mp_object *o, mp_export *e)
     return mp_pack(&e->fields, "(Qz)", (uint64_t)s->map.size, s->name);
 }
 
-static int shm_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+static int shm_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                      mp_object *nested, mp_object **out)
 {
+    (void)kind;
     uint64_t size;
     const char *name;
     if (n != 1 || nested != NULL || mp_unpack(fields, "(Qz)", &size, &name) != MP_OK || size == 0 ||
         size > SIZE_MAX) {
-        for (size_t i = 0; i < n; i++)
-            mp_os_handle_close(h[i]);
+        mp_handles_close(h, n);
         return mp_fail(MP_EPROTO, "SharedMemory argument: malformed");
     }
     mp_shm *s;

@@ -1,9 +1,8 @@
 /* shared_value.c - Value, Array, RawValue and RawArray (shm.h). */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "object/block.h"
+#include "object/block_object.h"
 #include "base/error_internal.h"
 #include "mproc/shm.h"
 
@@ -16,10 +15,9 @@ typedef struct layout {
 #define DATA_OFFSET 16
 _Static_assert(sizeof(layout) <= DATA_OFFSET, "layout fits");
 
+/* The nested object is the lock, owned; none for a raw value. */
 struct mp_shared {
-    mp_object hdr;
-    mp_block block;
-    mp_lock *lock; /* NULL for raw */
+    mp_block_object base;
 };
 
 static size_t element_size(char typecode)
@@ -35,7 +33,12 @@ static size_t element_size(char typecode)
 
 static layout *info(const mp_shared *v)
 {
-    return v->block.payload;
+    return v->base.block.payload;
+}
+
+static mp_lock *lock_of(const mp_shared *v)
+{
+    return (mp_lock *)(void *)v->base.nested; /* an mp_lock starts with its header */
 }
 
 int mp_shared_array_new(mp_shared **out, char typecode, size_t length, bool lock)
@@ -51,15 +54,18 @@ int mp_shared_array_new(mp_shared **out, char typecode, size_t length, bool lock
     mp_shared *v = calloc(1, sizeof *v);
     if (v == NULL)
         return mp_fail(MP_ENOMEM, "Array: out of memory");
-    mp_object_init(&v->hdr, MP_KIND_VALUE);
-    int rc = mp_block_create(&v->block, 0, NULL, false, DATA_OFFSET + length * size);
+    mp_object_init(&v->base.hdr, MP_KIND_VALUE);
+    mp_lock *l = NULL;
+    int rc = mp_block_create(&v->base.block, 0, NULL, false, DATA_OFFSET + length * size);
     if (rc == MP_OK && lock)
-        rc = mp_rlock_new(&v->lock);
+        rc = mp_rlock_new(&l);
     if (rc != MP_OK) {
-        mp_block_close(&v->block);
+        mp_block_close(&v->base.block);
         free(v);
         return rc;
     }
+    v->base.nested = (mp_object *)(void *)l;
+    v->base.owns_nested = l != NULL;
     *info(v) = (layout){typecode, length};
     *out = v;
     return MP_OK;
@@ -74,7 +80,7 @@ void *mp_shared_ptr(mp_shared *v)
 {
     if (mp_object_check(v, MP_KIND_VALUE, "mp_shared_ptr") != MP_OK)
         return NULL;
-    return (char *)v->block.payload + DATA_OFFSET;
+    return (char *)v->base.block.payload + DATA_OFFSET;
 }
 
 size_t mp_shared_len(const mp_shared *v)
@@ -91,60 +97,30 @@ mp_lock *mp_shared_get_lock(mp_shared *v)
 {
     if (mp_object_check(v, MP_KIND_VALUE, "mp_shared_get_lock") != MP_OK)
         return NULL;
-    if (v->lock == NULL)
+    if (lock_of(v) == NULL)
         mp_fail(MP_ESTATE, "mp_shared_get_lock: a raw value has no lock");
-    return v->lock;
-}
-
-static void shared_free(mp_object *o)
-{
-    mp_shared *v = (mp_shared *)(void *)o;
-    mp_block_close(&v->block);
-    mp_lock_free(v->lock);
-    mp_object_kill(o);
-    if (!o->imported)
-        free(v);
+    return lock_of(v);
 }
 
 void mp_shared_free(mp_shared *v)
 {
-    if (v != NULL && mp_object_check(v, MP_KIND_VALUE, "mp_shared_free") == MP_OK)
-        shared_free(&v->hdr);
-}
-
-static int shared_export(const mp_object *o, mp_export *e)
-{
-    const mp_shared *v = (const mp_shared *)(const void *)o;
-    e->nested = (const mp_object *)v->lock; /* an mp_lock starts with its header */
-    return mp_export_block_object(&v->block, e);
+    mp_object_free_checked(v, MP_KIND_VALUE, "mp_shared_free");
 }
 
 /* An imported layout must describe no more than the mapping holds. */
-static bool fits(const mp_shared *v)
+static int check_import(const mp_block_object *o)
 {
-    size_t room = v->block.shm.size - (size_t)((char *)v->block.payload - (char *)v->block.shm.addr);
-    size_t size = room >= DATA_OFFSET ? element_size(info(v)->typecode) : 0;
-    return size > 0 && info(v)->length <= (room - DATA_OFFSET) / size;
+    size_t room = mp_block_payload_size(&o->block);
+    const layout *l = o->block.payload;
+    size_t size = room >= DATA_OFFSET ? element_size(l->typecode) : 0;
+    bool fits = size > 0 && l->length <= (room - DATA_OFFSET) / size;
+    return fits ? MP_OK : mp_fail(MP_EPROTO, "Value argument: malformed");
 }
 
-static int shared_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                         mp_object **out)
+static int shared_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                         mp_object *nested, mp_object **out)
 {
-    mp_shared *v = calloc(1, sizeof *v);
-    int rc = v ? mp_import_block_object(fields, h, n, &v->block) : mp_fail(MP_ENOMEM, "out of memory");
-    if (rc == MP_OK && !fits(v)) {
-        mp_block_close(&v->block);
-        rc = mp_fail(MP_EPROTO, "Value argument: malformed");
-    }
-    if (rc != MP_OK) {
-        free(v);
-        mp_lock_free((mp_lock *)(void *)nested);
-        return rc;
-    }
-    mp_object_init(&v->hdr, MP_KIND_VALUE);
-    v->lock = (mp_lock *)(void *)nested;
-    *out = &v->hdr;
-    return MP_OK;
+    return mp_block_object_import(kind, sizeof(mp_shared), fields, h, n, nested, check_import, out);
 }
 
-const mp_object_ops mp_value_ops = {"Value", shared_export, shared_import, shared_free};
+const mp_object_ops mp_value_ops = {"Value", mp_block_object_export, shared_import, mp_block_object_free};

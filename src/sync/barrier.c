@@ -10,12 +10,16 @@
 
 enum { FILLING = 0, DRAINING = 1, RESETTING = -1, BROKEN = -2 };
 
+/* Room for the action's name, its NUL included: what fits beside the
+ * counters in the condition's shared state. A longer name is refused. */
+#define ACTION_NAME_SIZE 160
+
 typedef struct shared {
     int state;
     unsigned count; /* parties inside wait */
     unsigned parties;
     double timeout;   /* default; MP_FOREVER: none */
-    char action[160]; /* registered target name, or "" */
+    char action[ACTION_NAME_SIZE]; /* registered target name, or "" */
 } shared;
 
 _Static_assert(sizeof(shared) <= MP_COND_STATE_SIZE, "barrier state fits");
@@ -26,7 +30,7 @@ struct mp_barrier {
 
 static shared *st(const mp_barrier *b)
 {
-    return b->c.block.payload;
+    return b->c.base.block.payload;
 }
 
 int mp_barrier_new(mp_barrier **out, unsigned parties, const mp_barrier_options *opts)
@@ -39,7 +43,7 @@ int mp_barrier_new(mp_barrier **out, unsigned parties, const mp_barrier_options 
     const char *action = "";
     if (opts && opts->action && (action = mp_target_name(opts->action)) == NULL)
         return mp_fail(MP_ENOTREG, "mp_barrier_new: the action must be a registered target (MP_TARGET)");
-    if (strlen(action) >= sizeof(((shared *)0)->action))
+    if (strlen(action) >= ACTION_NAME_SIZE)
         return mp_fail(MP_EINVAL, "mp_barrier_new: the action's name is too long");
     mp_barrier *b = malloc(sizeof *b);
     if (b == NULL)
@@ -61,13 +65,13 @@ static int lock(mp_barrier *b, const char *where)
 {
     int rc = mp_object_check(b, MP_KIND_BARRIER, where);
     if (rc == MP_OK)
-        rc = mp_lock_acquire(b->c.lock, MP_FOREVER);
+        rc = mp_lock_acquire(mp_shcond_lock(&b->c), MP_FOREVER);
     return rc == MP_EOWNERDEAD ? MP_OK : rc;
 }
 
 static void unlock(mp_barrier *b)
 {
-    mp_lock_release(b->c.lock);
+    mp_lock_release(mp_shcond_lock(&b->c));
 }
 
 static void break_it(mp_barrier *b)
@@ -204,14 +208,8 @@ bool mp_barrier_broken(mp_barrier *b)
 
 void mp_barrier_free(mp_barrier *b)
 {
-    if (b != NULL && mp_object_check(b, MP_KIND_BARRIER, "mp_barrier_free") == MP_OK)
-        mp_shcond_free(&b->c.hdr);
+    mp_object_free_checked(b, MP_KIND_BARRIER, "mp_barrier_free");
 }
 
-static int barrier_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                          mp_object **out)
-{
-    return mp_shcond_import(MP_KIND_BARRIER, fields, h, n, nested, out);
-}
-
-const mp_object_ops mp_barrier_ops = {"Barrier", mp_shcond_export, barrier_import, mp_shcond_free};
+const mp_object_ops mp_barrier_ops = {"Barrier", mp_block_object_export, mp_shcond_import,
+                                      mp_block_object_free};

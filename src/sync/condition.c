@@ -10,7 +10,6 @@
  * have left before it releases the lock; wake-ups nobody took are then
  * withdrawn. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "sync/condition_internal.h"
 #include "base/error_internal.h"
@@ -20,21 +19,22 @@ enum { SLEEPING, WOKEN, WAKEUP };
 
 int mp_shcond_init(mp_cond_object *c, mp_kind kind, mp_lock *lock, bool rlock)
 {
-    mp_object_init(&c->hdr, kind);
-    c->owns_lock = lock == NULL;
+    mp_object_init(&c->base.hdr, kind);
+    bool owns = lock == NULL;
     int rc = lock ? MP_OK : rlock ? mp_rlock_new(&lock) : mp_lock_new(&lock);
     if (rc != MP_OK)
         return rc;
-    c->lock = lock;
-    rc = mp_block_create(&c->block, 3, (unsigned[]){0, 0, 0}, false, MP_COND_STATE_SIZE);
-    if (rc != MP_OK && c->owns_lock)
+    c->base.nested = (mp_object *)(void *)lock;
+    c->base.owns_nested = owns;
+    rc = mp_block_create(&c->base.block, 3, (unsigned[]){0, 0, 0}, false, MP_COND_STATE_SIZE);
+    if (rc != MP_OK && owns)
         mp_lock_free(lock);
     return rc;
 }
 
 static int need_lock(mp_cond_object *c, const char *where)
 {
-    if (!mp_lock_is_mine(c->lock))
+    if (!mp_lock_is_mine(mp_shcond_lock(c)))
         return mp_fail(MP_ESTATE, "%s: the condition's lock is not held by this thread", where);
     return MP_OK;
 }
@@ -44,16 +44,16 @@ int mp_shcond_wait(mp_cond_object *c, double timeout)
     int rc = need_lock(c, "wait");
     if (rc != MP_OK)
         return rc;
-    mp_os_sem **s = c->block.sems;
+    mp_os_sem **s = c->base.block.sems;
     /* Counted as a sleeper before the lock goes, so that no notify can
      * run in between and miss this waiter. */
     mp_os_sem_post(s[SLEEPING]);
     int depth;
-    if ((rc = mp_lock_release_all(c->lock, &depth)) != MP_OK)
+    if ((rc = mp_lock_release_all(mp_shcond_lock(c), &depth)) != MP_OK)
         return rc;
     int waited = mp_os_sem_wait(s[WAKEUP], timeout);
     mp_os_sem_post(s[WOKEN]);
-    rc = mp_lock_restore(c->lock, depth);
+    rc = mp_lock_restore(mp_shcond_lock(c), depth);
     return rc != MP_OK ? rc : waited;
 }
 
@@ -62,7 +62,7 @@ int mp_shcond_notify(mp_cond_object *c, unsigned n)
     int rc = need_lock(c, "notify");
     if (rc != MP_OK)
         return rc;
-    mp_os_sem **s = c->block.sems;
+    mp_os_sem **s = c->base.block.sems;
     while (mp_os_sem_wait(s[WOKEN], 0) == MP_OK)
         mp_os_sem_wait(s[SLEEPING], 0);
     unsigned woken = 0;
@@ -93,48 +93,19 @@ int mp_shcond_wait_for(mp_cond_object *c, bool (*pred)(void *), void *arg, doubl
 
 /* ---- travel and lifetime ----------------------------------------------- */
 
-int mp_shcond_export(const mp_object *o, mp_export *e)
+static int check_import(const mp_block_object *o)
 {
-    const mp_cond_object *c = (const mp_cond_object *)(const void *)o;
-    e->nested = (const mp_object *)c->lock; /* an mp_lock starts with its header */
-    return mp_export_block_object(&c->block, e);
+    return o->block.nsems == 3 ? MP_OK : mp_fail(MP_EPROTO, "condition argument: malformed");
 }
 
 int mp_shcond_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                   mp_object **out)
+                     mp_object **out)
 {
     if (nested == NULL || mp_object_check(nested, MP_KIND_LOCK, "condition argument") != MP_OK) {
-        for (size_t i = 0; i < n; i++)
-            mp_os_handle_close(h[i]);
+        mp_handles_close(h, n);
         return mp_fail(MP_EPROTO, "condition argument: no lock");
     }
-    mp_cond_object *c = malloc(sizeof *c);
-    int rc = c ? mp_import_block_object(fields, h, n, &c->block) : mp_fail(MP_ENOMEM, "out of memory");
-    if (rc == MP_OK && c->block.nsems != 3) {
-        mp_block_close(&c->block);
-        rc = mp_fail(MP_EPROTO, "condition argument: malformed");
-    }
-    if (rc != MP_OK) {
-        free(c);
-        mp_lock_free((mp_lock *)(void *)nested);
-        return rc;
-    }
-    mp_object_init(&c->hdr, kind);
-    c->lock = (mp_lock *)(void *)nested;
-    c->owns_lock = true;
-    *out = &c->hdr;
-    return MP_OK;
-}
-
-void mp_shcond_free(mp_object *o)
-{
-    mp_cond_object *c = (mp_cond_object *)(void *)o;
-    mp_block_close(&c->block);
-    if (c->owns_lock)
-        mp_lock_free(c->lock);
-    mp_object_kill(o);
-    if (!o->imported)
-        free(c);
+    return mp_block_object_import(kind, sizeof(mp_cond_object), fields, h, n, nested, check_import, out);
 }
 
 /* ---- Condition --------------------------------------------------------- */
@@ -170,19 +141,19 @@ static int check(mp_condition *c, const char *where)
 
 mp_lock *mp_condition_lock(mp_condition *c)
 {
-    return check(c, "mp_condition_lock") == MP_OK ? c->c.lock : NULL;
+    return check(c, "mp_condition_lock") == MP_OK ? mp_shcond_lock(&c->c) : NULL;
 }
 
 int mp_condition_acquire(mp_condition *c, double timeout)
 {
     int rc = check(c, "mp_condition_acquire");
-    return rc == MP_OK ? mp_lock_acquire(c->c.lock, timeout) : rc;
+    return rc == MP_OK ? mp_lock_acquire(mp_shcond_lock(&c->c), timeout) : rc;
 }
 
 int mp_condition_release(mp_condition *c)
 {
     int rc = check(c, "mp_condition_release");
-    return rc == MP_OK ? mp_lock_release(c->c.lock) : rc;
+    return rc == MP_OK ? mp_lock_release(mp_shcond_lock(&c->c)) : rc;
 }
 
 int mp_condition_wait(mp_condition *c, double timeout)
@@ -213,14 +184,8 @@ int mp_condition_notify_all(mp_condition *c)
 
 void mp_condition_free(mp_condition *c)
 {
-    if (c != NULL && check(c, "mp_condition_free") == MP_OK)
-        mp_shcond_free(&c->c.hdr);
+    mp_object_free_checked(c, MP_KIND_CONDITION, "mp_condition_free");
 }
 
-static int condition_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                            mp_object **out)
-{
-    return mp_shcond_import(MP_KIND_CONDITION, fields, h, n, nested, out);
-}
-
-const mp_object_ops mp_condition_ops = {"Condition", mp_shcond_export, condition_import, mp_shcond_free};
+const mp_object_ops mp_condition_ops = {"Condition", mp_block_object_export, mp_shcond_import,
+                                        mp_block_object_free};

@@ -4,17 +4,21 @@
 #ifndef MPROC_CONDITION_INTERNAL_H
 #define MPROC_CONDITION_INTERNAL_H
 
-#include "object/block.h"
+#include "object/block_object.h"
 #include "sync/lock_internal.h"
 
 #define MP_COND_STATE_SIZE 256
 
+/* The block's payload: MP_COND_STATE_SIZE bytes of kind state. The nested
+ * object is the lock, which travels with it. */
 typedef struct mp_cond_object {
-    mp_object hdr;
-    mp_block block; /* payload: MP_COND_STATE_SIZE bytes of kind state */
-    mp_lock *lock;
-    bool owns_lock;
+    mp_block_object base;
 } mp_cond_object;
+
+static inline mp_lock *mp_shcond_lock(const mp_cond_object *c)
+{
+    return (mp_lock *)(void *)c->base.nested; /* an mp_lock starts with its header */
+}
 
 /* lock NULL: a new one (RLock if rlock, else Lock), owned. */
 int mp_shcond_init(mp_cond_object *c, mp_kind kind, mp_lock *lock, bool rlock);
@@ -24,10 +28,8 @@ int mp_shcond_notify(mp_cond_object *c, unsigned n);
 /* wait until pred(arg), up to timeout; MP_ETIMEDOUT if still false. */
 int mp_shcond_wait_for(mp_cond_object *c, bool (*pred)(void *), void *arg, double timeout);
 
-/* object ops shared by the three kinds */
-int mp_shcond_export(const mp_object *o, mp_export *e);
+/* import_ of the three kinds; export_ and free_ are the block object's. */
 int mp_shcond_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested,
-                   mp_object **out);
-void mp_shcond_free(mp_object *o);
+                     mp_object **out);
 
 #endif

@@ -11,7 +11,7 @@ struct mp_event {
 
 static int *flag(mp_event *e)
 {
-    return e->c.block.payload;
+    return e->c.base.block.payload;
 }
 
 int mp_event_new(mp_event **out)
@@ -37,7 +37,7 @@ static int lock(mp_event *e, const char *where)
 {
     int rc = mp_object_check(e, MP_KIND_EVENT, where);
     if (rc == MP_OK)
-        rc = mp_lock_acquire(e->c.lock, MP_FOREVER);
+        rc = mp_lock_acquire(mp_shcond_lock(&e->c), MP_FOREVER);
     return rc == MP_EOWNERDEAD ? MP_OK : rc;
 }
 
@@ -48,7 +48,7 @@ int mp_event_set(mp_event *e)
         return rc;
     *flag(e) = 1;
     rc = mp_shcond_notify(&e->c, ~0u);
-    mp_lock_release(e->c.lock);
+    mp_lock_release(mp_shcond_lock(&e->c));
     return rc;
 }
 
@@ -58,7 +58,7 @@ int mp_event_clear(mp_event *e)
     if (rc != MP_OK)
         return rc;
     *flag(e) = 0;
-    return mp_lock_release(e->c.lock);
+    return mp_lock_release(mp_shcond_lock(&e->c));
 }
 
 int mp_event_is_set(mp_event *e)
@@ -67,7 +67,7 @@ int mp_event_is_set(mp_event *e)
     if (rc != MP_OK)
         return rc;
     int set = *flag(e);
-    mp_lock_release(e->c.lock);
+    mp_lock_release(mp_shcond_lock(&e->c));
     return set;
 }
 
@@ -82,19 +82,13 @@ int mp_event_wait(mp_event *e, double timeout)
     if (rc != MP_OK)
         return rc;
     rc = mp_shcond_wait_for(&e->c, is_set, e, timeout);
-    mp_lock_release(e->c.lock);
+    mp_lock_release(mp_shcond_lock(&e->c));
     return rc;
 }
 
 void mp_event_free(mp_event *e)
 {
-    if (e != NULL && mp_object_check(e, MP_KIND_EVENT, "mp_event_free") == MP_OK)
-        mp_shcond_free(&e->c.hdr);
+    mp_object_free_checked(e, MP_KIND_EVENT, "mp_event_free");
 }
 
-static int event_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
-{
-    return mp_shcond_import(MP_KIND_EVENT, fields, h, n, nested, out);
-}
-
-const mp_object_ops mp_event_ops = {"Event", mp_shcond_export, event_import, mp_shcond_free};
+const mp_object_ops mp_event_ops = {"Event", mp_block_object_export, mp_shcond_import, mp_block_object_free};

@@ -5,7 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "object/block.h"
+#include "object/block_object.h"
 #include "base/error_internal.h"
 #include "sync/lock_internal.h"
 #include "base/timeout.h"
@@ -20,8 +20,7 @@ typedef struct holder {
 } holder;
 
 struct mp_lock {
-    mp_object hdr;
-    mp_block block;
+    mp_block_object base;
 };
 
 _Static_assert(sizeof(holder) <= MP_OS_SYNC_SPARE, "the holder fits beside the semaphore or mutex");
@@ -33,12 +32,12 @@ _Static_assert(sizeof(holder) <= MP_OS_SYNC_SPARE, "the holder fits beside the s
  * measured ~8% slower uncontended and no faster contended. */
 static holder *state(const mp_lock *l)
 {
-    return l->hdr.kind == MP_KIND_RLOCK ? l->block.payload : mp_block_spare(&l->block, 0);
+    return l->base.hdr.kind == MP_KIND_RLOCK ? l->base.block.payload : mp_block_spare(&l->base.block, 0);
 }
 
 static bool recursive(const mp_lock *l)
 {
-    return l->hdr.kind == MP_KIND_RLOCK;
+    return l->base.hdr.kind == MP_KIND_RLOCK;
 }
 
 static int make(mp_lock **out, mp_kind kind)
@@ -46,12 +45,13 @@ static int make(mp_lock **out, mp_kind kind)
     if (out == NULL)
         return mp_fail(MP_EINVAL, "%s: NULL out", kind == MP_KIND_RLOCK ? "mp_rlock_new" : "mp_lock_new");
     *out = NULL;
-    mp_lock *l = malloc(sizeof *l);
+    mp_lock *l = calloc(1, sizeof *l);
     if (l == NULL)
         return mp_fail(MP_ENOMEM, "Lock: out of memory");
-    mp_object_init(&l->hdr, kind);
+    mp_object_init(&l->base.hdr, kind);
     bool rlock = kind == MP_KIND_RLOCK;
-    int rc = mp_block_create(&l->block, rlock ? 0 : 1, (unsigned[]){1}, rlock, rlock ? sizeof(holder) : 0);
+    int rc =
+        mp_block_create(&l->base.block, rlock ? 0 : 1, (unsigned[]){1}, rlock, rlock ? sizeof(holder) : 0);
     if (rc != MP_OK) {
         free(l);
         return rc;
@@ -94,7 +94,7 @@ static bool take_over_from_dead(mp_lock *l)
 
 static int acquire_lock(mp_lock *l, double timeout)
 {
-    mp_os_sem *sem = l->block.sems[0];
+    mp_os_sem *sem = l->base.block.sems[0];
     int rc = mp_os_sem_wait(sem, 0);
     double deadline = rc == MP_OK ? 0 : mp_deadline(timeout);
     while (rc == MP_ETIMEDOUT) {
@@ -112,7 +112,7 @@ static int acquire_lock(mp_lock *l, double timeout)
 
 static int acquire_rlock(mp_lock *l, double timeout)
 {
-    int rc = mp_os_rmutex_lock(l->block.mutex, timeout);
+    int rc = mp_os_rmutex_lock(l->base.block.mutex, timeout);
     if (rc == MP_EOWNERDEAD)
         state(l)->count = 0;
     if (rc == MP_OK || rc == MP_EOWNERDEAD) {
@@ -149,12 +149,12 @@ int mp_lock_release(mp_lock *l)
             atomic_store_explicit(&h->thread, 0, memory_order_relaxed);
             atomic_store_explicit(&h->pid, 0, memory_order_relaxed);
         }
-        return mp_os_rmutex_unlock(l->block.mutex);
+        return mp_os_rmutex_unlock(l->base.block.mutex);
     }
     if (atomic_exchange_explicit(&h->pid, 0, memory_order_relaxed) == 0)
         return mp_fail(MP_ESTATE, "mp_lock_release: the Lock is not locked");
     atomic_store_explicit(&h->thread, 0, memory_order_relaxed);
-    return mp_os_sem_post(l->block.sems[0]);
+    return mp_os_sem_post(l->base.block.sems[0]);
 }
 
 int mp_lock_release_all(mp_lock *l, int *depth)
@@ -178,48 +178,26 @@ int mp_lock_restore(mp_lock *l, int depth)
     return MP_OK;
 }
 
-static void lock_free(mp_object *o)
-{
-    mp_lock *l = (mp_lock *)(void *)o;
-    mp_block_close(&l->block);
-    mp_object_kill(o);
-    if (!o->imported)
-        free(l);
-}
-
 void mp_lock_free(mp_lock *l)
 {
-    if (l != NULL && mp_object_check(l, MP_KIND_LOCK, "mp_lock_free") == MP_OK)
-        lock_free(&l->hdr);
+    mp_object_free_checked(l, MP_KIND_LOCK, "mp_lock_free");
 }
 
-static int lock_export(const mp_object *o, mp_export *e)
+/* state() needs a Lock's semaphore slot or an RLock's payload. */
+static int check_import(const mp_block_object *o)
 {
-    return mp_export_block_object(&((const mp_lock *)(const void *)o)->block, e);
+    const mp_block *b = &o->block;
+    bool fits = o->hdr.kind == MP_KIND_RLOCK
+                    ? b->mutex != NULL && b->nsems == 0 && mp_block_payload_size(b) >= sizeof(holder)
+                    : b->mutex == NULL && b->nsems == 1;
+    return fits ? MP_OK : mp_fail(MP_EPROTO, "Lock: the shared state is not a Lock's or an RLock's");
 }
 
-static int lock_import(const mp_value *fields, const mp_os_handle *h, size_t n, mp_object *nested, mp_object **out)
+static int lock_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
+                       mp_object *nested, mp_object **out)
 {
     (void)nested;
-    mp_lock *l = malloc(sizeof *l);
-    if (l == NULL)
-        return mp_fail(MP_ENOMEM, "Lock: out of memory");
-    int rc = mp_import_block_object(fields, h, n, &l->block);
-    if (rc != MP_OK) {
-        free(l);
-        return rc;
-    }
-    /* state() needs a Lock's semaphore slot or an RLock's payload */
-    size_t payload = l->block.shm.size - (size_t)((char *)l->block.payload - (char *)l->block.shm.addr);
-    bool fits = l->block.mutex ? l->block.nsems == 0 && payload >= sizeof(holder) : l->block.nsems == 1;
-    if (!fits) {
-        mp_block_close(&l->block);
-        free(l);
-        return mp_fail(MP_EPROTO, "Lock: the shared state is not a Lock's or an RLock's");
-    }
-    mp_object_init(&l->hdr, l->block.mutex ? MP_KIND_RLOCK : MP_KIND_LOCK);
-    *out = &l->hdr;
-    return MP_OK;
+    return mp_block_object_import(kind, sizeof(mp_lock), fields, h, n, NULL, check_import, out);
 }
 
-const mp_object_ops mp_lock_ops = {"Lock", lock_export, lock_import, lock_free};
+const mp_object_ops mp_lock_ops = {"Lock", mp_block_object_export, lock_import, mp_block_object_free};

@@ -8,15 +8,18 @@
 #include "base/error_internal.h"
 #include "mproc/thread.h"
 #include "platform.h"
-#include "process/state.h"
 #include "thread/thread_internal.h"
 #include "base/timeout.h"
+
+/* A thread's name, its NUL included: a longer one given is cut, as it
+ * serves messages and debuggers only. */
+#define THREAD_NAME_SIZE 64
 
 struct mp_thread {
     mp_os_thread *os;
     mp_thread_fn fn;
     void *arg;
-    char name[64];
+    char name[THREAD_NAME_SIZE];
     _Atomic uint64_t ident;
     /* join with a timeout: the thread sets done under lock and signals */
     mp_os_mutex *lock;
@@ -29,7 +32,7 @@ struct mp_thread {
 static _Atomic unsigned thread_counter, dummy_counter;
 static _Atomic uint64_t main_thread; /* the thread that ran mp_main */
 static _Thread_local const char *current_name;
-static _Thread_local char dummy_name[32];
+static _Thread_local char dummy_name[sizeof "Dummy-4294967295"];
 
 /* The non-daemon threads still running, for a child to wait on after its
  * target returns. Made on the first count under the global lock. */

@@ -18,4 +18,7 @@ void mp_threads_wait_non_daemon(void);
 /* In a child made by fork: the parent's threads are not this process's. */
 void mp_threads_forget(void);
 
+/* current_thread() calls the thread that ran mp_main "MainThread". */
+void mp_thread_note_main(void);
+
 #endif

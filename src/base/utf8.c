@@ -1,7 +1,7 @@
 /* utf8.c - strict UTF-8 validation (RFC 3629). */
 #include <stdint.h>
 
-#include "pack/utf8.h"
+#include "base/utf8.h"
 
 bool mp_utf8_valid(const void *data, size_t len)
 {
