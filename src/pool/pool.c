@@ -66,7 +66,7 @@ pool_chunk *mp_pool_break_locked(mp_pool *p, int code, const char *message)
 
 void mp_pool_break(mp_pool *p, int code, const char *fmt, ...)
 {
-    char message[POOL_MESSAGE_SIZE];
+    char message[MP_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
@@ -173,7 +173,7 @@ static int pool_new(mp_pool **out, const mp_pool_options *opts, bool threads, co
         rc = mp_thread_start_daemon(&p->slots[i].thread, mp_pool_slot_main, &p->slots[i], name);
     }
     if (rc != MP_OK) {
-        char message[POOL_MESSAGE_SIZE];
+        char message[MP_ERROR_MESSAGE_SIZE];
         snprintf(message, sizeof message, "%s", mp_last_error());
         if (p->lock) {
             mp_pool_terminate(p);

@@ -1,10 +1,9 @@
 /* pool_apply.c - apply and apply_async: one call of the task, its
  * arguments packed from a format. */
 #include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "base/error_internal.h"
+#include "pack/pack_format.h"
 #include "pool/pool_job.h"
 
 int mp_pool_apply_asyncv(mp_pool *pool, mp_task_fn fn, const mp_async_options *opts, mp_async_result **out,
@@ -16,20 +15,10 @@ int mp_pool_apply_asyncv(mp_pool *pool, mp_task_fn fn, const mp_async_options *o
     int rc = mp_pool_job_new(&j, JOB_APPLY, pool, (mp_any_fn)fn, MP_REG_TASK, "mp_pool_apply_async");
     if (rc != MP_OK)
         return rc;
-    const char *items = fmt ? fmt : "";
-    size_t flen = strlen(items);
-    char *wrapped = malloc(flen + 3);
     mp_buf args = MP_BUF_INIT;
-    rc = wrapped ? MP_OK : mp_fail(MP_ENOMEM, "mp_pool_apply_async: out of memory");
-    if (rc == MP_OK) {
-        wrapped[0] = '(';
-        memcpy(wrapped + 1, items, flen);
-        memcpy(wrapped + 1 + flen, ")", 2);
-        rc = mp_vpack(&args, wrapped, ap);
-        if (rc != MP_OK)
-            rc = mp_fail(rc, "mp_pool_apply_async: arguments: %s", mp_last_error());
-    }
-    free(wrapped);
+    rc = mp_vpack_array(&args, fmt, ap, NULL);
+    if (rc != MP_OK)
+        rc = mp_fail(rc, "mp_pool_apply_async: arguments: %s", mp_last_error());
     if (rc == MP_OK) {
         j->items = args.data;
         j->items_len = args.len;

@@ -28,10 +28,6 @@
 #include "pool/pool_exec.h"
 #include "pool/pool_reply.h"
 
-/* A message the pool makes up or keeps (why a pool broke, why a worker
- * died): a sentence of its own around a worker's or the thread's error. */
-#define POOL_MESSAGE_SIZE 512
-
 /* The chunks waiting in a worker's pipe stay this small, so that a send
  * never blocks on a worker that is itself blocked sending its reply. */
 #define POOL_PIPE_BYTES ((size_t)16 << 10)
@@ -67,7 +63,7 @@ struct mp_pool {
     int state;
     bool joined;
     int broken_code;
-    char broken_message[POOL_MESSAGE_SIZE];
+    char broken_message[MP_ERROR_MESSAGE_SIZE];
     pool_chunk *head, *tail;
     size_t queued;
     pool_slot *slots;

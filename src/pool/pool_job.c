@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pack/decode.h"
 #include "base/error_internal.h"
+#include "base/str.h"
+#include "pack/decode.h"
 #include "pool/pool_job.h"
 #include "pool/pool_message.h"
 
@@ -119,9 +120,7 @@ static void chunk_failed(pool_chunk *pc, int ret, const mp_remote_error *err)
     job_chunk *c = (job_chunk *)pc;
     job *j = c->job;
     chunk_result *r = &j->results[c->index];
-    char *msg = malloc(strlen(err->message) + 1);
-    if (msg)
-        strcpy(msg, err->message);
+    char *msg = mp_strdup(err->message);
     mp_os_mutex_lock(j->lock);
     r->state = FAILED;
     r->ret = ret;
@@ -204,9 +203,7 @@ int mp_pool_job_new(job **out, job_kind kind, mp_pool *pool, mp_any_fn fn, mp_re
                           .direct = mp_pool_uses_threads(pool) ? fn : NULL,
                           .keeps_replies = kind != JOB_FIXED};
     atomic_init(&j->refs, 1);
-    j->name = malloc(strlen(name) + 1);
-    if (j->name)
-        strcpy(j->name, name);
+    j->name = mp_strdup(name);
     j->task.name = j->name;
     rc = j->name ? mp_os_mutex_new(&j->lock) : mp_fail(MP_ENOMEM, "%s: out of memory", what);
     if (rc == MP_OK)

@@ -112,7 +112,7 @@ void mp_pool_on_worker_death(pool_slot *s)
      * be what ended (a malformed reply). */
     int code = mp_pool_reap_worker(s, true);
     pool_chunk *running = s->ninflight ? mp_pool_slot_shift(s) : NULL;
-    char message[POOL_MESSAGE_SIZE];
+    char message[MP_ERROR_MESSAGE_SIZE];
     mp_os_mutex_lock(p->lock);
     int state = p->state;
     bool serving = state == RUNNING || state == CLOSED;

@@ -7,38 +7,36 @@
 #include <unistd.h>
 
 #include "base/error_internal.h"
+#include "base/str.h"
 #include "platform.h"
+
+static const char *arg_at(const void *argv, size_t i)
+{
+    const char *arg = ((char *const *)argv)[i];
+    return arg ? arg : "";
+}
 
 int mp_os_own_argv(int argc, char **argv, int *out_argc, char ***out_argv)
 {
     if (argc < 0 || (argc > 0 && argv == NULL))
         return mp_fail(MP_EINVAL, "mp_main: bad argc/argv");
-    size_t bytes = ((size_t)argc + 1) * sizeof(char *);
-    for (int i = 0; i < argc; i++)
-        bytes += strlen(argv[i] ? argv[i] : "") + 1;
-    char **block = malloc(bytes);
+    char **block = mp_strv_dup((size_t)argc, arg_at, argv);
     if (block == NULL)
         return mp_fail(MP_ENOMEM, "mp_main: out of memory for argv");
-    char *text = (char *)(block + argc + 1);
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i] ? argv[i] : "";
-        size_t len = strlen(arg) + 1;
-        memcpy(text, arg, len);
-        block[i] = text;
-        text += len;
-    }
-    block[argc] = NULL;
     *out_argc = argc;
     *out_argv = block;
     return MP_OK;
 }
+
+/* /proc/self/cmdline is read this far: the markers sit near the start. */
+#define CMDLINE_READ_SIZE 4096
 
 bool mp_os_cmdline_has(const char *marker)
 {
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
-    char buf[4096];
+    char buf[CMDLINE_READ_SIZE];
     size_t len = 0;
     ssize_t n;
     while (len < sizeof buf - 1 && ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR)))

@@ -14,6 +14,9 @@
 #include "base/error_internal.h"
 #include "posix.h"
 
+/* "/" and the name: shm_open's limit on Linux is NAME_MAX (255) bytes. */
+#define SHM_PATH_SIZE 256
+
 static int check_name(const char *name, char *path, size_t size)
 {
     if (name[0] == '\0' || strpbrk(name, "/\\") != NULL || strlen(name) + 2 > size)
@@ -38,7 +41,7 @@ int mp_os_shm_create(const char *name, size_t size, mp_os_shm *out)
 {
     if (size == 0)
         return mp_fail(MP_EINVAL, "shared memory: size 0");
-    char path[256];
+    char path[SHM_PATH_SIZE];
     int fd;
     if (name == NULL) {
         fd = memfd_create("mproc", MFD_CLOEXEC);
@@ -75,7 +78,7 @@ int mp_os_shm_create(const char *name, size_t size, mp_os_shm *out)
 
 int mp_os_shm_open(const char *name, mp_os_shm *out)
 {
-    char path[256];
+    char path[SHM_PATH_SIZE];
     int rc = check_name(name, path, sizeof path);
     if (rc != MP_OK)
         return rc;
@@ -106,7 +109,7 @@ void mp_os_shm_close(mp_os_shm *s)
 
 int mp_os_shm_unlink(const char *name)
 {
-    char path[256];
+    char path[SHM_PATH_SIZE];
     int rc = check_name(name, path, sizeof path);
     if (rc != MP_OK)
         return rc;

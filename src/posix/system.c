@@ -39,12 +39,18 @@ long mp_os_getpid(void)
     return pid;
 }
 
+/* A long in decimal, sign included. */
+#define MAX_PID_DIGITS 21
+/* Enough of /proc/<pid>/stat for the state letter after the process name
+ * (at most 16 bytes, in parentheses). */
+#define STAT_HEAD_SIZE 256
+
 int mp_os_pid_alive(long pid)
 {
     if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
         return 0;
     /* A zombie has ended; only its parent has not reaped it yet. */
-    char path[64], line[256];
+    char path[sizeof "/proc//stat" + MAX_PID_DIGITS], line[STAT_HEAD_SIZE];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "re");
     if (f == NULL)

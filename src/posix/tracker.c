@@ -30,6 +30,10 @@
 #define MAX_CLIENTS 256
 #define MAX_NAMES 4096
 #define LINE_MAX_ 300
+/* What one read of a client takes: many lines at a time. */
+#define READ_CHUNK 4096
+/* "mproc-tracker-<pid>-<16 hex digits>", NUL included. */
+#define TRACKER_ID_SIZE 64
 
 static int connection = -1; /* guarded by the global lock */
 
@@ -110,7 +114,7 @@ static void serve(int listener)
         for (size_t i = t.nfds; i-- > 1;) {
             if (t.fds[i].revents == 0)
                 continue;
-            char buf[4096];
+            char buf[READ_CHUNK];
             ssize_t n = read(t.fds[i].fd, buf, sizeof buf);
             if (n > 0)
                 take_lines(&t, i, buf, (size_t)n);
@@ -214,7 +218,7 @@ static int ensure_connection(void)
     mp_os_global_unlock();
     if (connected)
         return MP_OK;
-    char fresh[64];
+    char fresh[TRACKER_ID_SIZE];
     int rc = start_tracker(fresh, sizeof fresh);
     if (rc != MP_OK)
         return rc;

@@ -125,9 +125,12 @@ static int own_path(wchar_t **out)
     }
 }
 
+/* "<pipe handle>:<parent pid>": two numbers in decimal. */
+#define TOKEN_SIZE 48
+
 static int command_line(const wchar_t *exe, HANDLE pipe, wchar_t **out)
 {
-    char token[48];
+    char token[TOKEN_SIZE];
     snprintf(token, sizeof token, "%llu:%lu", (unsigned long long)(uintptr_t)pipe,
              (unsigned long)GetCurrentProcessId());
     char *exe8;

@@ -24,6 +24,9 @@
 
 static volatile LONG counter;
 
+/* "\\.\pipe\mproc-<pid>-<counter>-<16 hex digits>", NUL included. */
+#define PIPE_NAME_SIZE 128
+
 static int pipe_name(wchar_t *name, size_t size)
 {
     unsigned char rnd[8];
@@ -57,7 +60,7 @@ static int connect_server(HANDLE server)
 
 int mp_os_pipe(bool duplex, mp_os_handle *r, mp_os_handle *w)
 {
-    wchar_t name[128];
+    wchar_t name[PIPE_NAME_SIZE];
     int rc = pipe_name(name, sizeof name / sizeof name[0]);
     if (rc != MP_OK)
         return rc;

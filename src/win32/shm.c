@@ -11,11 +11,15 @@
 #include "platform.h"
 #include "utf.h"
 
+/* shm.h's limit: far below a section name's MAX_PATH. */
+#define MAX_NAME_BYTES 200
+
 static int section_name(const char *name, wchar_t **out)
 {
-    if (name[0] == '\0' || strpbrk(name, "/\\") != NULL || strlen(name) > 200)
-        return mp_fail(MP_EINVAL, "shared memory: bad name \"%s\" (no '/' or '\\', at most 200 bytes)", name);
-    char full[256];
+    if (name[0] == '\0' || strpbrk(name, "/\\") != NULL || strlen(name) > MAX_NAME_BYTES)
+        return mp_fail(MP_EINVAL, "shared memory: bad name \"%s\" (no '/' or '\\', at most %d bytes)", name,
+                       MAX_NAME_BYTES);
+    char full[sizeof "Local\\" + MAX_NAME_BYTES];
     snprintf(full, sizeof full, "Local\\%s", name);
     return mp_win_widen(full, out);
 }
