@@ -234,7 +234,7 @@ static int count_items(const char *fmt, size_t depth, uint32_t *n)
 int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects)
 {
     const char *items = fmt ? fmt : "";
-    uint32_t n;
+    uint32_t n = 0;
     /* One level down, inside the array, as in "(fmt)". */
     int rc = count_items(items, 1, &n);
     if (rc != MP_OK)
@@ -256,7 +256,7 @@ int mp_pack_message(mp_buf *b, const char *fmt, va_list ap)
 {
     if (fmt == NULL)
         return mp_fail(MP_EINVAL, "NULL format");
-    uint32_t n;
+    uint32_t n = 0;
     int rc = count_items(fmt, 0, &n);
     if (rc != MP_OK)
         return rc;
