@@ -8,6 +8,7 @@
 #include "mproc/process.h"
 #include "mproc/registry.h"
 #include "mproc/conn.h"
+#include "mproc/net.h"
 #include "mproc/queue.h"
 #include "mproc/sync.h"
 #include "mproc/shm.h"

@@ -307,10 +307,65 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got);
  * MP_ETIMEDOUT after timeout. */
 int mp_os_pipe_poll(mp_os_handle h, double timeout);
 
+/* ---- sockets: socket.c ------------------------------------------------ */
+
+/* Stream sockets for Listener/Client, and for what will speak over them
+ * later (managers, a Redis client). The core parses address strings; this
+ * section resolves, binds, connects and moves bytes. Every socket made here
+ * is not inheritable (SOCK_CLOEXEC; WSA_FLAG_NO_HANDLE_INHERIT) and a TCP
+ * one has TCP_NODELAY: small request/reply messages must not wait for
+ * Nagle and delayed ACKs.
+ *
+ * On POSIX a socket is an fd like the ends of mp_os_pipe: the pipe
+ * functions and mp_os_wait work on it, and the functions below that move
+ * bytes are the pipe's. On Windows a SOCKET is not a named pipe (its end is
+ * a zero-byte read, not ERROR_BROKEN_PIPE, and it is closed by closesocket),
+ * so whoever holds one must use these functions on it; mp_os_wait tells a
+ * socket from a pipe by itself. */
+
+/* Room for any address string mp_os_socket_address makes ("unix:" and a
+ * 108-byte path at most; "tcp://[" an IPv6 address "]:" a port). */
+#define MP_OS_ADDRESS_SIZE 128
+
+typedef enum mp_os_family {
+    MP_OS_TCP,  /* IPv4 or IPv6, whichever host resolves to */
+    MP_OS_UNIX, /* AF_UNIX; POSIX only (MP_EUNSUPPORTED on Windows) */
+} mp_os_family;
+
+typedef struct mp_os_endpoint {
+    mp_os_family family;
+    const char *host; /* TCP: a name or a numeric address, no brackets */
+    unsigned port;    /* TCP: 0 to listen on a port the system picks */
+    const char *path; /* UNIX: a path, or '@' and an abstract name (Linux) */
+} mp_os_endpoint;
+
+/* Bind and listen. A UNIX path must not exist yet. */
+int mp_os_socket_listen(const mp_os_endpoint *ep, int backlog, mp_os_handle *out);
+/* The next connection on a listening socket: MP_ETIMEDOUT when none came
+ * within timeout. */
+int mp_os_socket_accept(mp_os_handle listener, double timeout, mp_os_handle *out);
+/* Connect to ep, trying each address it resolves to, within timeout.
+ * MP_EOS (with the OS's message) when refused or unreachable,
+ * MP_ETIMEDOUT when no answer came in time. */
+int mp_os_socket_connect(const mp_os_endpoint *ep, double timeout, mp_os_handle *out);
+/* The address a socket is bound to, as an address string of the API, in a
+ * buffer of at least MP_OS_ADDRESS_SIZE bytes:
+ * "tcp://127.0.0.1:5000", "tcp://[::1]:5000", "unix:/path", "unix:@name". */
+int mp_os_socket_address(mp_os_handle s, char *buf, size_t size);
+/* Remove the file a UNIX listener was bound to (nothing for an abstract
+ * name or TCP). */
+void mp_os_socket_unbind(const mp_os_endpoint *ep);
+/* As the pipe functions of the same names. */
+int mp_os_socket_write(mp_os_handle s, const void *buf, size_t len);
+int mp_os_socket_read(mp_os_handle s, void *buf, size_t len);
+int mp_os_socket_poll(mp_os_handle s, double timeout);
+void mp_os_socket_close(mp_os_handle s);
+
 /* ---- waiting for sentinels: wait.c ------------------------------------- */
 
 /* Wait for any of n sentinels (see mp_wait): process sentinels, and read
- * ends of mp_os_pipe, ready when a read would not block. */
+ * ends of mp_os_pipe and connected sockets, ready when a read would not
+ * block. */
 int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready);
 
 #endif

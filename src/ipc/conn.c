@@ -1,5 +1,11 @@
 /* conn.c - Pipe and Connection (conn.h): Python's framing over the
- * platform's pipe ends. */
+ * platform's pipe ends or over a socket (Listener/Client).
+ *
+ * A connection knows which of the two it has: on Windows a socket is not a
+ * named pipe (another end of file, another close), so its bytes go through
+ * the platform's socket functions. One flag here costs less than the pipe
+ * functions asking the OS what each handle is on every call, which the
+ * pool's hot path would pay for. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +24,7 @@ struct mp_conn {
     mp_object hdr;
     mp_os_handle h;
     bool readable, writable;
+    bool socket; /* from mp_conn_from_socket */
     bool broken; /* recv_bytes refused an over-long message */
     mp_os_mutex *send_lock, *recv_lock;
     /* A message recv_bytes_into had no room for, kept for the next read. */
@@ -61,6 +68,26 @@ static int conn_make(mp_os_handle h, bool readable, bool writable, mp_conn **out
     }
     *out = c;
     return MP_OK;
+}
+
+int mp_conn_from_socket(mp_os_handle s, mp_conn **out)
+{
+    int rc = conn_make(s, true, true, out);
+    if (rc == MP_OK)
+        (*out)->socket = true;
+    else
+        mp_os_socket_close(s);
+    return rc;
+}
+
+static int io_write(const mp_conn *c, const void *buf, size_t len)
+{
+    return c->socket ? mp_os_socket_write(c->h, buf, len) : mp_os_pipe_write(c->h, buf, len);
+}
+
+static int io_read(const mp_conn *c, void *buf, size_t len)
+{
+    return c->socket ? mp_os_socket_read(c->h, buf, len) : mp_os_pipe_read(c->h, buf, len);
 }
 
 int mp_pipe(bool duplex, mp_conn **a, mp_conn **b)
@@ -154,11 +181,11 @@ static int send_frame(mp_conn *c, const void *data, size_t len)
     if (len <= SMALL_MESSAGE) {
         if (len > 0)
             memcpy(small + n, data, len);
-        rc = mp_os_pipe_write(c->h, small, n + len);
+        rc = io_write(c, small, n + len);
     } else {
-        rc = mp_os_pipe_write(c->h, small, n);
+        rc = io_write(c, small, n);
         if (rc == MP_OK)
-            rc = mp_os_pipe_write(c->h, data, len);
+            rc = io_write(c, data, len);
     }
     mp_os_mutex_unlock(c->send_lock);
     return rc;
@@ -167,7 +194,7 @@ static int send_frame(mp_conn *c, const void *data, size_t len)
 int mp_conn_write(mp_conn *c, const void *frames, size_t len)
 {
     mp_os_mutex_lock(c->send_lock);
-    int rc = mp_os_pipe_write(c->h, frames, len);
+    int rc = io_write(c, frames, len);
     mp_os_mutex_unlock(c->send_lock);
     return rc;
 }
@@ -214,12 +241,12 @@ int mp_conn_send(mp_conn *c, const char *fmt, ...)
 static int read_length(mp_conn *c, size_t *len)
 {
     unsigned char h[MP_CONN_FRAME_MAX_HEADER];
-    int rc = mp_os_pipe_read(c->h, h, 4);
+    int rc = io_read(c, h, 4);
     if (rc != MP_OK)
         return rc;
     uint64_t n;
     if (mp_conn_frame_length(h, 4, &n) == 0) {
-        if ((rc = mp_os_pipe_read(c->h, h + 4, 8)) != MP_OK)
+        if ((rc = io_read(c, h + 4, 8)) != MP_OK)
             return rc == MP_EEOF ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message header") : rc;
         mp_conn_frame_length(h, 12, &n);
     }
@@ -235,7 +262,7 @@ static int read_body(mp_conn *c, size_t len, unsigned char **data)
     *data = malloc(len ? len : 1);
     if (*data == NULL)
         return mp_fail(MP_ENOMEM, "recv: no memory for a %zu-byte message", len);
-    int rc = mp_os_pipe_read(c->h, *data, len);
+    int rc = io_read(c, *data, len);
     if (rc != MP_OK) {
         free(*data);
         *data = NULL;
@@ -292,7 +319,7 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t *len)
     mp_os_mutex_lock(c->recv_lock);
     if (!c->holding && (rc = read_length(c, len)) == MP_OK && *len <= size) {
         /* It fits: straight into the caller's buffer. */
-        rc = mp_os_pipe_read(c->h, buf, *len);
+        rc = io_read(c, buf, *len);
         mp_os_mutex_unlock(c->recv_lock);
         return rc == MP_EEOF ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message") : rc;
     }
@@ -335,7 +362,7 @@ int mp_conn_poll(mp_conn *c, double timeout)
         return rc;
     if (c->holding)
         return MP_OK;
-    return mp_os_pipe_poll(c->h, timeout);
+    return c->socket ? mp_os_socket_poll(c->h, timeout) : mp_os_pipe_poll(c->h, timeout);
 }
 
 int mp_conn_fileno(const mp_conn *c, mp_sentinel *out)
@@ -368,7 +395,10 @@ bool mp_conn_closed(const mp_conn *c)
 static void conn_free(mp_object *o)
 {
     mp_conn *c = (mp_conn *)(void *)o;
-    mp_os_handle_close(c->h);
+    if (c->socket)
+        mp_os_socket_close(c->h);
+    else
+        mp_os_handle_close(c->h);
     c->h = MP_OS_NO_HANDLE;
     mp_os_mutex_free(c->send_lock);
     mp_os_mutex_free(c->recv_lock);
@@ -386,6 +416,10 @@ static int conn_export(const mp_object *o, mp_export *e)
     const mp_conn *c = (const mp_conn *)(const void *)o;
     if (c->h == MP_OS_NO_HANDLE)
         return mp_fail(MP_ESTATE, "a closed Connection cannot be passed");
+    /* A child connects to the listener's address instead; handing a
+     * socket over comes with send_handle (issue 14). */
+    if (c->socket)
+        return mp_fail(MP_EUNSUPPORTED, "a Connection over a socket cannot be passed to a child yet");
     e->handles[e->nhandles++] = c->h;
     return mp_pack(&e->fields, "(? ?)", c->readable, c->writable);
 }

@@ -14,6 +14,10 @@
 
 #define MP_CONN_FRAME_MAX_HEADER 12
 
+/* A duplex Connection over a connected socket (net/), which it owns from
+ * now on: closed with it, or at once if this fails. */
+int mp_conn_from_socket(mp_os_handle s, mp_conn **out);
+
 /* Write the header of a len-byte message; returns its size, 4 or 12. */
 size_t mp_conn_frame_header(unsigned char h[MP_CONN_FRAME_MAX_HEADER], size_t len);
 /* The size of the frame header at p, with *len its message's length, or 0
@@ -29,7 +33,8 @@ int mp_conn_frame_end(mp_buf *b, size_t mark);
  * a frame's header and its message in two calls) under the send lock. */
 int mp_conn_write(mp_conn *c, const void *frames, size_t len);
 
-/* The pipe end itself, for a reader that owns it. */
+/* The pipe end itself, for a reader that owns it (pipes only: a socket
+ * connection is read through conn.c). */
 mp_os_handle mp_conn_handle(const mp_conn *c);
 
 #endif

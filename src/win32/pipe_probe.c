@@ -1,5 +1,6 @@
-/* pipe_probe.c - readiness of a pipe end without reading from it
- * (pipe_probe.h), for the pipes (pipe.c) and waiting (wait.c) sections. */
+/* pipe_probe.c - readiness of a pipe end or a socket without reading from
+ * it (pipe_probe.h), for the pipes (pipe.c) and waiting (wait.c) sections. */
+#include <winsock2.h>
 #include <windows.h>
 
 #include "base/error_internal.h"
@@ -10,14 +11,35 @@ bool mp_win_pipe_closed(DWORD err)
     return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA || err == ERROR_PIPE_NOT_CONNECTED;
 }
 
+bool mp_win_is_socket(HANDLE h)
+{
+    int type, n = sizeof type;
+    return getsockopt((SOCKET)h, SOL_SOCKET, SO_TYPE, (char *)&type, &n) == 0;
+}
+
+/* A socket's probe is a one-byte peek, which consumes nothing either and
+ * completes with data or at the peer's end. */
+static DWORD start_read(HANDLE h, OVERLAPPED *ov)
+{
+    static char unused;
+    if (!mp_win_is_socket(h))
+        return ReadFile(h, &unused, 0, NULL, ov) ? 0 : GetLastError();
+    static char peeked;
+    WSABUF buf = {1, &peeked};
+    DWORD flags = MSG_PEEK;
+    if (WSARecv((SOCKET)h, &buf, 1, NULL, &flags, ov, NULL) == 0)
+        return 0;
+    int err = WSAGetLastError();
+    return err == WSAECONNRESET || err == WSAECONNABORTED || err == WSAESHUTDOWN ? ERROR_BROKEN_PIPE : (DWORD)err;
+}
+
 int mp_win_probe_start(mp_win_probe *p, HANDLE pipe, bool *ready)
 {
     *p = (mp_win_probe){.pipe = pipe};
     p->ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (p->ov.hEvent == NULL)
         return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateEvent");
-    static char unused;
-    DWORD err = ReadFile(pipe, &unused, 0, NULL, &p->ov) ? 0 : GetLastError();
+    DWORD err = start_read(pipe, &p->ov);
     if (err == ERROR_IO_PENDING) {
         p->pending = true;
         *ready = false;

@@ -10,9 +10,10 @@
  *
  * Waiting must not change the objects: process and thread handles and
  * manual-reset events qualify; an auto-reset event, a mutex or a semaphore
- * would be taken by the wait. A pipe end cannot be waited for at all: it
- * is stood in for by the event of a zero-byte read on it (pipe_probe.h),
- * which completes when the pipe becomes readable, so pipes add no latency. */
+ * would be taken by the wait. A pipe end or a socket cannot be waited for
+ * at all: it is stood in for by the event of a zero-byte read (a socket: a
+ * one-byte peek) on it (pipe_probe.h), which completes when it becomes
+ * readable, so pipes and sockets add no latency. */
 #include <windows.h>
 
 #include <limits.h>
@@ -108,9 +109,12 @@ static int compare_handles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Windows gives a socket the file type of a pipe; a stack that says
+ * "unknown" instead is asked by Winsock. Both are probed (pipe_probe.h). */
 static bool is_pipe(mp_sentinel s)
 {
-    return GetFileType((HANDLE)s) == FILE_TYPE_PIPE;
+    DWORD type = GetFileType((HANDLE)s);
+    return type == FILE_TYPE_PIPE || (type == FILE_TYPE_UNKNOWN && mp_win_is_socket((HANDLE)s));
 }
 
 /* The number of ready handles in h, or an error. */

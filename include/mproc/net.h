@@ -1,0 +1,94 @@
+/* mproc/net.h - Listener and Client (multiprocessing.connection).
+ *
+ * A Listener waits for connections on an address; Client connects to one.
+ * Both ends are then ordinary Connections (conn.h): send/recv, poll,
+ * mp_wait and close work on them as on a Pipe's, with Python's framing, so
+ * a Python program's Listener or Client can talk to ours.
+ *
+ * Addresses are strings:
+ *   "tcp://host:port"  IPv4 or IPv6 ("tcp://[::1]:5000"), a name or a
+ *                      number; port 0 listens on a port the system picks,
+ *                      which mp_listener_address then tells.
+ *   "unix:/path"       an AF_UNIX socket (POSIX); the Listener removes the
+ *                      file when closed, as Python's does.
+ *   "unix:@name"       Linux's abstract namespace: no file at all.
+ *   "pipe:name"        a Windows named pipe: not implemented yet, so
+ *                      MP_EUNSUPPORTED on every system for now.
+ * A family this system does not have ("unix:" on Windows) is
+ * MP_EUNSUPPORTED, with a message; an address that is not one of these
+ * forms is MP_EINVAL.
+ *
+ * Sockets are never inherited by children, and TCP ones send at once
+ * (TCP_NODELAY): a small message is one write, header and payload. A
+ * Connection over a socket cannot be passed to a child as an argument yet
+ * (MP_EUNSUPPORTED); the child connects to the address itself.
+ *
+ * Thread safety: one thread may accept while others use the connections
+ * already accepted; accept from two threads at once is safe (each gets its
+ * own connection). close must not race with other calls on the listener.
+ *
+ * Errors: MP_EINVAL (NULL, a malformed address), MP_EUNSUPPORTED (see
+ * above; an authkey, until authentication comes), MP_ETIMEDOUT (nothing
+ * within the timeout), MP_EOS (with the OS's message: refused, address in
+ * use, unreachable...).
+ */
+#ifndef MPROC_NET_H
+#define MPROC_NET_H
+
+#include <stddef.h>
+
+#include "mproc/conn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mp_listener mp_listener;
+
+/* The timeout a zeroed mp_net_options means, in seconds. */
+#define MP_NET_DEFAULT_TIMEOUT 60.0
+
+typedef struct mp_net_options {
+    /* authkey: the shared secret of Python's challenge and response. NULL
+     * (Python's None): no authentication. Authentication is not
+     * implemented yet: a non-NULL authkey is MP_EUNSUPPORTED. */
+    const void *authkey;
+    size_t authkey_len;
+    /* Seconds that connecting (Client) or the handshake after accepting
+     * (Listener) may take. 0: MP_NET_DEFAULT_TIMEOUT. MP_FOREVER waits; a
+     * negative value or NaN polls (timeout.h's rule). */
+    double timeout;
+    /* Listener: connections the system may queue before they are
+     * accepted. 0: 64 (Python's 1 refuses a burst of clients). */
+    int backlog;
+} mp_net_options;
+
+/* Listener(address, authkey=..., backlog=...). NULL opts: no
+ * authentication, the defaults above. */
+int mp_listener_new(mp_listener **out, const char *address, const mp_net_options *opts);
+
+/* accept(): the next connection, within timeout (MP_FOREVER waits, 0 or
+ * less polls: MP_ETIMEDOUT if none is waiting). *conn is a duplex
+ * Connection, the caller's to close. */
+int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn);
+
+/* address: the address bound, as an address string with the port the
+ * system picked ("tcp://127.0.0.1:40513"). Valid until mp_listener_close;
+ * NULL for NULL. */
+const char *mp_listener_address(const mp_listener *l);
+
+/* close(): stops listening and frees the listener (the pointer may not be
+ * used again), as mp_conn_close does; connections already accepted stay
+ * open. NULL is accepted. */
+void mp_listener_close(mp_listener *l);
+
+/* Client(address, authkey=...): a duplex Connection to a Listener's
+ * address, the caller's to close. Nothing listening there: MP_EOS
+ * (refused), and never a wait beyond the timeout. */
+int mp_client(mp_conn **conn, const char *address, const mp_net_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,69 @@
+/* listener.c - Listener (net.h): a listening socket whose accepted
+ * sockets become Connections. */
+#include <stdlib.h>
+
+#include "base/error_internal.h"
+#include "ipc/conn_internal.h"
+#include "mproc/net.h"
+#include "net/address.h"
+#include "net/options.h"
+
+struct mp_listener {
+    mp_os_handle h;
+    mp_net_address bound; /* what was asked for, to unbind at close */
+    mp_net_options opts;
+    char address[MP_OS_ADDRESS_SIZE];
+};
+
+int mp_listener_new(mp_listener **out, const char *address, const mp_net_options *opts)
+{
+    if (out == NULL)
+        return mp_fail(MP_EINVAL, "mp_listener_new: NULL out");
+    *out = NULL;
+    mp_listener *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return mp_fail(MP_ENOMEM, "mp_listener_new: out of memory");
+    l->h = MP_OS_NO_HANDLE;
+    int rc = mp_net_options_resolve(opts, "mp_listener_new", &l->opts);
+    if (rc == MP_OK)
+        rc = mp_net_address_parse(address, "mp_listener_new", &l->bound);
+    if (rc == MP_OK && (rc = mp_os_socket_listen(&l->bound.ep, l->opts.backlog, &l->h)) != MP_OK)
+        rc = mp_fail(rc, "mp_listener_new(%s): %s", address, mp_last_error());
+    if (rc == MP_OK)
+        rc = mp_os_socket_address(l->h, l->address, sizeof l->address);
+    if (rc != MP_OK) {
+        mp_listener_close(l);
+        return rc;
+    }
+    *out = l;
+    return MP_OK;
+}
+
+int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn)
+{
+    if (l == NULL || conn == NULL)
+        return mp_fail(MP_EINVAL, "mp_listener_accept: NULL argument");
+    *conn = NULL;
+    mp_os_handle s;
+    int rc = mp_os_socket_accept(l->h, timeout, &s);
+    if (rc != MP_OK)
+        return rc;
+    return mp_conn_from_socket(s, conn);
+}
+
+const char *mp_listener_address(const mp_listener *l)
+{
+    return l != NULL ? l->address : NULL;
+}
+
+void mp_listener_close(mp_listener *l)
+{
+    if (l == NULL)
+        return;
+    if (l->h != MP_OS_NO_HANDLE) {
+        mp_os_socket_close(l->h);
+        mp_os_socket_unbind(&l->bound.ep);
+    }
+    mp_net_address_free(&l->bound);
+    free(l);
+}
