@@ -213,7 +213,8 @@ static void closed_port(void **state)
     char address[128];
     snprintf(address, sizeof address, "%s", mp_listener_address(l));
     mp_listener_close(l);
-    mp_net_options opts = {.timeout = 10};
+    mp_net_options opts = MP_NET_OPTIONS_INIT;
+    opts.timeout = 10;
     mp_conn *c = (mp_conn *)1;
     double t0 = mp_os_monotonic();
     int rc = mp_client(&c, address, &opts);
@@ -259,9 +260,12 @@ static void bad_addresses(void **state)
     MPT_CODE(mp_client(&c, "unix:@x", NULL), MP_EUNSUPPORTED);
     assert_non_null(strstr(mp_last_error(), "unix"));
 #endif
-    mp_net_options auth = {.authkey = "abc", .authkey_len = 3};
+    mp_net_options auth = MP_NET_OPTIONS_INIT;
+    auth.authkey = "abc";
+    auth.authkey_len = 3;
     MPT_CODE(mp_listener_new(&l, "tcp://127.0.0.1:0", &auth), MP_EUNSUPPORTED);
-    mp_net_options backlog = {.backlog = -1};
+    mp_net_options backlog = MP_NET_OPTIONS_INIT;
+    backlog.backlog = -1;
     MPT_CODE(mp_listener_new(&l, "tcp://127.0.0.1:0", &backlog), MP_EINVAL);
 }
 

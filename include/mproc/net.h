@@ -45,7 +45,7 @@ extern "C" {
 
 typedef struct mp_listener mp_listener;
 
-/* The timeout a zeroed mp_net_options means, in seconds. */
+/* The timeout of NULL options and of MP_NET_OPTIONS_INIT, in seconds. */
 #define MP_NET_DEFAULT_TIMEOUT 60.0
 
 typedef struct mp_net_options {
@@ -55,16 +55,20 @@ typedef struct mp_net_options {
     const void *authkey;
     size_t authkey_len;
     /* Seconds that connecting (Client) or the handshake after accepting
-     * (Listener) may take. 0: MP_NET_DEFAULT_TIMEOUT. MP_FOREVER waits; a
-     * negative value or NaN polls (timeout.h's rule). */
+     * (Listener) may take. MP_FOREVER waits; 0, a negative value or NaN
+     * polls, as every timeout (a connect that is not done at once fails). A
+     * zeroed struct therefore polls: start from MP_NET_OPTIONS_INIT. */
     double timeout;
     /* Listener: connections the system may queue before they are
      * accepted. 0: 64 (Python's 1 refuses a burst of clients). */
     int backlog;
 } mp_net_options;
 
-/* Listener(address, authkey=..., backlog=...). NULL opts: no
- * authentication, the defaults above. */
+/* The defaults: no authentication, MP_NET_DEFAULT_TIMEOUT, backlog 64. */
+#define MP_NET_OPTIONS_INIT {NULL, 0, MP_NET_DEFAULT_TIMEOUT, 0}
+
+/* Listener(address, authkey=..., backlog=...). NULL opts:
+ * MP_NET_OPTIONS_INIT. */
 int mp_listener_new(mp_listener **out, const char *address, const mp_net_options *opts);
 
 /* accept(): the next connection, within timeout (MP_FOREVER waits, 0 or

@@ -8,13 +8,11 @@
 
 int mp_net_options_resolve(const mp_net_options *opts, const char *where, mp_net_options *out)
 {
-    *out = opts != NULL ? *opts : (mp_net_options){0};
+    *out = opts != NULL ? *opts : (mp_net_options)MP_NET_OPTIONS_INIT;
     if (out->authkey != NULL)
         return mp_fail(MP_EUNSUPPORTED, "%s: authentication (authkey) is not implemented yet", where);
     if (out->backlog < 0)
         return mp_fail(MP_EINVAL, "%s: backlog %d is negative", where, out->backlog);
-    if (out->timeout == 0)
-        out->timeout = MP_NET_DEFAULT_TIMEOUT;
     if (out->backlog == 0)
         out->backlog = DEFAULT_BACKLOG;
     return MP_OK;
