@@ -27,19 +27,12 @@ mp_sentinel mp_os_child_sentinel(const mp_os_child *c)
 static int poll_for(int fd, double timeout, int *revents)
 {
     double deadline = mp_deadline(timeout);
-    for (;;) {
-        int ms = mp_posix_poll_ms(deadline);
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int n = poll(&p, 1, ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return mp_fail_os(MP_EOS, errno, "poll");
-        if (n > 0 || ms == 0) {
-            *revents = n > 0 ? p.revents : 0;
-            return MP_OK;
-        }
-    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = mp_posix_poll_until(&p, 1, deadline);
+    if (n < 0)
+        return n;
+    *revents = n > 0 ? p.revents : 0;
+    return MP_OK;
 }
 
 /* Python's exit code for a wait status: the code, or -signal. */

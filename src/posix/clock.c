@@ -2,8 +2,10 @@
  * timeouts of poll() and of the waits that take an absolute time. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <time.h>
 
+#include "base/error_internal.h"
 #include "base/timeout.h"
 #include "posix.h"
 
@@ -45,4 +47,18 @@ struct timespec mp_posix_abstime(double timeout)
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long ns = (long long)now.tv_nsec + (long long)(timeout * 1e9);
     return (struct timespec){.tv_sec = now.tv_sec + (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+}
+
+int mp_posix_poll_until(struct pollfd *p, size_t n, double deadline)
+{
+    for (;;) {
+        int ms = mp_posix_poll_ms(deadline);
+        int got = poll(p, (nfds_t)n, ms);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return mp_fail_os(MP_EOS, errno, "poll");
+        if (got > 0 || ms == 0)
+            return got;
+    }
 }

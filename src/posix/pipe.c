@@ -68,18 +68,10 @@ int mp_os_pipe_poll(mp_os_handle h, double timeout)
 {
     struct pollfd p = {.fd = (int)h, .events = POLLIN};
     double deadline = mp_deadline(timeout);
-    for (;;) {
-        int ms = mp_posix_poll_ms(deadline);
-        int got = poll(&p, 1, ms);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return mp_fail_os(MP_EOS, errno, "poll");
-        if (p.revents & POLLNVAL)
-            return mp_fail(MP_EINVAL, "poll: not an open descriptor");
-        if (got > 0)
-            return MP_OK;
-        if (ms == 0)
-            return MP_ETIMEDOUT;
-    }
+    int got = mp_posix_poll_until(&p, 1, deadline);
+    if (got < 0)
+        return got;
+    if (p.revents & POLLNVAL)
+        return mp_fail(MP_EINVAL, "poll: not an open descriptor");
+    return got > 0 ? MP_OK : MP_ETIMEDOUT;
 }

@@ -70,6 +70,11 @@ int mp_posix_renumber_fds(const int *fds, size_t n);
  * early. */
 int mp_posix_poll_ms(double deadline);
 
+/* poll() on p[0..n) until one is ready or deadline passes, through EINTR:
+ * the number ready (> 0), 0 once the deadline has passed, or MP_EOS. */
+struct pollfd;
+int mp_posix_poll_until(struct pollfd *p, size_t n, double deadline);
+
 /* CLOCK_MONOTONIC now + timeout (a poll's is now; capped at a day), for
  * the pthread and semaphore waits that take an absolute time. Forever is
  * the caller's to handle with an untimed wait. */

@@ -32,18 +32,10 @@ static int set_blocking(int fd, bool on)
 static int wait_for(int fd, short events, double deadline, const char *what)
 {
     struct pollfd p = {.fd = fd, .events = events};
-    for (;;) {
-        int ms = mp_posix_poll_ms(deadline);
-        int got = poll(&p, 1, ms);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return mp_fail_os(MP_EOS, errno, "poll");
-        if (got > 0)
-            return MP_OK;
-        if (ms == 0)
-            return mp_fail(MP_ETIMEDOUT, "%s: timed out", what);
-    }
+    int got = mp_posix_poll_until(&p, 1, deadline);
+    if (got < 0)
+        return got;
+    return got > 0 ? MP_OK : mp_fail(MP_ETIMEDOUT, "%s: timed out", what);
 }
 
 static void no_delay(int fd, int family)

@@ -17,25 +17,13 @@ int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready)
     for (size_t i = 0; i < n; i++)
         p[i] = (struct pollfd){.fd = (int)s[i], .events = POLLIN};
     double deadline = mp_deadline(timeout);
-    int rc;
-    for (;;) {
-        int ms = mp_posix_poll_ms(deadline);
-        int got = poll(p, (nfds_t)n, ms);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = mp_fail_os(MP_EOS, errno, "mp_wait: poll");
-            break;
-        }
-        if (got == 0 && ms != 0)
-            continue;
-        rc = got > 0 ? got : mp_fail(MP_ETIMEDOUT, "mp_wait: nothing ready after %g s", timeout);
-        for (size_t i = 0; i < n; i++) {
-            ready[i] = p[i].revents != 0;
-            if (p[i].revents & POLLNVAL)
-                rc = mp_fail(MP_EINVAL, "mp_wait: object %zu (%ld) is not an open descriptor", i, (long)s[i]);
-        }
-        break;
+    int rc = mp_posix_poll_until(p, n, deadline);
+    if (rc == 0)
+        rc = mp_fail(MP_ETIMEDOUT, "mp_wait: nothing ready after %g s", timeout);
+    for (size_t i = 0; rc != MP_EOS && i < n; i++) {
+        ready[i] = p[i].revents != 0;
+        if (p[i].revents & POLLNVAL)
+            rc = mp_fail(MP_EINVAL, "mp_wait: object %zu (%ld) is not an open descriptor", i, (long)s[i]);
     }
     free(p);
     return rc;
