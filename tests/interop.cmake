@@ -26,3 +26,15 @@ add_test(NAME digest_interop
   COMMAND ${MPROC_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/digest_interop.py "${CMAKE_CROSSCOMPILING_EMULATOR}"
           $<TARGET_FILE:digest_echo>)
 set_tests_properties(digest_interop PROPERTIES TIMEOUT 300)
+
+# auth_interop: the authkey handshake against Python's Listener and Client.
+add_executable(auth_peer auth_peer.c)
+target_link_libraries(auth_peer PRIVATE mproc)
+if(WIN32)
+  target_link_options(auth_peer PRIVATE -static)
+endif()
+mproc_target_settings(auth_peer)
+add_test(NAME auth_interop
+  COMMAND ${MPROC_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/auth_interop.py "${CMAKE_CROSSCOMPILING_EMULATOR}"
+          $<TARGET_FILE:auth_peer>)
+set_tests_properties(auth_interop PROPERTIES TIMEOUT 300)

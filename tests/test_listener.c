@@ -260,10 +260,6 @@ static void bad_addresses(void **state)
     MPT_CODE(mp_client(&c, "unix:@x", NULL), MP_EUNSUPPORTED);
     assert_non_null(strstr(mp_last_error(), "unix"));
 #endif
-    mp_net_options auth = MP_NET_OPTIONS_INIT;
-    auth.authkey = "abc";
-    auth.authkey_len = 3;
-    MPT_CODE(mp_listener_new(&l, "tcp://127.0.0.1:0", &auth), MP_EUNSUPPORTED);
     mp_net_options backlog = MP_NET_OPTIONS_INIT;
     backlog.backlog = -1;
     MPT_CODE(mp_listener_new(&l, "tcp://127.0.0.1:0", &backlog), MP_EINVAL);

@@ -45,7 +45,8 @@ extern "C" {
     X(EBROKEN, -21, "barrier is broken (BrokenBarrierError)")                 \
     X(EREMOTE, -22, "a pool task raised an error")                             \
     X(EWORKERDIED, -23, "the pool worker running the task died")               \
-    X(EINITIALIZER, -24, "the pool's worker initializer failed")
+    X(EINITIALIZER, -24, "the pool's worker initializer failed")            \
+    X(EAUTH, -25, "authentication failed")
 
 enum {
 #define MP_ERROR_ENUM_(name, value, text) MP_##name = value,

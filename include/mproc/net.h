@@ -27,10 +27,31 @@
  * already accepted; accept from two threads at once is safe (each gets its
  * own connection). close must not race with other calls on the listener.
  *
+ * Authentication (an authkey) is Python's mutual challenge, byte for byte,
+ * each step one message: the Listener challenges first (deliver_challenge),
+ * then the Client challenges back (answer_challenge, then deliver):
+ *   challenger -> "#CHALLENGE#{sha256}" and 40 random bytes
+ *   answerer   -> "{sha256}" and HMAC-SHA256(authkey, "{sha256}" + bytes)
+ *   challenger -> "#WELCOME#" or "#FAILURE#"
+ * The HMAC covers everything after "#CHALLENGE#", prefix included. We
+ * always send this form (Python 3.12's): Python 3.12+ answers it the same
+ * way, and Python <= 3.11, which knows no prefixes, takes the whole thing
+ * as its challenge and answers with a bare 16-byte HMAC-MD5 of it, which we
+ * accept as 3.12 does. As the answerer we also take the legacy challenge of
+ * Python <= 3.11 (exactly 20 bytes after "#CHALLENGE#"), answered with the
+ * bare 16-byte HMAC-MD5 it expects, and a "{md5}" prefix. So either side
+ * talks to Python 3.11 and 3.12+ peers. Every handshake message received
+ * over 256 bytes is refused, as in Python, and digests are compared in
+ * constant time.
+ *
  * Errors: MP_EINVAL (NULL, a malformed address), MP_EUNSUPPORTED (see
- * above; an authkey, until authentication comes), MP_ETIMEDOUT (nothing
- * within the timeout), MP_EOS (with the OS's message: refused, address in
- * use, unreachable...).
+ * above), MP_ETIMEDOUT (nothing within the timeout, a peer silent during
+ * the handshake), MP_EAUTH (authentication failed: a wrong key on either
+ * side, a peer that does not speak the handshake, such as one without an
+ * authkey that sends a message of its own), MP_EPROTO (a handshake message
+ * over 256 bytes, or the peer closing in the middle), MP_EOS (with the
+ * OS's message: refused, address in use, unreachable...). When the
+ * handshake fails, the connection is closed and nothing is returned.
  */
 #ifndef MPROC_NET_H
 #define MPROC_NET_H
@@ -49,13 +70,16 @@ typedef struct mp_listener mp_listener;
 #define MP_NET_DEFAULT_TIMEOUT 60.0
 
 typedef struct mp_net_options {
-    /* authkey: the shared secret of Python's challenge and response. NULL
-     * (Python's None): no authentication. Authentication is not
-     * implemented yet: a non-NULL authkey is MP_EUNSUPPORTED. */
+    /* authkey: the shared secret of Python's challenge and response (see
+     * above); both ends need the same one. NULL (Python's None): no
+     * authentication. authkey_len bytes of it are used; it is copied, so it
+     * need not outlive the call. A peer with a key against one without
+     * fails: MP_EAUTH or MP_ETIMEDOUT (one waits for a challenge that
+     * never comes), on the side that has one. */
     const void *authkey;
     size_t authkey_len;
-    /* Seconds that connecting (Client) or the handshake after accepting
-     * (Listener) may take. MP_FOREVER waits; 0, a negative value or NaN
+    /* Seconds that connecting and the handshake (Client) or the handshake
+     * after accepting (Listener) may take. MP_FOREVER waits; 0, a negative value or NaN
      * polls, as every timeout (a connect that is not done at once fails). A
      * zeroed struct therefore polls: start from MP_NET_OPTIONS_INIT. */
     double timeout;
@@ -72,8 +96,10 @@ typedef struct mp_net_options {
 int mp_listener_new(mp_listener **out, const char *address, const mp_net_options *opts);
 
 /* accept(): the next connection, within timeout (MP_FOREVER waits, 0 or
- * less polls: MP_ETIMEDOUT if none is waiting). *conn is a duplex
- * Connection, the caller's to close. */
+ * less polls: MP_ETIMEDOUT if none is waiting). With an authkey the
+ * handshake follows, within the options' timeout; if it fails the
+ * connection is closed and the error returned (MP_EAUTH...): the listener
+ * goes on listening. *conn is a duplex Connection, the caller's to close. */
 int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn);
 
 /* address: the address bound, as an address string with the port the
@@ -87,8 +113,9 @@ const char *mp_listener_address(const mp_listener *l);
 void mp_listener_close(mp_listener *l);
 
 /* Client(address, authkey=...): a duplex Connection to a Listener's
- * address, the caller's to close. Nothing listening there: MP_EOS
- * (refused), and never a wait beyond the timeout. */
+ * address, the caller's to close, authenticated first if opts has an
+ * authkey. Nothing listening there: MP_EOS (refused), and never a wait
+ * beyond the timeout. */
 int mp_client(mp_conn **conn, const char *address, const mp_net_options *opts);
 
 #ifdef __cplusplus

@@ -3,6 +3,7 @@
 #include "ipc/conn_internal.h"
 #include "mproc/net.h"
 #include "net/address.h"
+#include "net/auth.h"
 #include "net/options.h"
 
 int mp_client(mp_conn **conn, const char *address, const mp_net_options *opts)
@@ -15,10 +16,19 @@ int mp_client(mp_conn **conn, const char *address, const mp_net_options *opts)
     int rc = mp_net_options_resolve(opts, "mp_client", &o);
     if (rc != MP_OK || (rc = mp_net_address_parse(address, "mp_client", &a)) != MP_OK)
         return rc;
+    double started = mp_os_monotonic();
     mp_os_handle s;
     rc = mp_os_socket_connect(&a.ep, o.timeout, &s);
     mp_net_address_free(&a);
     if (rc != MP_OK)
         return mp_fail(rc, "mp_client(%s): %s", address, mp_last_error());
-    return mp_conn_from_socket(s, conn);
+    if ((rc = mp_conn_from_socket(s, conn)) != MP_OK || o.authkey == NULL)
+        return rc;
+    /* One timeout for connecting and the handshake together. */
+    rc = mp_auth_client(*conn, o.authkey, o.authkey_len, o.timeout - (mp_os_monotonic() - started), "mp_client");
+    if (rc != MP_OK) {
+        (void)mp_conn_close(*conn); /* the error is the handshake's */
+        *conn = NULL;
+    }
+    return rc;
 }

@@ -1,17 +1,19 @@
 /* listener.c - Listener (net.h): a listening socket whose accepted
  * sockets become Connections. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error_internal.h"
 #include "ipc/conn_internal.h"
 #include "mproc/net.h"
 #include "net/address.h"
+#include "net/auth.h"
 #include "net/options.h"
 
 struct mp_listener {
     mp_os_handle h;
     mp_net_address bound; /* what was asked for, to unbind at close */
-    mp_net_options opts;
+    mp_net_options opts; /* authkey: our own copy, or NULL */
     char address[MP_OS_ADDRESS_SIZE];
 };
 
@@ -25,6 +27,17 @@ int mp_listener_new(mp_listener **out, const char *address, const mp_net_options
         return mp_fail(MP_ENOMEM, "mp_listener_new: out of memory");
     l->h = MP_OS_NO_HANDLE;
     int rc = mp_net_options_resolve(opts, "mp_listener_new", &l->opts);
+    if (rc != MP_OK)
+        l->opts.authkey = NULL; /* still the caller's: not ours to free */
+    if (rc == MP_OK && l->opts.authkey != NULL) {
+        /* The caller's key need not outlive this call; +1: malloc(0) may be NULL. */
+        void *key = malloc(l->opts.authkey_len + 1);
+        if (key != NULL)
+            memcpy(key, l->opts.authkey, l->opts.authkey_len);
+        l->opts.authkey = key;
+        if (key == NULL)
+            rc = mp_fail(MP_ENOMEM, "mp_listener_new: out of memory");
+    }
     if (rc == MP_OK)
         rc = mp_net_address_parse(address, "mp_listener_new", &l->bound);
     if (rc == MP_OK && (rc = mp_os_socket_listen(&l->bound.ep, l->opts.backlog, &l->h)) != MP_OK)
@@ -46,9 +59,14 @@ int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn)
     *conn = NULL;
     mp_os_handle s;
     int rc = mp_os_socket_accept(l->h, timeout, &s);
-    if (rc != MP_OK)
+    if (rc != MP_OK || (rc = mp_conn_from_socket(s, conn)) != MP_OK || l->opts.authkey == NULL)
         return rc;
-    return mp_conn_from_socket(s, conn);
+    rc = mp_auth_server(*conn, l->opts.authkey, l->opts.authkey_len, l->opts.timeout, "mp_listener_accept");
+    if (rc != MP_OK) {
+        (void)mp_conn_close(*conn); /* the error is the handshake's */
+        *conn = NULL;
+    }
+    return rc;
 }
 
 const char *mp_listener_address(const mp_listener *l)
@@ -65,5 +83,6 @@ void mp_listener_close(mp_listener *l)
         mp_os_socket_unbind(&l->bound.ep);
     }
     mp_net_address_free(&l->bound);
+    free((void *)l->opts.authkey);
     free(l);
 }

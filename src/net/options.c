@@ -9,8 +9,6 @@
 int mp_net_options_resolve(const mp_net_options *opts, const char *where, mp_net_options *out)
 {
     *out = opts != NULL ? *opts : (mp_net_options)MP_NET_OPTIONS_INIT;
-    if (out->authkey != NULL)
-        return mp_fail(MP_EUNSUPPORTED, "%s: authentication (authkey) is not implemented yet", where);
     if (out->backlog < 0)
         return mp_fail(MP_EINVAL, "%s: backlog %d is negative", where, out->backlog);
     if (out->backlog == 0)

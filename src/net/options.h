@@ -5,8 +5,7 @@
 
 #include "mproc/net.h"
 
-/* Fill in opts (NULL: all defaults). MP_EUNSUPPORTED for an authkey, until
- * authentication is implemented. */
+/* Fill in opts (NULL: all defaults). The authkey is still the caller's. */
 int mp_net_options_resolve(const mp_net_options *opts, const char *where, mp_net_options *out);
 
 #endif
