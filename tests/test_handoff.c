@@ -29,6 +29,7 @@ static void encode_sample(mp_buf *out)
         .ident_len = 2,
         .daemon = true,
         .authkey = key,
+        .authkey_len = sizeof key,
         .nhandles = 3,
     };
     MPT_OK(mp_handoff_encode(out, &h));
@@ -57,7 +58,8 @@ static void round_trip(void **state)
     assert_int_equal(h.ident_len, 2);
     assert_int_equal(h.ident[1], 5);
     assert_true(h.daemon);
-    assert_memory_equal(h.authkey, key, MP_AUTHKEY_SIZE);
+    assert_int_equal(h.authkey_len, sizeof key);
+    assert_memory_equal(h.authkey, key, sizeof key);
     assert_int_equal(h.nhandles, 3);
     assert_int_equal(h.globals->type, MP_MAP);
 
@@ -133,7 +135,9 @@ static void malformed_fields(void **state)
     refused_with("ident", "[i]", -1);
     refused_with("ident", "[q]", (int64_t)1 << 40);
     refused_with("daemon", "i", 1);
-    refused_with("authkey", "y#", key, (size_t)31);
+    static const unsigned char long_key[257];
+    refused_with("authkey", "y#", long_key, sizeof long_key);
+    refused_with("authkey", "s", "text");
     refused_with("handles", "i", -1);
 
     mp_value *not_map;

@@ -355,6 +355,41 @@ static void child_knows_itself_and_parent(void **state)
     }
 }
 
+/* A key set with mp_set_authkey is what children get, whatever its length,
+ * under every start method; the main process's own comes back after. */
+static void set_authkey_reaches_children(void **state)
+{
+    (void)state;
+    size_t len;
+    const unsigned char *key = mp_authkey(&len);
+    unsigned char original[32];
+    assert_int_equal(len, sizeof original);
+    memcpy(original, key, len);
+    static const char mine[] = "seed 003's abc, longer";
+    MPT_OK(mp_set_authkey(mine, sizeof mine - 1));
+    key = mp_authkey(&len);
+    assert_int_equal(len, sizeof mine - 1);
+    assert_memory_equal(key, mine, len);
+    mp_start_method methods[3];
+    size_t n = mpt_methods(methods);
+    for (size_t m = 0; m < n; m++) {
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, check_identity, mpt_opts(methods[m]), "z q y#", (const char *)NULL,
+                              (int64_t)mp_current_pid(), mine, sizeof mine - 1));
+        assert_int_equal(mpt_run_child(p), 0);
+    }
+    MPT_OK(mp_set_authkey("", 0));
+    mp_authkey(&len);
+    assert_int_equal(len, 0);
+    unsigned char big[257] = {0};
+    MPT_CODE(mp_set_authkey(big, sizeof big), MP_ERANGE);
+    MPT_CODE(mp_set_authkey(NULL, 3), MP_EINVAL);
+    MPT_OK(mp_set_authkey(original, sizeof original));
+    key = mp_authkey(&len);
+    assert_int_equal(len, sizeof original);
+    assert_memory_equal(key, original, len);
+}
+
 static void active_children_lists_the_living(void **state)
 {
     (void)state;
@@ -442,6 +477,7 @@ int main(int argc, char **argv)
     mp_main(argc, argv);
     const struct CMUnitTest tests[] = {
         MPT_TEST(null_and_bad_arguments),
+        MPT_TEST(set_authkey_reaches_children),
         MPT_TEST(malformed_packed_arguments),
         MPT_TEST(wrong_states),
         MPT_TEST(spawn_without_mp_main_is_refused),

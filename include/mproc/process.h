@@ -238,10 +238,18 @@ const char *mp_parent_process_name(void);
 /* 1 if the parent is alive, 0 if it has ended, MP_ESTATE in the main process. */
 int mp_parent_is_alive(void);
 
-/* The authentication key: 32 random bytes made by the main process and
- * inherited by its descendants. *len gets 32; the bytes are valid for the
- * life of the process. */
+/* current_process().authkey: the key that Listener/Client and managers use
+ * when given none. The main process makes 32 random bytes; a child inherits
+ * its parent's key as it was when the child started, under every start
+ * method. *len (if not NULL) gets its length. The bytes stay valid until
+ * the next mp_set_authkey. */
 const unsigned char *mp_authkey(size_t *len);
+/* current_process().authkey = key: this process's key from now on, and its
+ * children's from their start. len is 0 to 256 bytes (MP_ERANGE beyond;
+ * Python has no limit); the bytes are copied. MP_EINVAL: NULL key with a
+ * length. Not safe against other threads reading the key or starting
+ * children at the same time, as in Python. */
+int mp_set_authkey(const void *key, size_t len);
 
 /* active_children(): the started children of this process that are still
  * alive. Ended children are reaped as a side effect. Writes up to cap

@@ -84,7 +84,8 @@ _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
     if ((rc = mp_handoff_copy_argv(h.argv_value, &argc, &argv)) != MP_OK)
         mp_child_fail("handoff", rc);
     mp_state_set_argv(argc, argv);
-    memcpy(mp_self.authkey, h.authkey, MP_AUTHKEY_SIZE);
+    memcpy(mp_self.authkey, h.authkey, h.authkey_len);
+    mp_self.authkey_len = h.authkey_len;
     mp_self.authkey_ready = true;
 
     if ((rc = mp_registry_restore_globals(h.globals)) != MP_OK)

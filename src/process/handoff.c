@@ -33,7 +33,7 @@ static int encode_fields(mp_buf *b, const mp_handoff *h)
         if ((rc = mp_pack_uint(b, h->ident[i])))
             return rc;
     if ((rc = mp_pack(b, "s ?", "daemon", h->daemon)) ||
-        (rc = mp_pack(b, "s y#", "authkey", h->authkey, (size_t)MP_AUTHKEY_SIZE)) ||
+        (rc = mp_pack(b, "s y#", "authkey", h->authkey, h->authkey_len)) ||
         (rc = mp_pack(b, "s Q", "handles", (uint64_t)h->nhandles)))
         return rc;
     return MP_OK;
@@ -101,7 +101,7 @@ int mp_handoff_parse(const mp_value *tree, mp_handoff *h)
 
     if (mp_start_method_parse(method->as.str.ptr, &h->method) != MP_OK || h->method == MP_START_DEFAULT)
         return mp_fail(MP_EPROTO, "handoff: unknown start method \"%s\"", method->as.str.ptr);
-    if (authkey->as.bin.len != MP_AUTHKEY_SIZE)
+    if (authkey->as.bin.len > MP_AUTHKEY_MAX)
         return mp_fail(MP_EPROTO, "handoff: authkey of %u bytes", authkey->as.bin.len);
     if (ppid->as.i <= 0 || handles->as.i < 0)
         return mp_fail(MP_EPROTO, "handoff: bad parent pid or handle count");
@@ -121,6 +121,7 @@ int mp_handoff_parse(const mp_value *tree, mp_handoff *h)
     h->parent_name = parent_name->as.str.ptr;
     h->daemon = daemon->as.b;
     h->authkey = authkey->as.bin.ptr;
+    h->authkey_len = authkey->as.bin.len;
     h->nhandles = (size_t)handles->as.i;
     return MP_OK;
 }

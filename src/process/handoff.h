@@ -12,7 +12,7 @@
  *   "pname"    str                     the parent's process name
  *   "ident"    array of int            the child's identity (Process-1:2)
  *   "daemon"   bool
- *   "authkey"  bin (32 bytes)
+ *   "authkey"  bin (0 to 256 bytes)
  *   "handles"  int                     how many handles travel (frame.h)
  */
 #ifndef MPROC_HANDOFF_H
@@ -45,7 +45,8 @@ typedef struct mp_handoff {
     uint32_t ident[MP_MAX_IDENT];
     size_t ident_len;
     bool daemon;
-    const unsigned char *authkey; /* MP_AUTHKEY_SIZE bytes */
+    const unsigned char *authkey; /* authkey_len bytes, at most MP_AUTHKEY_MAX */
+    size_t authkey_len;
     size_t nhandles;
 } mp_handoff;
 

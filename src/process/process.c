@@ -206,6 +206,7 @@ static int encode_handoff(const mp_process *p, mp_start_method method, mp_buf *b
         .ident_len = p->ident_len,
         .daemon = p->daemon,
         .authkey = mp_self.authkey,
+        .authkey_len = mp_self.authkey_len,
         .nhandles = p->nhandles,
     };
     memcpy(h.ident, p->ident, p->ident_len * sizeof *p->ident);

@@ -15,9 +15,11 @@ int mp_state_ensure_authkey(void)
 {
     if (mp_self.authkey_ready)
         return MP_OK;
-    int rc = mp_os_random(mp_self.authkey, sizeof mp_self.authkey);
-    if (rc == MP_OK)
+    int rc = mp_os_random(mp_self.authkey, MP_AUTHKEY_SIZE);
+    if (rc == MP_OK) {
+        mp_self.authkey_len = MP_AUTHKEY_SIZE;
         mp_self.authkey_ready = true;
+    }
     return rc;
 }
 
@@ -106,12 +108,25 @@ int mp_parent_is_alive(void)
 
 const unsigned char *mp_authkey(size_t *len)
 {
-    if (len)
-        *len = MP_AUTHKEY_SIZE;
     /* Without a working random source the key stays zero; mp_main reports
      * that failure, this getter cannot. */
     mp_state_ensure_authkey();
+    if (len)
+        *len = mp_self.authkey_len;
     return mp_self.authkey;
+}
+
+int mp_set_authkey(const void *key, size_t len)
+{
+    if (key == NULL && len > 0)
+        return mp_fail(MP_EINVAL, "mp_set_authkey: NULL key");
+    if (len > MP_AUTHKEY_MAX)
+        return mp_fail(MP_ERANGE, "mp_set_authkey: a %zu-byte key is over the %d allowed", len, MP_AUTHKEY_MAX);
+    if (len > 0)
+        memmove(mp_self.authkey, key, len);
+    mp_self.authkey_len = len;
+    mp_self.authkey_ready = true;
+    return MP_OK;
 }
 
 int mp_parent_argv(int *argc, const char *const **argv)

@@ -11,7 +11,8 @@
 
 #include "mproc/process.h"
 
-#define MP_AUTHKEY_SIZE 32
+#define MP_AUTHKEY_SIZE 32 /* the main process's own: 32 random bytes */
+#define MP_AUTHKEY_MAX 256 /* the longest one mp_set_authkey takes */
 #define MP_MAX_IDENT 32 /* nesting depth of children's children */
 
 typedef enum mp_phase {
@@ -31,7 +32,8 @@ typedef struct mp_state {
     uint32_t ident[MP_MAX_IDENT];
     size_t ident_len;
     uint32_t children_made; /* counter for the next child's identity */
-    unsigned char authkey[MP_AUTHKEY_SIZE];
+    unsigned char authkey[MP_AUTHKEY_MAX];
+    size_t authkey_len;
     bool authkey_ready;
     /* The main process's argv, UTF-8, one malloc'd block. */
     int argc;
