@@ -46,7 +46,8 @@ extern "C" {
     X(EREMOTE, -22, "a pool task raised an error")                             \
     X(EWORKERDIED, -23, "the pool worker running the task died")               \
     X(EINITIALIZER, -24, "the pool's worker initializer failed")            \
-    X(EAUTH, -25, "authentication failed")
+    X(EAUTH, -25, "authentication failed")                                     \
+    X(ECONNRESET, -26, "the connection to the peer was lost")
 
 enum {
 #define MP_ERROR_ENUM_(name, value, text) MP_##name = value,

@@ -30,6 +30,7 @@ typedef enum mp_kind {
     MP_KIND_QUEUE,
     MP_KIND_VALUE,
     MP_KIND_SHM,
+    MP_KIND_PROXY, /* a manager's proxy (manager/): no handle, so it also travels in messages */
     MP_KIND_COUNT_
 } mp_kind;
 
