@@ -358,7 +358,11 @@ void mp_os_socket_unbind(const mp_os_endpoint *ep);
 /* As the pipe functions of the same names. */
 int mp_os_socket_write(mp_os_handle s, const void *buf, size_t len);
 int mp_os_socket_read(mp_os_handle s, void *buf, size_t len);
+int mp_os_socket_read_some(mp_os_handle s, void *buf, size_t cap, size_t *got);
 int mp_os_socket_poll(mp_os_handle s, double timeout);
+/* Stop both directions of a connected socket: a thread blocked reading it
+ * wakes with end of file. The socket stays open until closed. */
+void mp_os_socket_shutdown(mp_os_handle s);
 void mp_os_socket_close(mp_os_handle s);
 
 /* ---- waiting for sentinels: wait.c ------------------------------------- */

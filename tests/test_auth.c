@@ -407,6 +407,19 @@ static void silent_peers(void **state)
     MPT_OK(mp_conn_close(k));
     mp_listener_close(l);
 
+    /* A peer that starts its answer and stops: a frame header of 40 bytes
+     * and 3 of them. The listener must not wait for the rest. */
+    MPT_OK(mp_listener_new(&l, "tcp://127.0.0.1:0", &o));
+    MPT_OK(mp_client(&k, mp_listener_address(l), NULL));
+    static const unsigned char partial[] = {0, 0, 0, 40, '{', 's', 'h'};
+    MPT_OK(mp_conn_write(k, partial, sizeof partial));
+    t0 = mp_os_monotonic();
+    MPT_CODE(mp_listener_accept(l, 30, &c), MP_ETIMEDOUT);
+    took = mp_os_monotonic() - t0;
+    assert_true(took >= 0.4 && took < 10);
+    MPT_OK(mp_conn_close(k));
+    mp_listener_close(l);
+
     MPT_OK(mp_listener_new(&l, "tcp://127.0.0.1:0", NULL));
     client_run r = {mp_listener_address(l), KEY, 0.5, -1, 0};
     mp_thread *t = start_client(&r);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/timeout.h"
 #include "ipc/conn_internal.h"
 #include "mproc/conn.h"
 #include "object/object.h"
@@ -25,7 +26,7 @@ struct mp_conn {
     mp_os_handle h;
     bool readable, writable;
     bool socket; /* from mp_conn_from_socket */
-    bool broken; /* recv_bytes refused an over-long message */
+    bool broken; /* out of step: an over-long message refused, or a peer stopped mid-message */
     mp_os_mutex *send_lock, *recv_lock;
     /* A message recv_bytes_into had no room for, kept for the next read. */
     unsigned char *held;
@@ -45,7 +46,7 @@ static int check(const mp_conn *c, const char *where, bool need_read, bool need_
     if (need_write && !c->writable)
         return mp_fail(MP_ESTATE, "%s: this end of the pipe only receives", where);
     if (need_read && c->broken)
-        return mp_fail(MP_ESTATE, "%s: the connection is unusable after an over-long message", where);
+        return mp_fail(MP_ESTATE, "%s: the connection is unusable after an over-long or unfinished message", where);
     return MP_OK;
 }
 
@@ -337,6 +338,83 @@ int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t *len)
         free(d);
     }
     mp_os_mutex_unlock(c->recv_lock);
+    return rc;
+}
+
+/* ---- receiving by a deadline ------------------------------------------- */
+
+static int poll_handle(const mp_conn *c, double timeout)
+{
+    return c->socket ? mp_os_socket_poll(c->h, timeout) : mp_os_pipe_poll(c->h, timeout);
+}
+
+/* len bytes by the deadline; *done tells how far it got. */
+static int read_by(const mp_conn *c, unsigned char *buf, size_t len, double deadline, size_t *done)
+{
+    *done = 0;
+    while (*done < len) {
+        int rc = poll_handle(c, mp_time_left(deadline));
+        size_t got = 0;
+        if (rc == MP_OK)
+            rc = c->socket ? mp_os_socket_read_some(c->h, buf + *done, len - *done, &got)
+                           : mp_os_pipe_read_some(c->h, buf + *done, len - *done, &got);
+        if (rc != MP_OK)
+            return rc;
+        *done += got;
+    }
+    return MP_OK;
+}
+
+/* A frame by the deadline: header, then body. *started: some of it came. */
+static int frame_by(mp_conn *c, size_t maxlength, double deadline, unsigned char **data, size_t *len, bool *started)
+{
+    unsigned char h[MP_CONN_FRAME_MAX_HEADER];
+    size_t done;
+    int rc = read_by(c, h, 4, deadline, &done);
+    *started = done > 0;
+    uint64_t n = 0;
+    if (rc == MP_OK && mp_conn_frame_length(h, 4, &n) == 0 && (rc = read_by(c, h + 4, 8, deadline, &done)) == MP_OK)
+        mp_conn_frame_length(h, 12, &n);
+    if (rc != MP_OK)
+        return rc == MP_EEOF && *started ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message header") : rc;
+    if (n > SIZE_MAX - 16 || (maxlength > 0 && n > maxlength))
+        return mp_fail(MP_ETOOBIG, "recv_bytes: a %llu-byte message is longer than the %zu allowed",
+                       (unsigned long long)n, maxlength > 0 ? maxlength : SIZE_MAX - 16);
+    *data = malloc(n ? (size_t)n : 1);
+    if (*data == NULL)
+        return mp_fail(MP_ENOMEM, "recv: no memory for a %llu-byte message", (unsigned long long)n);
+    rc = read_by(c, *data, (size_t)n, deadline, &done);
+    if (rc != MP_OK) {
+        free(*data);
+        *data = NULL;
+        return rc == MP_EEOF ? mp_fail(MP_EPROTO, "recv: the peer closed inside a message") : rc;
+    }
+    *len = (size_t)n;
+    return MP_OK;
+}
+
+int mp_conn_recv_bytes_by(mp_conn *c, size_t maxlength, double timeout, void **data, size_t *len)
+{
+    int rc = check(c, "mp_conn_recv_bytes", true, false);
+    if (rc != MP_OK)
+        return rc;
+    mp_os_mutex_lock(c->recv_lock);
+    unsigned char *d = NULL;
+    bool started = false;
+    if (c->holding)
+        rc = next_message(c, maxlength, &d, len);
+    else
+        rc = frame_by(c, maxlength, mp_deadline(timeout), &d, len, &started);
+    if (rc == MP_ETIMEDOUT && started) {
+        c->broken = true;
+        rc = mp_fail(MP_ETIMEDOUT, "recv: the peer stopped in the middle of a message; the connection can no "
+                                   "longer be read");
+    } else if (rc == MP_ETOOBIG) {
+        c->broken = true;
+    }
+    mp_os_mutex_unlock(c->recv_lock);
+    if (rc == MP_OK)
+        *data = d;
     return rc;
 }
 

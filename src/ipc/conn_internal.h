@@ -33,6 +33,13 @@ int mp_conn_frame_end(mp_buf *b, size_t mark);
  * a frame's header and its message in two calls) under the send lock. */
 int mp_conn_write(mp_conn *c, const void *frames, size_t len);
 
+/* recv_bytes with a deadline for the whole message: MP_ETIMEDOUT if the
+ * peer sends nothing within timeout (the connection stays usable), and
+ * also if it stops in the middle of a message, which leaves the
+ * connection unusable (MP_ESTATE from then on), since it is out of step.
+ * For peers that may stall: a handshake, a manager's server. */
+int mp_conn_recv_bytes_by(mp_conn *c, size_t maxlength, double timeout, void **data, size_t *len);
+
 /* The pipe end itself, for a reader that owns it (pipes only: a socket
  * connection is read through conn.c). */
 mp_os_handle mp_conn_handle(const mp_conn *c);

@@ -1,11 +1,13 @@
 /* auth.c - the challenge and response of Python's Listener and Client
  * (auth.h), in both of Python's forms: the "{digest}" one of 3.12 and the
  * bare HMAC-MD5 one of 3.11 and before. */
-#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/timeout.h"
 #include "crypto/digest.h"
+#include "ipc/conn_internal.h"
 #include "net/auth.h"
 #include "platform.h"
 
@@ -32,15 +34,18 @@ typedef struct step {
  * the deadline. */
 static int recv_message(const step *s, const char *what, unsigned char *buf, size_t *len)
 {
-    double left = s->deadline - mp_os_monotonic();
-    int rc = mp_conn_poll(s->c, left > 0 ? left : 0);
+    void *data;
+    int rc = mp_conn_recv_bytes_by(s->c, MP_AUTH_MAX_MESSAGE, mp_time_left(s->deadline), &data, len);
+    if (rc == MP_OK) {
+        memcpy(buf, data, *len);
+        free(data);
+    }
     if (rc == MP_ETIMEDOUT)
-        return mp_fail(MP_ETIMEDOUT, "%s: authentication: no %s from the peer within the timeout", s->where, what);
-    if (rc == MP_OK)
-        rc = mp_conn_recv_bytes_into(s->c, buf, MP_AUTH_MAX_MESSAGE, len);
+        return mp_fail(MP_ETIMEDOUT, "%s: authentication: no whole %s from the peer within the timeout", s->where,
+                       what);
     if (rc == MP_ETOOBIG)
-        return mp_fail(MP_EPROTO, "%s: authentication: the %s is %zu bytes, over the %d allowed", s->where, what,
-                       *len, MP_AUTH_MAX_MESSAGE);
+        return mp_fail(MP_EPROTO, "%s: authentication: the %s is over the %d bytes allowed", s->where, what,
+                       MP_AUTH_MAX_MESSAGE);
     if (rc == MP_EEOF)
         return mp_fail(MP_EPROTO, "%s: authentication: the peer closed the connection before its %s", s->where,
                        what);
@@ -149,9 +154,7 @@ static int answer(const step *s, const void *key, size_t key_len)
 
 static step start(mp_conn *c, double timeout, const char *where)
 {
-    /* 0, negative and NaN poll, as every timeout. */
-    double t = timeout > 0 ? timeout : 0;
-    return (step){c, isinf(t) ? t : mp_os_monotonic() + t, where};
+    return (step){c, mp_deadline(timeout), where};
 }
 
 int mp_auth_server(mp_conn *c, const void *key, size_t key_len, double timeout, const char *where)

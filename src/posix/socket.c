@@ -225,6 +225,16 @@ int mp_os_socket_read(mp_os_handle s, void *buf, size_t len)
     return mp_os_pipe_read(s, buf, len);
 }
 
+int mp_os_socket_read_some(mp_os_handle s, void *buf, size_t cap, size_t *got)
+{
+    return mp_os_pipe_read_some(s, buf, cap, got);
+}
+
+void mp_os_socket_shutdown(mp_os_handle s)
+{
+    (void)shutdown((int)s, SHUT_RDWR); /* ENOTCONN: nothing left to stop */
+}
+
 int mp_os_socket_poll(mp_os_handle s, double timeout)
 {
     return mp_os_pipe_poll(s, timeout);

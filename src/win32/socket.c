@@ -252,6 +252,23 @@ int mp_os_socket_read(mp_os_handle s, void *buf, size_t len)
     return MP_OK;
 }
 
+int mp_os_socket_read_some(mp_os_handle s, void *buf, size_t cap, size_t *got)
+{
+    int n = recv((SOCKET)s, buf, cap > CHUNK ? CHUNK : (int)cap, 0);
+    int err = n == SOCKET_ERROR ? WSAGetLastError() : 0;
+    if (n == SOCKET_ERROR && !peer_gone(err))
+        return mp_fail_os(MP_EOS, err, "recv");
+    if (n <= 0)
+        return mp_fail(MP_EEOF, "the other end of the connection is closed");
+    *got = (size_t)n;
+    return MP_OK;
+}
+
+void mp_os_socket_shutdown(mp_os_handle s)
+{
+    (void)shutdown((SOCKET)s, SD_BOTH); /* WSAENOTCONN: nothing left to stop */
+}
+
 int mp_os_socket_poll(mp_os_handle s, double timeout)
 {
     return wait_for((SOCKET)s, false, mp_deadline(timeout), "poll");
