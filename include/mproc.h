@@ -14,5 +14,6 @@
 #include "mproc/shm.h"
 #include "mproc/thread.h"
 #include "mproc/pool.h"
+#include "mproc/manager.h"
 
 #endif

@@ -70,6 +70,9 @@ long mpt_count_zombies(void);
 /* Kill a process by pid the hard way: SIGKILL, or TerminateProcess with
  * exit code 1 on Windows. 0 or -1. */
 int mpt_kill_pid(long pid);
+/* Stop a process (SIGSTOP; every thread suspended on Windows) or let it go
+ * on (SIGCONT; resumed). 0 or -1. */
+int mpt_stop_pid(long pid, bool stop);
 /* Call each(name, ctx) for every named shared-memory object mproc's names
  * can make: SharedMemory's random "psm_..." names and the "mproc..." names
  * tests choose, from /dev/shm on Linux. None on Windows: a named section dies

@@ -100,3 +100,8 @@ int mpt_kill_pid(long pid)
 {
     return kill((pid_t)pid, SIGKILL) == 0 ? 0 : -1;
 }
+
+int mpt_stop_pid(long pid, bool stop)
+{
+    return kill((pid_t)pid, stop ? SIGSTOP : SIGCONT) == 0 ? 0 : -1;
+}

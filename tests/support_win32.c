@@ -114,6 +114,29 @@ void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx)
     (void)ctx;
 }
 
+/* Windows has no SIGSTOP: suspend (or resume) each of the process's
+ * threads, as a debugger does. */
+int mpt_stop_pid(long pid, bool stop)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return -1;
+    THREADENTRY32 te = {.dwSize = sizeof te};
+    int found = 0;
+    for (BOOL more = Thread32First(snap, &te); more; more = Thread32Next(snap, &te)) {
+        if (te.th32OwnerProcessID != (DWORD)pid)
+            continue;
+        HANDLE t = OpenThread(THREAD_SUSPEND_RESUME, FALSE, te.th32ThreadID);
+        if (t == NULL)
+            continue;
+        if ((stop ? SuspendThread(t) : ResumeThread(t)) != (DWORD)-1)
+            found++;
+        CloseHandle(t);
+    }
+    CloseHandle(snap);
+    return found > 0 ? 0 : -1;
+}
+
 int mpt_kill_pid(long pid)
 {
     HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, (DWORD)pid);

@@ -75,7 +75,7 @@ static target_entry *find_target_locked(const char *name)
     return NULL;
 }
 
-static const char *const kind_names[] = {"target", "task", "element task"};
+static const char *const kind_names[] = {"target", "task", "element task", "manager typeid"};
 
 int mp_registry_add(mp_registry_kind kind, const char *what, const char *name, mp_any_fn fn)
 {

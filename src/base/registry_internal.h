@@ -7,7 +7,7 @@
 #include "mproc/registry.h"
 
 /* What a registered name can stand for. */
-typedef enum mp_registry_kind { MP_REG_TARGET, MP_REG_TASK, MP_REG_ELEM_TASK } mp_registry_kind;
+typedef enum mp_registry_kind { MP_REG_TARGET, MP_REG_TASK, MP_REG_ELEM_TASK, MP_REG_TYPEID } mp_registry_kind;
 
 /* Any function pointer, as stored; cast back to the kind's type. */
 typedef void (*mp_any_fn)(void);

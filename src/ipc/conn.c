@@ -418,6 +418,12 @@ int mp_conn_recv_bytes_by(mp_conn *c, size_t maxlength, double timeout, void **d
     return rc;
 }
 
+void mp_conn_shutdown(mp_conn *c)
+{
+    if (c->socket && c->h != MP_OS_NO_HANDLE)
+        mp_os_socket_shutdown(c->h);
+}
+
 int mp_conn_recv(mp_conn *c, mp_value **out)
 {
     if (out == NULL)

@@ -40,6 +40,10 @@ int mp_conn_write(mp_conn *c, const void *frames, size_t len);
  * For peers that may stall: a handshake, a manager's server. */
 int mp_conn_recv_bytes_by(mp_conn *c, size_t maxlength, double timeout, void **data, size_t *len);
 
+/* Wake a thread blocked reading a socket connection (it sees end of
+ * file); the connection must still be closed. Nothing for a pipe. */
+void mp_conn_shutdown(mp_conn *c);
+
 /* The pipe end itself, for a reader that owns it (pipes only: a socket
  * connection is read through conn.c). */
 mp_os_handle mp_conn_handle(const mp_conn *c);

@@ -13,6 +13,7 @@ static const mp_object_ops *const ops_of[MP_KIND_COUNT_] = {
     [MP_KIND_CONDITION] = &mp_condition_ops, [MP_KIND_EVENT] = &mp_event_ops,
     [MP_KIND_BARRIER] = &mp_barrier_ops,     [MP_KIND_QUEUE] = &mp_queue_ops,
     [MP_KIND_VALUE] = &mp_value_ops,         [MP_KIND_SHM] = &mp_shm_ops,
+    [MP_KIND_PROXY] = &mp_proxy_ops,
 };
 
 static const char *kind_name(mp_kind k)
@@ -21,7 +22,7 @@ static const char *kind_name(mp_kind k)
         [MP_KIND_CONN] = "Connection", [MP_KIND_LOCK] = "Lock",         [MP_KIND_RLOCK] = "RLock",
         [MP_KIND_SEMAPHORE] = "Semaphore", [MP_KIND_CONDITION] = "Condition", [MP_KIND_EVENT] = "Event",
         [MP_KIND_BARRIER] = "Barrier", [MP_KIND_QUEUE] = "Queue",       [MP_KIND_VALUE] = "Value",
-        [MP_KIND_SHM] = "SharedMemory",
+        [MP_KIND_SHM] = "SharedMemory", [MP_KIND_PROXY] = "proxy",
     };
     return k > 0 && k < MP_KIND_COUNT_ ? names[k] : "object";
 }
@@ -128,11 +129,15 @@ static int pack_object(mp_buf *b, const void *p, void *handles)
     mp_handle_list *l = handles;
     if (o == NULL || o->magic != MP_OBJECT_MAGIC || o->kind <= 0 || o->kind >= MP_KIND_COUNT_)
         return mp_fail(MP_ETYPE, "mp_pack 'O': not a live mproc object");
-    if (l == NULL)
-        return mp_fail(MP_EUNSUPPORTED, "mp_pack 'O': a %s travels only as a process argument, not in a message",
-                       kind_name(o->kind));
+    /* In a message there is no list for handles: only an object without
+     * any (a manager's proxy) can travel there. */
+    mp_handle_list none = {0};
     mp_buf body = MP_BUF_INIT;
-    int rc = export_body(&body, o, l);
+    int rc = export_body(&body, o, l != NULL ? l : &none);
+    if (rc == MP_OK && l == NULL && none.len > 0)
+        rc = mp_fail(MP_EUNSUPPORTED, "mp_pack 'O': a %s travels only as a process argument, not in a message",
+                     kind_name(o->kind));
+    mp_handle_list_free(&none);
     if (rc == MP_OK)
         rc = mp_pack_ext(b, MP_EXT_OBJECT, body.data, body.len);
     mp_buf_free(&body);

@@ -67,7 +67,7 @@ typedef struct mp_object_ops {
 
 /* Each kind's table, defined in its own file. */
 extern const mp_object_ops mp_conn_ops, mp_lock_ops, mp_semaphore_ops, mp_condition_ops, mp_event_ops,
-    mp_barrier_ops, mp_queue_ops, mp_value_ops, mp_shm_ops;
+    mp_barrier_ops, mp_queue_ops, mp_value_ops, mp_shm_ops, mp_proxy_ops;
 
 void mp_object_init(mp_object *o, mp_kind kind);
 /* The error of a failed mp_object_check: MP_EINVAL (NULL) or MP_ETYPE,
