@@ -7,7 +7,6 @@
  * told its outcome by whoever ends its round: the last arrival (released),
  * or a timeout, abort, reset or a waiter whose caller is gone (broken). A
  * waiter's outcome so never depends on rounds that came after it. */
-#include <math.h>
 #include <stdlib.h>
 
 #include "base/error_internal.h"
@@ -25,7 +24,8 @@ typedef struct barrier {
     mp_os_mutex *m;
     mp_os_cond *changed;
     int64_t parties;
-    double timeout; /* the default of wait; NAN: none */
+    bool has_timeout;
+    double timeout; /* the default of wait, if it has one */
     int64_t count;  /* waiters of this round */
     waiter *waiters;
     bool broken;
@@ -53,7 +53,7 @@ static int wait(void *self, const mp_value *args, mp_served_call *call)
     double deadline;
     int rc = mp_builtin_nargs(args, 0, 1, "Barrier.wait");
     const mp_value *t = mp_builtin_arg(args, 0);
-    if (rc == MP_OK && (t == NULL || t->type == MP_NIL) && !isnan(b->timeout))
+    if (rc == MP_OK && (t == NULL || t->type == MP_NIL) && b->has_timeout)
         deadline = mp_deadline(b->timeout);
     else if (rc == MP_OK)
         rc = mp_served_timeout_arg(args, 0, &deadline, "Barrier.wait");
@@ -179,14 +179,14 @@ int mp_builtin_barrier(const mp_value *args, mp_served **out)
     const mp_value *action = mp_builtin_arg(args, 1);
     if (rc == MP_OK && action != NULL && action->type != MP_NIL)
         rc = mp_fail(MP_EUNSUPPORTED, "manager: Barrier(): an action cannot run in the server (give None)");
-    double timeout = NAN;
+    double timeout = 0;
+    bool has_timeout = false;
     const mp_value *t = mp_builtin_arg(args, 2);
     if (rc == MP_OK && t != NULL && t->type != MP_NIL) {
-        if (t->type == MP_INT)
-            timeout = (double)t->as.i;
-        else if (t->type == MP_DOUBLE)
-            timeout = t->as.d;
-        else
+        has_timeout = t->type == MP_INT || t->type == MP_DOUBLE;
+        if (has_timeout)
+            timeout = t->type == MP_INT ? (double)t->as.i : t->as.d;
+        if (!has_timeout)
             rc = mp_fail(MP_ETYPE, "manager: Barrier(): the timeout must be a number or None");
     }
     if (rc != MP_OK)
@@ -195,6 +195,7 @@ int mp_builtin_barrier(const mp_value *args, mp_served **out)
     if (b == NULL)
         return mp_fail(MP_ENOMEM, "manager: out of memory");
     b->parties = n;
+    b->has_timeout = has_timeout;
     b->timeout = timeout;
     rc = mp_os_mutex_new(&b->m);
     if (rc == MP_OK)
