@@ -101,7 +101,28 @@ int mpt_kill_pid(long pid)
     return kill((pid_t)pid, SIGKILL) == 0 ? 0 : -1;
 }
 
+/* The state letter of /proc/<pid>/stat ('T' once stopped), or 0. */
+static char proc_state(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close_paren = strrchr(buf, ')');
+    return close_paren != NULL && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
 int mpt_stop_pid(long pid, bool stop)
 {
-    return kill((pid_t)pid, stop ? SIGSTOP : SIGCONT) == 0 ? 0 : -1;
+    if (kill((pid_t)pid, stop ? SIGSTOP : SIGCONT) != 0)
+        return -1;
+    /* The signal takes effect a little later; a test that stops a process
+     * must not race a request in ahead of it. */
+    for (int i = 0; stop && i < 500 && proc_state(pid) != 'T'; i++)
+        usleep(10000);
+    return 0;
 }

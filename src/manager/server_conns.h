@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 /* Whether the connection with this serial is still open. Serial 0 is the
- * server itself (a holder inside it), always alive. */
+ * server itself (a holder inside it), always alive; so is every serial in
+ * a process that runs no server. */
 bool mp_server_conn_alive(uint64_t serial);
 
 #endif
