@@ -100,3 +100,8 @@ int mpt_kill_pid(long pid)
 {
     return kill((pid_t)pid, SIGKILL) == 0 ? 0 : -1;
 }
+
+bool mpt_under_wine(void)
+{
+    return false;
+}

@@ -1,5 +1,6 @@
 /* conn.c - Pipe and Connection (conn.h): Python's framing over the
- * platform's pipe ends or over a socket (Listener/Client).
+ * platform's pipe ends (mp_os_pipe's, or a named pipe's of Listener and
+ * Client) or over a socket (Listener/Client).
  *
  * A connection knows which of the two it has: on Windows a socket is not a
  * named pipe (another end of file, another close), so its bytes go through
@@ -77,6 +78,14 @@ int mp_conn_from_socket(mp_os_handle s, mp_conn **out)
         (*out)->socket = true;
     else
         mp_os_socket_close(s);
+    return rc;
+}
+
+int mp_conn_from_pipe(mp_os_handle h, mp_conn **out)
+{
+    int rc = conn_make(h, true, true, out);
+    if (rc != MP_OK)
+        mp_os_handle_close(h);
     return rc;
 }
 

@@ -17,6 +17,9 @@
 /* A duplex Connection over a connected socket (net/), which it owns from
  * now on: closed with it, or at once if this fails. */
 int mp_conn_from_socket(mp_os_handle s, mp_conn **out);
+/* A duplex Connection over a pipe end made elsewhere than mp_pipe (a named
+ * pipe of net/: a pipe end as the pipe functions take), owned the same way. */
+int mp_conn_from_pipe(mp_os_handle h, mp_conn **out);
 
 /* Write the header of a len-byte message; returns its size, 4 or 12. */
 size_t mp_conn_frame_header(unsigned char h[MP_CONN_FRAME_MAX_HEADER], size_t len);
