@@ -306,6 +306,10 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got);
 /* MP_OK when a read would not block (data, or the peer closed), else
  * MP_ETIMEDOUT after timeout. */
 int mp_os_pipe_poll(mp_os_handle h, double timeout);
+/* Wake a thread blocked reading h, which then fails or sees end of file
+ * (shutdown of a socketpair; a named pipe disconnected, or its pending
+ * I/O cancelled for a client end). h must still be closed. */
+void mp_os_pipe_shutdown(mp_os_handle h);
 
 /* ---- sockets: socket.c ------------------------------------------------ */
 
@@ -365,11 +369,32 @@ int mp_os_socket_poll(mp_os_handle s, double timeout);
 void mp_os_socket_shutdown(mp_os_handle s);
 void mp_os_socket_close(mp_os_handle s);
 
+/* ---- named pipes: npipe.c --------------------------------------------- */
+
+/* Windows named pipes for "pipe:name" addresses (net.h), \\.\pipe\name, as
+ * Python's PipeListener and PipeClient make them. What accept and connect
+ * give is a pipe end of the kind mp_os_pipe makes on Windows (duplex,
+ * byte mode, overlapped, not inheritable), so the pipe functions,
+ * mp_os_wait and mp_os_handle_close work on it. POSIX has no such pipes:
+ * there every function is MP_EUNSUPPORTED. name is what follows "pipe:",
+ * in UTF-8, already checked by the core (not empty, no '\\' or '/'). */
+typedef struct mp_os_npipe_listener mp_os_npipe_listener;
+/* Create the pipe's first instance: MP_EOS when the name is taken. */
+int mp_os_npipe_listen(const char *name, mp_os_npipe_listener **out);
+/* The next client to connect: MP_ETIMEDOUT when none came within
+ * timeout. Two threads may accept at once; each gets its own client. */
+int mp_os_npipe_accept(mp_os_npipe_listener *l, double timeout, mp_os_handle *out);
+/* Stop listening and free l; pipe ends accepted stay open. */
+void mp_os_npipe_close(mp_os_npipe_listener *l);
+/* Connect, waiting within timeout while every instance is taken. MP_EOS
+ * (with the OS's message) when nothing listens there, MP_ETIMEDOUT. */
+int mp_os_npipe_connect(const char *name, double timeout, mp_os_handle *out);
+
 /* ---- waiting for sentinels: wait.c ------------------------------------- */
 
 /* Wait for any of n sentinels (see mp_wait): process sentinels, and read
- * ends of mp_os_pipe and connected sockets, ready when a read would not
- * block. */
+ * ends of mp_os_pipe, named pipes (npipe.c) and connected sockets, ready
+ * when a read would not block. */
 int mp_os_wait(const mp_sentinel *s, size_t n, double timeout, bool *ready);
 
 #endif

@@ -78,6 +78,9 @@ int mpt_stop_pid(long pid, bool stop);
  * tests choose, from /dev/shm on Linux. None on Windows: a named section dies
  * with its last handle, which the handle count already covers. */
 void mpt_each_shm_name(void (*each)(const char *name, void *ctx), void *ctx);
+/* True when running under Wine (ntdll exports wine_get_version), for the
+ * few checks of Windows behaviour that Wine does not have; false on POSIX. */
+bool mpt_under_wine(void);
 
 /* ---- implemented per system in selfexec_posix.c / selfexec_win32.c ----- */
 

@@ -126,3 +126,8 @@ int mpt_stop_pid(long pid, bool stop)
         usleep(10000);
     return 0;
 }
+
+bool mpt_under_wine(void)
+{
+    return false;
+}

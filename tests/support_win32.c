@@ -146,3 +146,8 @@ int mpt_kill_pid(long pid)
     CloseHandle(h);
     return ok ? 0 : -1;
 }
+
+bool mpt_under_wine(void)
+{
+    return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != NULL;
+}

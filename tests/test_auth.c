@@ -1,5 +1,6 @@
 /* test_auth.c - the authkey handshake of Listener and Client (net.h):
- * right keys in a thread and in children; wrong keys, caught by either
+ * right keys in a thread (over every family: Windows' named pipes too)
+ * and in children; wrong keys (over a named pipe too), caught by either
  * side; one side without a key; fake peers that speak Python <= 3.11's
  * legacy form, welcome anything, send oversized, short, cut or no
  * messages. The fakes write the bytes by hand and check ours byte for
@@ -139,21 +140,30 @@ static void challenge_ours(mp_conn *c, bool modern)
     assert_memory_equal(got, a, want);
 }
 
+/* A TCP address and one of this system's local family, which the
+ * handshake must not tell apart: only Connection calls are made. */
+static void addresses(char out[2][64])
+{
+    snprintf(out[0], 64, "tcp://127.0.0.1:0");
+#ifndef _WIN32
+    snprintf(out[1], 64, "unix:@mproc-test-auth-%ld", mp_current_pid());
+#else
+    snprintf(out[1], 64, "pipe:mproc-test-auth-%ld", mp_current_pid());
+#endif
+}
+
 static void right_key_thread(void **state)
 {
     (void)state;
-    const char *addresses[] = {"tcp://127.0.0.1:0",
-#ifndef _WIN32
-                               "unix:@mproc-test-auth",
-#endif
-    };
-    for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {
+    char address[2][64];
+    addresses(address);
+    for (size_t i = 0; i < 2; i++) {
         /* The listener keeps a copy of the key. */
         char key[32];
         snprintf(key, sizeof key, "%s", KEY);
         mp_net_options o = keyed(key, 30);
         mp_listener *l;
-        MPT_OK(mp_listener_new(&l, addresses[i], &o));
+        MPT_OK(mp_listener_new(&l, address[i], &o));
         memset(key, 'x', sizeof key - 1);
         client_run r = {mp_listener_address(l), KEY, 30, -1, 0};
         mp_thread *t = start_client(&r);
@@ -201,20 +211,24 @@ static void right_key_child(void **state)
 static void wrong_key(void **state)
 {
     (void)state;
-    mp_net_options o = keyed(KEY, 30);
-    mp_listener *l;
-    MPT_OK(mp_listener_new(&l, "tcp://127.0.0.1:0", &o));
-    client_run r = {mp_listener_address(l), "another key", 30, -1, 0};
-    mp_thread *t = start_client(&r);
-    mp_conn *c = (mp_conn *)1;
-    MPT_CODE(mp_listener_accept(l, 30, &c), MP_EAUTH);
-    assert_null(c);
-    assert_non_null(strstr(mp_last_error(), "authentication failed"));
-    join(t);
-    MPT_CODE(r.rc, MP_EAUTH);
+    char address[2][64];
+    addresses(address);
+    for (size_t i = 0; i < 2; i++) {
+        mp_net_options o = keyed(KEY, 30);
+        mp_listener *l;
+        MPT_OK(mp_listener_new(&l, address[i], &o));
+        client_run r = {mp_listener_address(l), "another key", 30, -1, 0};
+        mp_thread *t = start_client(&r);
+        mp_conn *c = (mp_conn *)1;
+        MPT_CODE(mp_listener_accept(l, 30, &c), MP_EAUTH);
+        assert_null(c);
+        assert_non_null(strstr(mp_last_error(), "authentication failed"));
+        join(t);
+        MPT_CODE(r.rc, MP_EAUTH);
+        mp_listener_close(l);
+    }
     assert_string_equal(mp_errname(MP_EAUTH), "MP_EAUTH");
     assert_string_equal(mp_strerror(MP_EAUTH), "authentication failed");
-    mp_listener_close(l);
 }
 
 /* A fake server that welcomes any answer, then answers our client's

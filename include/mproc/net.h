@@ -3,7 +3,8 @@
  * A Listener waits for connections on an address; Client connects to one.
  * Both ends are then ordinary Connections (conn.h): send/recv, poll,
  * mp_wait and close work on them as on a Pipe's, with Python's framing, so
- * a Python program's Listener or Client can talk to ours.
+ * a Python program's Listener or Client can talk to ours over tcp:// and
+ * unix: (not over pipe:, see below).
  *
  * Addresses are strings:
  *   "tcp://host:port"  IPv4 or IPv6 ("tcp://[::1]:5000"), a name or a
@@ -12,16 +13,25 @@
  *   "unix:/path"       an AF_UNIX socket (POSIX); the Listener removes the
  *                      file when closed, as Python's does.
  *   "unix:@name"       Linux's abstract namespace: no file at all.
- *   "pipe:name"        a Windows named pipe: not implemented yet, so
- *                      MP_EUNSUPPORTED on every system for now.
- * A family this system does not have ("unix:" on Windows) is
- * MP_EUNSUPPORTED, with a message; an address that is not one of these
- * forms is MP_EINVAL.
+ *   "pipe:name"        a Windows named pipe, \\.\pipe\name, as Python's
+ *                      PipeListener makes: a new instance for each client,
+ *                      the first made so that a name another process
+ *                      serves is refused (MP_EOS); local clients only. The
+ *                      name is 1 to 256 bytes of UTF-8 without '\\' or '/'.
+ *                      A client waits, within its timeout, while every
+ *                      instance is taken (MP_ETIMEDOUT); a name nobody
+ *                      serves is MP_EOS at once. The backlog is unused.
+ *                      The pipe is in byte mode with our framing, where
+ *                      Python's is in message mode without it, so a
+ *                      Python peer cannot use it: give it tcp://.
+ * A family this system does not have ("unix:" on Windows, "pipe:" on
+ * POSIX) is MP_EUNSUPPORTED, with a message; an address that is not one of
+ * these forms is MP_EINVAL.
  *
- * Sockets are never inherited by children, and TCP ones send at once
- * (TCP_NODELAY): a small message is one write, header and payload. A
- * Connection over a socket cannot be passed to a child as an argument yet
- * (MP_EUNSUPPORTED); the child connects to the address itself.
+ * Sockets and pipes are never inherited by children, and TCP sockets send
+ * at once (TCP_NODELAY): a small message is one write, header and payload.
+ * A Connection over a socket cannot be passed to a child as an argument
+ * yet (MP_EUNSUPPORTED); the child connects to the address itself.
  *
  * Thread safety: one thread may accept while others use the connections
  * already accepted; accept from two threads at once is safe (each gets its

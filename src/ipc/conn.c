@@ -1,5 +1,6 @@
 /* conn.c - Pipe and Connection (conn.h): Python's framing over the
- * platform's pipe ends or over a socket (Listener/Client).
+ * platform's pipe ends (mp_os_pipe's, or a named pipe's of Listener and
+ * Client) or over a socket (Listener/Client).
  *
  * A connection knows which of the two it has: on Windows a socket is not a
  * named pipe (another end of file, another close), so its bytes go through
@@ -78,6 +79,14 @@ int mp_conn_from_socket(mp_os_handle s, mp_conn **out)
         (*out)->socket = true;
     else
         mp_os_socket_close(s);
+    return rc;
+}
+
+int mp_conn_from_pipe(mp_os_handle h, mp_conn **out)
+{
+    int rc = conn_make(h, true, true, out);
+    if (rc != MP_OK)
+        mp_os_handle_close(h);
     return rc;
 }
 
@@ -420,8 +429,12 @@ int mp_conn_recv_bytes_by(mp_conn *c, size_t maxlength, double timeout, void **d
 
 void mp_conn_shutdown(mp_conn *c)
 {
-    if (c->socket && c->h != MP_OS_NO_HANDLE)
+    if (c->h == MP_OS_NO_HANDLE)
+        return;
+    if (c->socket)
         mp_os_socket_shutdown(c->h);
+    else
+        mp_os_pipe_shutdown(c->h);
 }
 
 int mp_conn_recv(mp_conn *c, mp_value **out)

@@ -17,6 +17,9 @@
 /* A duplex Connection over a connected socket (net/), which it owns from
  * now on: closed with it, or at once if this fails. */
 int mp_conn_from_socket(mp_os_handle s, mp_conn **out);
+/* A duplex Connection over a pipe end made elsewhere than mp_pipe (a named
+ * pipe of net/: a pipe end as the pipe functions take), owned the same way. */
+int mp_conn_from_pipe(mp_os_handle h, mp_conn **out);
 
 /* Write the header of a len-byte message; returns its size, 4 or 12. */
 size_t mp_conn_frame_header(unsigned char h[MP_CONN_FRAME_MAX_HEADER], size_t len);
@@ -40,8 +43,8 @@ int mp_conn_write(mp_conn *c, const void *frames, size_t len);
  * For peers that may stall: a handshake, a manager's server. */
 int mp_conn_recv_bytes_by(mp_conn *c, size_t maxlength, double timeout, void **data, size_t *len);
 
-/* Wake a thread blocked reading a socket connection (it sees end of
- * file); the connection must still be closed. Nothing for a pipe. */
+/* Wake a thread blocked reading the connection (it sees end of file or
+ * an error); the connection must still be closed. */
 void mp_conn_shutdown(mp_conn *c);
 
 /* The pipe end itself, for a reader that owns it (pipes only: a socket

@@ -35,16 +35,21 @@ int mp_manager_listen(const char *address, const void *key, size_t key_len, doub
                                       "anyway", address, MP_MANAGER_MIN_AUTHKEY, key_len);
         return listen_on(address, key, key_len, timeout, out);
     }
-    /* A name nobody else has: an abstract AF_UNIX one where the system
-     * has them (nothing to remove after a crash), else TCP loopback. */
+    /* A name nobody else has, of the first local family the system has:
+     * a named pipe (Windows), an abstract AF_UNIX name (nothing to remove
+     * after a crash), else TCP loopback. */
     unsigned char r[8];
     int rc = mp_os_random(r, sizeof r);
     if (rc != MP_OK)
         return rc;
     char name[96];
-    snprintf(name, sizeof name, "unix:@mproc-manager-%ld-%02x%02x%02x%02x%02x%02x%02x%02x", mp_current_pid(), r[0],
-             r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    rc = listen_on(name, key, key_len, timeout, out);
+    static const char *const families[] = {"pipe:", "unix:@"};
+    rc = MP_EUNSUPPORTED;
+    for (size_t i = 0; i < 2 && rc == MP_EUNSUPPORTED; i++) {
+        snprintf(name, sizeof name, "%smproc-manager-%ld-%02x%02x%02x%02x%02x%02x%02x%02x", families[i],
+                 mp_current_pid(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+        rc = listen_on(name, key, key_len, timeout, out);
+    }
     if (rc == MP_EUNSUPPORTED)
         rc = listen_on("tcp://127.0.0.1:0", key, key_len, timeout, out);
     return rc;

@@ -39,24 +39,39 @@ static int parse_tcp(char *s, const char *where, const char *address, mp_net_add
     return MP_OK;
 }
 
+/* A named pipe's name is one component of \\.\pipe\: no separators. */
+static int check_pipe_name(const char *name, const char *where, const char *address)
+{
+    if (*name == '\0')
+        return bad(where, address, "the pipe name is empty");
+    if (strpbrk(name, "\\/") != NULL)
+        return bad(where, address, "a pipe name has no '\\' or '/'");
+    if (strlen(name) > MP_NET_PIPE_NAME_MAX)
+        return bad(where, address, "a pipe name has at most 256 bytes");
+    return MP_OK;
+}
+
 int mp_net_address_parse(const char *address, const char *where, mp_net_address *out)
 {
     *out = (mp_net_address){0};
     if (address == NULL)
         return mp_fail(MP_EINVAL, "%s: NULL address", where);
     static const char tcp[] = "tcp://", unix_[] = "unix:", pipe[] = "pipe:";
-    int rc;
-    if (strncmp(address, pipe, sizeof pipe - 1) == 0)
-        return mp_fail(MP_EUNSUPPORTED, "%s: pipe: addresses (Windows named pipes) are not implemented yet", where);
     bool is_tcp = strncmp(address, tcp, sizeof tcp - 1) == 0;
     bool is_unix = strncmp(address, unix_, sizeof unix_ - 1) == 0;
-    if (!is_tcp && !is_unix)
+    bool is_pipe = strncmp(address, pipe, sizeof pipe - 1) == 0;
+    if (!is_tcp && !is_unix && !is_pipe)
         return bad(where, address, "expected tcp://host:port, unix:/path, unix:@name or pipe:name");
-    out->text = mp_strdup(address + (is_tcp ? sizeof tcp - 1 : sizeof unix_ - 1));
+    size_t prefix = is_tcp ? sizeof tcp - 1 : is_unix ? sizeof unix_ - 1 : sizeof pipe - 1;
+    out->text = mp_strdup(address + prefix);
     if (out->text == NULL)
         return mp_fail(MP_ENOMEM, "%s: out of memory", where);
+    int rc;
     if (is_tcp) {
         rc = parse_tcp(out->text, where, address, out);
+    } else if (is_pipe) {
+        out->pipe = true;
+        rc = check_pipe_name(out->text, where, address);
     } else if (out->text[0] == '\0' || strcmp(out->text, "@") == 0) {
         rc = bad(where, address, "the path is empty");
     } else {

@@ -1,5 +1,6 @@
 /* listener.c - Listener (net.h): a listening socket whose accepted
- * sockets become Connections. */
+ * sockets become Connections, or a named pipe whose clients do. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,25 @@
 #include "net/options.h"
 
 struct mp_listener {
-    mp_os_handle h;
-    mp_net_address bound; /* what was asked for, to unbind at close */
-    mp_net_options opts; /* authkey: our own copy, or NULL */
-    char address[MP_OS_ADDRESS_SIZE];
+    mp_os_handle h;             /* a socket's */
+    mp_os_npipe_listener *pipe; /* a named pipe's: then h is none */
+    mp_net_address bound;       /* what was asked for, to unbind at close */
+    mp_net_options opts;        /* authkey: our own copy, or NULL */
+    char address[MP_NET_ADDRESS_SIZE];
 };
+
+/* Listen on the address parsed into l->bound, and learn what it is. */
+static int start_listening(mp_listener *l)
+{
+    if (l->bound.pipe) {
+        int rc = mp_os_npipe_listen(l->bound.text, &l->pipe);
+        if (rc == MP_OK)
+            snprintf(l->address, sizeof l->address, "pipe:%s", l->bound.text);
+        return rc;
+    }
+    int rc = mp_os_socket_listen(&l->bound.ep, l->opts.backlog, &l->h);
+    return rc == MP_OK ? mp_os_socket_address(l->h, l->address, sizeof l->address) : rc;
+}
 
 int mp_listener_new(mp_listener **out, const char *address, const mp_net_options *opts)
 {
@@ -40,10 +55,8 @@ int mp_listener_new(mp_listener **out, const char *address, const mp_net_options
     }
     if (rc == MP_OK)
         rc = mp_net_address_parse(address, "mp_listener_new", &l->bound);
-    if (rc == MP_OK && (rc = mp_os_socket_listen(&l->bound.ep, l->opts.backlog, &l->h)) != MP_OK)
+    if (rc == MP_OK && (rc = start_listening(l)) != MP_OK)
         rc = mp_fail(rc, "mp_listener_new(%s): %s", address, mp_last_error());
-    if (rc == MP_OK)
-        rc = mp_os_socket_address(l->h, l->address, sizeof l->address);
     if (rc != MP_OK) {
         mp_listener_close(l);
         return rc;
@@ -57,9 +70,12 @@ int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn)
     if (l == NULL || conn == NULL)
         return mp_fail(MP_EINVAL, "mp_listener_accept: NULL argument");
     *conn = NULL;
-    mp_os_handle s;
-    int rc = mp_os_socket_accept(l->h, timeout, &s);
-    if (rc != MP_OK || (rc = mp_conn_from_socket(s, conn)) != MP_OK || l->opts.authkey == NULL)
+    mp_os_handle h;
+    int rc =
+        l->pipe != NULL ? mp_os_npipe_accept(l->pipe, timeout, &h) : mp_os_socket_accept(l->h, timeout, &h);
+    if (rc == MP_OK)
+        rc = l->pipe != NULL ? mp_conn_from_pipe(h, conn) : mp_conn_from_socket(h, conn);
+    if (rc != MP_OK || l->opts.authkey == NULL)
         return rc;
     rc = mp_auth_server(*conn, l->opts.authkey, l->opts.authkey_len, l->opts.timeout, "mp_listener_accept");
     if (rc != MP_OK) {
@@ -78,6 +94,7 @@ void mp_listener_close(mp_listener *l)
 {
     if (l == NULL)
         return;
+    mp_os_npipe_close(l->pipe);
     if (l->h != MP_OS_NO_HANDLE) {
         mp_os_socket_close(l->h);
         mp_os_socket_unbind(&l->bound.ep);

@@ -64,6 +64,11 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got)
     }
 }
 
+void mp_os_pipe_shutdown(mp_os_handle h)
+{
+    (void)shutdown((int)h, SHUT_RDWR); /* ENOTSOCK for a plain pipe: nothing to wake */
+}
+
 int mp_os_pipe_poll(mp_os_handle h, double timeout)
 {
     struct pollfd p = {.fd = (int)h, .events = POLLIN};

@@ -158,6 +158,14 @@ int mp_os_pipe_read_some(mp_os_handle h, void *buf, size_t cap, size_t *got)
     }
 }
 
+void mp_os_pipe_shutdown(mp_os_handle h)
+{
+    /* A server end can be disconnected, which fails its reads from now
+     * on; a client end cannot, so its pending reads are cancelled. */
+    if (!DisconnectNamedPipe((HANDLE)h))
+        (void)CancelIoEx((HANDLE)h, NULL);
+}
+
 int mp_os_pipe_poll(mp_os_handle h, double timeout)
 {
     mp_win_probe probe;
