@@ -404,8 +404,8 @@ static int conn_export(const mp_object *o, mp_export *e)
     const mp_conn *c = (const mp_conn *)(const void *)o;
     if (c->h == MP_OS_NO_HANDLE)
         return mp_fail(MP_ESTATE, "a closed Connection cannot be passed");
-    /* A child connects to the listener's address instead; handing a
-     * socket over comes with send_handle (issue 14). */
+    /* A child connects to the listener's address instead, or is sent
+     * the socket itself with mp_conn_send_handle. */
     if (c->socket)
         return mp_fail(MP_EUNSUPPORTED, "a Connection over a socket cannot be passed to a child yet");
     e->handles[e->nhandles++] = c->h;
