@@ -390,6 +390,50 @@ void mp_os_npipe_close(mp_os_npipe_listener *l);
  * (with the OS's message) when nothing listens there, MP_ETIMEDOUT. */
 int mp_os_npipe_connect(const char *name, double timeout, mp_os_handle *out);
 
+/* ---- passing handles over a connection: handle_pass.c ----------------- */
+
+/* Python's reduction.send_handle and recv_handle. The core frames a handle
+ * message (ipc/conn_handle.c, protocol.md §8); how the handle itself gets
+ * to the other process is the system's:
+ *   POSIX    the descriptor rides beside the message's bytes (SCM_RIGHTS),
+ *            which only an AF_UNIX stream socket carries; the message says
+ *            nothing more about it.
+ *   Windows  the handle is duplicated into the destination process before
+ *            the message goes, and the message carries its value there. */
+
+/* MP_OK if conn (an end of mp_os_pipe, or a socket) can carry a handle.
+ * POSIX: only a duplex AF_UNIX stream socket; duplex false, an end of a
+ * one-way pipe, is refused, as its contract is a plain pipe's (above).
+ * Otherwise MP_EUNSUPPORTED with a message. Windows: every connection. */
+int mp_os_handle_carrier(mp_os_handle conn, bool duplex);
+
+/* Get h ready to travel to process pid; *value is what the message carries.
+ * POSIX: MP_EINVAL unless h is an open descriptor; *value = 0, pid unused.
+ * Windows: duplicate h into pid (MP_EINVAL for what is not a handle, MP_EOS
+ * if pid cannot be opened or does not exist); *value is the duplicate's
+ * value in pid. h stays the caller's either way. */
+int mp_os_handle_export(mp_os_handle h, long pid, uint64_t *value);
+/* Undo an export whose message could not be sent: Windows closes the
+ * duplicate in pid; nothing on POSIX, where export made nothing. */
+void mp_os_handle_unexport(long pid, uint64_t value);
+
+/* Write the frame of a handle message whole on conn (socket: a socket,
+ * else a pipe end). POSIX: h goes beside its bytes; Windows: a plain
+ * write, h is already in the frame. Errors as mp_os_pipe_write's. */
+int mp_os_handle_write(mp_os_handle conn, bool socket, const void *frame, size_t len, mp_os_handle h);
+/* Read exactly len bytes, as mp_os_pipe_read does, and keep the
+ * descriptors that came beside them (POSIX, close-on-exec) in fds[*n..cap),
+ * adding to *n; those past cap are closed. Windows: a plain read. */
+int mp_os_handle_read(mp_os_handle conn, bool socket, void *buf, size_t len, mp_os_handle *fds, size_t cap,
+                      size_t *n);
+
+/* The handle a handle message stands for, the caller's from now on: POSIX,
+ * the one descriptor that came beside it (pid and value unused); Windows,
+ * value, which must have been duplicated into this very process. MP_EPROTO
+ * otherwise. Closes nothing: the caller closes each of fds[0..n) that is not
+ * *out. */
+int mp_os_handle_import(long pid, uint64_t value, const mp_os_handle *fds, size_t n, mp_os_handle *out);
+
 /* ---- waiting for sentinels: wait.c ------------------------------------- */
 
 /* Wait for any of n sentinels (see mp_wait): process sentinels, and read

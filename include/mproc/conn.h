@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mproc/pack.h"
 #include "mproc/process.h"
@@ -80,6 +81,50 @@ bool mp_conn_closed(const mp_conn *c);
  * There is no separate free (docs/ARCHITECTURE.md, "Ending objects"). NULL
  * is accepted. */
 int mp_conn_close(mp_conn *c);
+
+/* ---- passing an OS handle (multiprocessing.reduction) ---------------------
+ *
+ * send_handle(conn, handle, destination_pid) and recv_handle(conn): an open
+ * file descriptor (POSIX) or HANDLE (Windows), as intptr_t, goes to the
+ * process at the other end of the connection, which gets its own handle to
+ * the same file, pipe, socket or other object. Handle messages take their
+ * place in order among the ordinary messages of the connection, under the
+ * same locks (the thread safety above holds), and the receiver must expect
+ * one where the sender sent one: docs/protocol.md §8 gives the bytes.
+ *
+ * Which connections carry one: on POSIX the descriptor travels as
+ * SCM_RIGHTS, so only a duplex Pipe (a socketpair) and a unix: Listener or
+ * Client connection can; a one-way Pipe or a tcp:// connection gives
+ * MP_EUNSUPPORTED on both ends. On Windows the handle is duplicated into
+ * destination_pid and its value sent, so every connection can.
+ *
+ * Not Python's bytes: a Python peer's send_handle cannot be received here,
+ * nor ours there (Python writes a bare byte on POSIX, a pickle on Windows).
+ *
+ * Ownership: the caller of send keeps its handle and still closes it; it may
+ * do so as soon as send returns. The handle recv gives is the caller's, to
+ * close with close() or CloseHandle(); it is not inherited by children
+ * (close-on-exec; not inheritable) unless passed to them.
+ *
+ * Errors, besides those of the header above: MP_EINVAL (NULL connection or
+ * out, a handle that is not an open descriptor or handle), MP_ESTATE (this
+ * end does not send, or does not receive), MP_EUNSUPPORTED (a connection that
+ * cannot carry a descriptor, POSIX), MP_EOS (Windows: no process
+ * destination_pid, or one that may not be opened), MP_EPROTO (recv: the next
+ * message is not a handle message; it is consumed, and any descriptor that
+ * came with it closed, so the connection stays usable). */
+
+/* send_handle: destination_pid is the receiving process (mp_process_pid of
+ * a child, mp_current_pid() for this process); POSIX ignores it. Windows:
+ * the handle exists in the destination from the moment this returns, so if
+ * that process never calls recv_handle it stays open there until the
+ * process ends (Python's DupHandle behaves the same); no acknowledgement is
+ * awaited. */
+int mp_conn_send_handle(mp_conn *c, intptr_t handle, long destination_pid);
+/* recv_handle: the next message, which must be a handle message; *handle is
+ * the caller's. Windows: the message must name this process as its
+ * destination (MP_EPROTO otherwise). */
+int mp_conn_recv_handle(mp_conn *c, intptr_t *handle);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "base/error_internal.h"
 #include "base/timeout.h"
 #include "ipc/conn_internal.h"
+#include "ipc/conn_object.h"
 #include "mproc/conn.h"
 #include "object/object.h"
 #include "pack/pack_format.h"
@@ -22,20 +23,7 @@
  * header: one system call per small message. */
 #define SMALL_MESSAGE 65536
 
-struct mp_conn {
-    mp_object hdr;
-    mp_os_handle h;
-    bool readable, writable;
-    bool socket; /* from mp_conn_from_socket */
-    bool broken; /* out of step: an over-long message refused, or a peer stopped mid-message */
-    mp_os_mutex *send_lock, *recv_lock;
-    /* A message recv_bytes_into had no room for, kept for the next read. */
-    unsigned char *held;
-    size_t held_len;
-    bool holding;
-};
-
-static int check(const mp_conn *c, const char *where, bool need_read, bool need_write)
+int mp_conn_check(const mp_conn *c, const char *where, bool need_read, bool need_write)
 {
     int rc = mp_object_check(c, MP_KIND_CONN, where);
     if (rc != MP_OK)
@@ -216,7 +204,7 @@ mp_os_handle mp_conn_handle(const mp_conn *c)
 
 int mp_conn_send_bytes(mp_conn *c, const void *data, size_t len)
 {
-    int rc = check(c, "mp_conn_send_bytes", false, true);
+    int rc = mp_conn_check(c, "mp_conn_send_bytes", false, true);
     if (rc == MP_OK && data == NULL && len > 0)
         rc = mp_fail(MP_EINVAL, "mp_conn_send_bytes: NULL data");
     return rc == MP_OK ? send_frame(c, data, len) : rc;
@@ -224,7 +212,7 @@ int mp_conn_send_bytes(mp_conn *c, const void *data, size_t len)
 
 int mp_conn_vsend(mp_conn *c, const char *fmt, va_list ap)
 {
-    int rc = check(c, "mp_conn_send", false, true);
+    int rc = mp_conn_check(c, "mp_conn_send", false, true);
     if (rc != MP_OK)
         return rc;
     mp_buf b = MP_BUF_INIT;
@@ -305,7 +293,7 @@ static int next_message(mp_conn *c, size_t maxlength, unsigned char **data, size
 
 int mp_conn_recv_bytes(mp_conn *c, size_t maxlength, void **data, size_t *len)
 {
-    int rc = check(c, "mp_conn_recv_bytes", true, false);
+    int rc = mp_conn_check(c, "mp_conn_recv_bytes", true, false);
     if (rc == MP_OK && (data == NULL || len == NULL))
         rc = mp_fail(MP_EINVAL, "mp_conn_recv_bytes: NULL argument");
     if (rc != MP_OK)
@@ -321,7 +309,7 @@ int mp_conn_recv_bytes(mp_conn *c, size_t maxlength, void **data, size_t *len)
 
 int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t size, size_t *len)
 {
-    int rc = check(c, "mp_conn_recv_bytes_into", true, false);
+    int rc = mp_conn_check(c, "mp_conn_recv_bytes_into", true, false);
     if (rc == MP_OK && (len == NULL || (buf == NULL && size > 0)))
         rc = mp_fail(MP_EINVAL, "mp_conn_recv_bytes_into: NULL argument");
     if (rc != MP_OK)
@@ -404,7 +392,7 @@ static int frame_by(mp_conn *c, size_t maxlength, double deadline, unsigned char
 
 int mp_conn_recv_bytes_by(mp_conn *c, size_t maxlength, double timeout, void **data, size_t *len)
 {
-    int rc = check(c, "mp_conn_recv_bytes", true, false);
+    int rc = mp_conn_check(c, "mp_conn_recv_bytes", true, false);
     if (rc != MP_OK)
         return rc;
     mp_os_mutex_lock(c->recv_lock);
@@ -454,7 +442,7 @@ int mp_conn_recv(mp_conn *c, mp_value **out)
 
 int mp_conn_poll(mp_conn *c, double timeout)
 {
-    int rc = check(c, "mp_conn_poll", true, false);
+    int rc = mp_conn_check(c, "mp_conn_poll", true, false);
     if (rc != MP_OK)
         return rc;
     if (c->holding)
@@ -464,7 +452,7 @@ int mp_conn_poll(mp_conn *c, double timeout)
 
 int mp_conn_fileno(const mp_conn *c, mp_sentinel *out)
 {
-    int rc = check(c, "mp_conn_fileno", false, false);
+    int rc = mp_conn_check(c, "mp_conn_fileno", false, false);
     if (rc == MP_OK && out == NULL)
         rc = mp_fail(MP_EINVAL, "mp_conn_fileno: NULL out");
     if (rc == MP_OK)
@@ -513,8 +501,8 @@ static int conn_export(const mp_object *o, mp_export *e)
     const mp_conn *c = (const mp_conn *)(const void *)o;
     if (c->h == MP_OS_NO_HANDLE)
         return mp_fail(MP_ESTATE, "a closed Connection cannot be passed");
-    /* A child connects to the listener's address instead; handing a
-     * socket over comes with send_handle (issue 14). */
+    /* A child connects to the listener's address instead, or is sent
+     * the socket itself with mp_conn_send_handle. */
     if (c->socket)
         return mp_fail(MP_EUNSUPPORTED, "a Connection over a socket cannot be passed to a child yet");
     e->handles[e->nhandles++] = c->h;
