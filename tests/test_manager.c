@@ -5,7 +5,8 @@
  * methods, unknown methods and typeids; a method that waits does not hold
  * up others; references: nothing is left in the server once the proxies
  * are gone, or once a client dies; a server killed or stopped fails calls
- * promptly. */
+ * promptly; a lock whose holder died is the next acquirer's
+ * (MP_EOWNERDEAD), and a client killed in a Queue's get takes no item. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,6 +492,75 @@ static void warm_up(void)
         mp_listener_close(l);
 }
 
+/* A child that takes the lock and dies holding it. */
+static int lock_and_die(const mp_value *args)
+{
+    mp_proxy *l;
+    mp_value *r = NULL;
+    if (mp_args(args, "O", &l) != MP_OK || mp_proxy_call(l, "acquire", &r, NULL) != MP_OK)
+        return 1;
+    mp_value_free(r);
+    mpt_kill_pid(mp_current_pid());
+    return 2;
+}
+MP_TARGET(lock_and_die)
+
+/* A child that waits in a get for ever, until it is killed. */
+static int get_forever(const mp_value *args)
+{
+    mp_proxy *q;
+    mp_value *r = NULL;
+    if (mp_args(args, "O", &q) != MP_OK)
+        return 1;
+    return mp_proxy_call(q, "get", &r, NULL) == MP_OK ? 3 : 2;
+}
+MP_TARGET(get_forever)
+
+/* Better than Python: a lock whose holder died is the next acquirer's,
+ * told MP_EOWNERDEAD; an item is not lost to a client killed in get. */
+static void dead_clients_lose_nothing(void **state)
+{
+    (void)state;
+    mp_manager *m = started(mpt_opts(MP_START_SPAWN), NULL);
+    mp_proxy *l, *q;
+    MPT_OK(mp_manager_create(m, "Lock", &l, NULL));
+    MPT_OK(mp_manager_create(m, "Queue", &q, NULL));
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, lock_and_die, mpt_opts(MP_START_SPAWN), "O", l));
+    assert_int_not_equal(mpt_run_child(p), 0);
+    mp_value *r = NULL;
+    MPT_CODE(mp_proxy_call(l, "acquire", &r, "? d", true, 10.0), MP_EOWNERDEAD);
+    MPT_OK(mp_proxy_call(l, "release", NULL, NULL));
+    MPT_OK(mp_proxy_call(l, "acquire", &r, NULL));
+    bool got = false;
+    MPT_OK(mp_unpack(r, "?", &got));
+    assert_true(got);
+    mp_value_free(r);
+    MPT_OK(mp_proxy_call(l, "release", NULL, NULL));
+
+    mp_start_method methods[3];
+    size_t n = mpt_methods(methods);
+    for (size_t i = 0; i < n; i++) {
+        MPT_OK(mp_process_new(&p, get_forever, mpt_opts(methods[i]), "O", q));
+        MPT_OK(mp_process_start(p));
+        mp_os_sleep(0.5); /* let it block in get */
+        assert_int_equal(mpt_kill_pid(mp_process_pid(p)), 0);
+        assert_int_not_equal(mpt_join_child(p), 0);
+        mp_os_sleep(0.2); /* the server sees the connection end */
+        MPT_OK(mp_proxy_call(q, "put", NULL, "i", 42 + (int)i));
+        r = NULL;
+        MPT_OK(mp_proxy_call(q, "get", &r, "? d", true, 5.0));
+        int item = 0;
+        MPT_OK(mp_unpack(r, "i", &item));
+        assert_int_equal(item, 42 + (int)i);
+        mp_value_free(r);
+    }
+    mp_proxy_free(l);
+    mp_proxy_free(q);
+    MPT_OK(mp_manager_shutdown(m));
+    mp_manager_free(m);
+}
+
 int main(int argc, char **argv)
 {
     int rc = mp_main(argc, argv);
@@ -504,6 +574,7 @@ int main(int argc, char **argv)
         MPT_TEST(waiting_call_holds_up_nothing),
         MPT_TEST(references_go_with_proxies_and_clients),
         MPT_TEST(dead_or_stopped_server_fails_calls),
+        MPT_TEST(dead_clients_lose_nothing),
     };
     return MPT_RUN(tests);
 }

@@ -10,8 +10,8 @@
  * Values are MessagePack (mp_value), as everywhere else in mproc.
  *
  * The server speaks over a Listener (net.h) with an authkey: a TCP address
- * for other machines, or a local one. docs/protocol.md §8 has its messages
- * byte by byte; python/mproc_manager.py is a client for Python programs.
+ * for other machines, or a local one. docs/protocol.md §9 has its messages
+ * byte by byte.
  *
  * Every server knows the typeids of Python's SyncManager (below), so
  * mp_manager_new is BaseManager and SyncManager at once, plus the typeids
@@ -124,9 +124,9 @@ const char *mp_manager_address(const mp_manager *m);
 
 /* shutdown(): stop the server. For a started manager, also wait for its
  * process (terminating it if it does not end within the timeout). A
- * connected manager asks the server it connected to to stop, which Python
- * allows too. Proxies of its objects fail from now on (MP_ESTATE or
- * MP_ECONNRESET). */
+ * connected manager asks the server it connected to to stop (Python has
+ * shutdown only after start). Proxies of its objects fail from now on
+ * (MP_ECONNRESET, or MP_EOS once nothing listens at the address). */
 int mp_manager_shutdown(mp_manager *m);
 
 /* Shut down a started manager, close the connection, free. Proxies made
@@ -144,7 +144,8 @@ void mp_manager_free(mp_manager *m);
  *   "list" (), "Namespace" (), "Value" (typecode, value),
  *   "Array" (typecode, sequence), "Lock" (), "RLock" (),
  *   "Semaphore" (value=1), "BoundedSemaphore" (value=1),
- *   "Condition" (), "Event" (), "Barrier" (parties, timeout=None).
+ *   "Condition" (), "Event" (),
+ *   "Barrier" (parties, action=None (no other), timeout=None).
  * Their methods are Python's, with Python's arguments (docs/python-mapping.md
  * lists them). */
 int mp_manager_create(mp_manager *m, const char *typeid, mp_proxy **out, const char *fmt, ...);
@@ -247,7 +248,8 @@ typedef int (*mp_typeid_fn)(const mp_value *args, mp_served **out);
  * side; a client needs no registration to create a typeid the server
  * knows. Register before mp_main (MP_MANAGED does) so that a server
  * started by spawn knows it too. MP_EEXIST for a name taken by another
- * callable or a built-in typeid; MP_EINVAL for a bad name (1 to 255 bytes). */
+ * callable or a built-in typeid (typeids share the registry's names with
+ * targets and tasks); MP_EINVAL for a bad name (1 to 255 bytes). */
 int mp_manager_register(const char *typeid, mp_typeid_fn callable);
 
 void mp_manager_register_at_load(const char *typeid, mp_typeid_fn callable);

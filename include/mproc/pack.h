@@ -52,7 +52,9 @@
  * with mp_args(args, "O", &q). The child's object belongs to the child's
  * runtime (freeing it is allowed, not required) and stays valid until the
  * child ends. Anywhere else (mp_pack into a buffer, a Connection's send, a
- * queue item, a pool task's arguments) O is MP_EUNSUPPORTED; a pointer
+ * queue item, a pool task's arguments) O is MP_EUNSUPPORTED, except for a
+ * manager's proxy (manager.h), which has no OS handle and travels
+ * anywhere (turn it back into a proxy with mp_proxy_from_value); a pointer
  * that is not a live mproc object is MP_ETYPE. Unpacking O from a value that
  * is not such an argument is MP_ETYPE; a wrong kind (a Lock where a Queue is
  * expected) is MP_ETYPE when the object is first used.

@@ -1,7 +1,7 @@
 /* proxy_ref.h - a proxy as it travels: ext 77 (object.h) of kind
  * MP_KIND_PROXY, whose fields are [address, typeid, oid, authkey]. It has
  * no OS handle, so unlike other objects it travels in messages and items
- * as well as in process arguments. docs/protocol.md §8. */
+ * as well as in process arguments. docs/protocol.md §9. */
 #ifndef MPROC_MANAGER_PROXY_REF_H
 #define MPROC_MANAGER_PROXY_REF_H
 

@@ -1,5 +1,5 @@
 /* wire.h - the messages between a manager's clients and its server
- * (docs/protocol.md §8). Each is one MessagePack array in one Connection
+ * (docs/protocol.md §9). Each is one MessagePack array in one Connection
  * frame:
  *   request  [id, "create", typeid, args]
  *            [id, "call", oid, method, args, thread]
