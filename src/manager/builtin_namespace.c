@@ -36,7 +36,7 @@ static int no_attribute(const mp_value *args)
 static int getattribute(void *self, const mp_value *args, mp_served_call *call)
 {
     namespace_ *ns = self;
-    size_t at;
+    size_t at = 0;
     int rc = find_name(ns, args, 1, "Namespace.__getattribute__", &at);
     if (rc != MP_OK)
         return rc;
@@ -47,7 +47,7 @@ static int setattr_(void *self, const mp_value *args, mp_served_call *call)
 {
     (void)call;
     namespace_ *ns = self;
-    size_t at;
+    size_t at = 0;
     int rc = find_name(ns, args, 2, "Namespace.__setattr__", &at);
     return rc != MP_OK ? rc : mp_held_map_set(&ns->attrs, mp_builtin_arg(args, 0), mp_builtin_arg(args, 1));
 }
@@ -56,7 +56,7 @@ static int delattr_(void *self, const mp_value *args, mp_served_call *call)
 {
     (void)call;
     namespace_ *ns = self;
-    size_t at;
+    size_t at = 0;
     int rc = find_name(ns, args, 1, "Namespace.__delattr__", &at);
     if (rc != MP_OK)
         return rc;

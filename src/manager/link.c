@@ -274,7 +274,7 @@ static int await(mp_link *l, uint64_t id, unsigned gen, reply *out)
             free(got.data);
             rc = mp_fail(MP_ENOMEM, "manager: out of memory for a reply");
         }
-        if (rc != MP_OK) {
+        if (rc != MP_OK || kept == NULL) {
             die(l, rc);
             continue;
         }

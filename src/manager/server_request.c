@@ -101,9 +101,9 @@ static void call(mp_sconn *sc, mp_value *tree, const mp_wire_request *req)
         rc = MP_ESTATE;
     else if (m == NULL)
         rc = mp_fail(MP_EINVAL, "manager: a %s has no method \"%s\"", o->type->name, req->name);
-    if (rc == MP_OK && !m->blocks) {
+    if (m != NULL && !m->blocks) {
         mp_sconn_run_call(sc, req, o, m);
-    } else if (rc == MP_OK) {
+    } else if (m != NULL) {
         mp_sjob *j = malloc(sizeof *j);
         if (j == NULL) {
             rc = mp_fail(MP_ENOMEM, "manager: out of memory");
