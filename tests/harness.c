@@ -194,3 +194,10 @@ int mpt_run(const char *group, const struct CMUnitTest *tests, size_t n)
     warm_up();
     return _cmocka_run_group_tests(group, tests, n, NULL, NULL);
 }
+
+void mpt_start_sockets(void)
+{
+    mp_listener *l;
+    if (mp_listener_new(&l, "tcp://127.0.0.1:0", NULL) == MP_OK)
+        mp_listener_close(l);
+}

@@ -42,6 +42,11 @@ int mpt_skip_program(const char *why);
 #define MPT_CODE(expr, want) mpt_check_code((expr), (want), #expr, __FILE__, __LINE__)
 void mpt_check_code(int got, int want, const char *expr, const char *file, int line);
 
+/* Make a first socket: on Windows it starts Winsock, which keeps handles
+ * of its own until exit. Tests that use sockets call it after mp_main, so
+ * that the leak checks do not count those handles. */
+void mpt_start_sockets(void);
+
 /* The start methods this system supports; returns how many. */
 size_t mpt_methods(mp_start_method out[3]);
 /* Options for a process under a given method (static storage per method). */

@@ -445,19 +445,10 @@ static void silent_peers(void **state)
     mp_listener_close(l);
 }
 
-/* The first socket starts Winsock, which keeps handles of its own until
- * exit; make it before the leak checks count. */
-static void warm_up(void)
-{
-    mp_listener *l;
-    if (mp_listener_new(&l, "tcp://127.0.0.1:0", NULL) == MP_OK)
-        mp_listener_close(l);
-}
-
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
-    warm_up();
+    mpt_start_sockets();
     const struct CMUnitTest tests[] = {
         MPT_TEST(right_key_thread),
         MPT_TEST(right_key_child),

@@ -368,19 +368,10 @@ static void bad_input(void **state)
     MPT_OK(mp_conn_close(b));
 }
 
-/* The first socket starts Winsock, which keeps handles of its own until
- * exit; make it before the leak checks count. */
-static void warm_up(void)
-{
-    mp_listener *l;
-    if (mp_listener_new(&l, "tcp://127.0.0.1:0", NULL) == MP_OK)
-        mp_listener_close(l);
-}
-
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
-    warm_up();
+    mpt_start_sockets();
     const struct CMUnitTest tests[] = {
         MPT_TEST(in_process),   MPT_TEST(to_a_child),  MPT_TEST(carriers),
         MPT_TEST(not_a_handle_message), MPT_TEST(wire_format), MPT_TEST(bad_input),

@@ -483,15 +483,6 @@ static void dead_or_stopped_server_fails_calls(void **state)
     mp_manager_free(m);
 }
 
-/* The first socket starts Winsock, which keeps handles of its own until
- * exit; make it before the leak checks count. */
-static void warm_up(void)
-{
-    mp_listener *l;
-    if (mp_listener_new(&l, "tcp://127.0.0.1:0", NULL) == MP_OK)
-        mp_listener_close(l);
-}
-
 /* A child that takes the lock and dies holding it. */
 static int lock_and_die(const mp_value *args)
 {
@@ -566,7 +557,7 @@ int main(int argc, char **argv)
     int rc = mp_main(argc, argv);
     if (rc != MP_OK)
         return 1;
-    warm_up();
+    mpt_start_sockets();
     const struct CMUnitTest tests[] = {
         MPT_TEST(counter_in_parent_and_children),
         MPT_TEST(errors_come_back),

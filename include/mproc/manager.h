@@ -33,7 +33,10 @@
  *     released, and the next acquirer gets MP_EOWNERDEAD (it holds the
  *     lock), as with mproc's own locks;
  *   - objects are referenced per connection: when a client goes, its
- *     references go with it, and what nobody references is freed;
+ *     references go with it, and what nobody references is freed. This
+ *     holds for a connection that ended on a timeout too: the next call
+ *     connects anew, and a proxy whose object went with the old
+ *     connection gets MP_ESTATE;
  *   - a server on an address other than loopback refuses an authkey
  *     shorter than MP_MANAGER_MIN_AUTHKEY bytes unless allow_weak_authkey
  *     is set.
