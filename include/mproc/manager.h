@@ -62,7 +62,9 @@
 
 #include "mproc/pack.h"
 #include "mproc/process.h"
+#include "mproc/queue.h"
 #include "mproc/registry.h"
+#include "mproc/sync.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,8 +81,9 @@ typedef struct mp_proxy mp_proxy;
 typedef struct mp_manager_options {
     /* BaseManager(address=...): where the server listens or is, as net.h
      * spells addresses ("tcp://0.0.0.0:5000", "tcp://127.0.0.1:0",
-     * "unix:/path"). NULL: for start, a fresh local address (an abstract
-     * AF_UNIX name on Linux, TCP loopback elsewhere); connect needs one. */
+     * "unix:/path"). NULL: for start, a fresh local address (a named pipe
+     * on Windows, an abstract AF_UNIX name on Linux, TCP loopback
+     * elsewhere); connect needs one. */
     const char *address;
     /* BaseManager(authkey=...). NULL: this process's authkey (mp_authkey),
      * as Python's. authkey_len bytes are used, and copied. */
@@ -185,6 +188,55 @@ void mp_proxy_free(mp_proxy *p);
 /* A proxy is also a process argument ('O') under every start method: the
  * child gets its own proxy of the same object (mp_args(args, "O", &p)),
  * which it may free, or leave to be freed when the child exits. */
+
+/* ---- a managed Queue or Lock through the local API -------------------- */
+
+/* One API, two backings: the proxy of a manager's Queue, JoinableQueue,
+ * Lock or RLock is also an mp_queue or an mp_lock, and every mp_queue_*
+ * call (queue.h) or mp_lock_acquire, mp_lock_release and mp_lock_free
+ * (sync.h) works on it as on a local one, with the same timeouts and
+ * errors (MP_EEMPTY, MP_EFULL, MP_ETIMEDOUT, MP_EOWNERDEAD...), besides
+ * the manager's own (MP_ECONNRESET, MP_ETIMEDOUT when the server is gone
+ * or silent). A worker written against mp_queue works unchanged with a
+ * queue from a manager on another machine.
+ *
+ * Where the backings differ:
+ *   - the items are in the server: put returns once the server has the
+ *     item, and a queue lives as long as the server and a reference;
+ *   - a manager's "Queue" is Python's queue.Queue in SyncManager, so
+ *     task_done and join work on it too (a local non-joinable queue
+ *     refuses them, MP_ETYPE);
+ *   - mp_queue_close closes this handle only, as a local queue's (Python's
+ *     queue proxy has no close); mp_queue_free drops the reference, as
+ *     mp_proxy_free;
+ *   - mp_queue_options.capacity has no meaning; the server keeps items in
+ *     its own memory;
+ *   - a manager's lock cannot be the lock of a local Condition
+ *     (mp_condition_new: MP_EUNSUPPORTED); use the manager's "Condition".
+ *
+ * The mp_queue or mp_lock and the proxy are one object under two names:
+ * free it once, by either. It travels as a proxy does: a process argument
+ * ('O', taken as an mp_queue or mp_lock by the child), or inside an item
+ * or a message. */
+
+/* manager.Queue(maxsize) and manager.JoinableQueue(maxsize): maxsize 0 or
+ * less is no limit. The caller's to free (mp_queue_free). */
+int mp_manager_queue(mp_manager *m, mp_queue **out, int maxsize);
+int mp_manager_joinable_queue(mp_manager *m, mp_queue **out, int maxsize);
+/* manager.Lock() and manager.RLock(). The caller's to free (mp_lock_free). */
+int mp_manager_lock(mp_manager *m, mp_lock **out);
+int mp_manager_rlock(mp_manager *m, mp_lock **out);
+
+/* A proxy as an mp_queue or an mp_lock (seed 003's get_task_queue gives a
+ * proxy of a registered typeid): the same object, not a new reference.
+ * Calls the object has no method for fail with the server's MP_EINVAL.
+ * NULL for anything that is not a live proxy. */
+mp_queue *mp_proxy_as_queue(mp_proxy *p);
+mp_lock *mp_proxy_as_lock(mp_proxy *p);
+/* The other way: the proxy of a manager's queue or lock (for
+ * mp_proxy_call and mp_proxy_typeid); NULL for a local one. */
+mp_proxy *mp_queue_as_proxy(mp_queue *q);
+mp_proxy *mp_lock_as_proxy(mp_lock *l);
 
 /* ---- serving your own objects (BaseManager.register) ------------------- */
 

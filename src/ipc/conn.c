@@ -523,4 +523,5 @@ static int conn_import(mp_kind kind, const mp_value *fields, const mp_os_handle 
     return rc;
 }
 
-const mp_object_ops mp_conn_ops = {"Connection", conn_export, conn_import, conn_free};
+const mp_object_ops mp_conn_ops = {
+    .name = "Connection", .export_ = conn_export, .import_ = conn_import, .free_ = conn_free};

@@ -21,6 +21,7 @@
 #include "object/block_object.h"
 #include "base/error_internal.h"
 #include "mproc/queue.h"
+#include "ipc/queue_backing.h"
 #include "pack/pack_format.h"
 #include "base/timeout.h"
 
@@ -263,6 +264,10 @@ static int put_locked(mp_queue *q, double timeout, const void *data, size_t len)
 
 int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t len)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return data == NULL && len > 0 ? mp_fail(MP_EINVAL, "mp_queue_put: NULL data")
+                                       : elsewhere->put_packed(q, timeout, data, len);
     int rc = check(q, "mp_queue_put");
     if (rc == MP_OK && data == NULL && len > 0)
         rc = mp_fail(MP_EINVAL, "mp_queue_put: NULL data");
@@ -282,7 +287,7 @@ int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t le
 
 int mp_queue_vput(mp_queue *q, double timeout, const char *fmt, va_list ap)
 {
-    int rc = check(q, "mp_queue_put");
+    int rc = mp_queue_backing_of(q) != NULL ? MP_OK : check(q, "mp_queue_put");
     if (rc != MP_OK)
         return rc;
     mp_buf b = MP_BUF_INIT;
@@ -358,6 +363,13 @@ static int spin_for_item(mp_queue *q)
 
 int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL) {
+        if (out == NULL)
+            return mp_fail(MP_EINVAL, "mp_queue_get: NULL out");
+        *out = NULL;
+        return elsewhere->get(q, timeout, out);
+    }
     int rc = check(q, "mp_queue_get");
     if (rc == MP_OK && out == NULL)
         rc = mp_fail(MP_EINVAL, "mp_queue_get: NULL out");
@@ -415,24 +427,36 @@ static int64_t count_of(mp_queue *q, const char *where, int64_t *maxsize)
 
 int mp_queue_qsize(mp_queue *q)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return elsewhere->qsize(q);
     int64_t maxsize, n = count_of(q, "mp_queue_qsize", &maxsize);
     return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 int mp_queue_empty(mp_queue *q)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return elsewhere->empty(q);
     int64_t maxsize, n = count_of(q, "mp_queue_empty", &maxsize);
     return n < 0 ? (int)n : n == 0;
 }
 
 int mp_queue_full(mp_queue *q)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return elsewhere->full(q);
     int64_t maxsize, n = count_of(q, "mp_queue_full", &maxsize);
     return n < 0 ? (int)n : maxsize > 0 && n >= maxsize;
 }
 
 int mp_queue_close(mp_queue *q)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return elsewhere->close(q);
     int rc = mp_object_check(q, MP_KIND_QUEUE, "mp_queue_close");
     if (rc == MP_OK)
         atomic_store(&q->closed, true);
@@ -441,6 +465,9 @@ int mp_queue_close(mp_queue *q)
 
 int mp_queue_join_thread(mp_queue *q)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return elsewhere->join_thread(q);
     int rc = mp_object_check(q, MP_KIND_QUEUE, "mp_queue_join_thread");
     if (rc == MP_OK && !atomic_load(&q->closed))
         rc = mp_fail(MP_ESTATE, "mp_queue_join_thread: the queue is not closed");
@@ -449,6 +476,8 @@ int mp_queue_join_thread(mp_queue *q)
 
 int mp_queue_cancel_join_thread(mp_queue *q)
 {
+    if (mp_queue_backing_of(q) != NULL)
+        return MP_OK;
     return mp_object_check(q, MP_KIND_QUEUE, "mp_queue_cancel_join_thread");
 }
 
@@ -464,6 +493,9 @@ static int check_joinable(mp_queue *q, const char *where)
 
 int mp_queue_task_done(mp_queue *q)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return elsewhere->task_done(q);
     int rc = check_joinable(q, "mp_queue_task_done");
     if (rc != MP_OK || (rc = lock(q)) != MP_OK)
         return rc;
@@ -479,6 +511,9 @@ int mp_queue_task_done(mp_queue *q)
 
 int mp_queue_join(mp_queue *q, double timeout)
 {
+    const mp_queue_backing *elsewhere = mp_queue_backing_of(q);
+    if (elsewhere != NULL)
+        return elsewhere->join(q, timeout);
     int rc = check_joinable(q, "mp_queue_join");
     if (rc != MP_OK || (rc = lock(q)) != MP_OK)
         return rc;
@@ -501,6 +536,10 @@ int mp_queue_join(mp_queue *q, double timeout)
 
 void mp_queue_free(mp_queue *q)
 {
+    if (mp_queue_backing_of(q) != NULL) {
+        mp_object_free((mp_object *)(void *)q);
+        return;
+    }
     mp_object_free_checked(q, MP_KIND_QUEUE, "mp_queue_free");
 }
 
@@ -523,4 +562,7 @@ static int queue_import(mp_kind kind, const mp_value *fields, const mp_os_handle
     return rc;
 }
 
-const mp_object_ops mp_queue_ops = {"Queue", mp_block_object_export, queue_import, mp_block_object_free};
+const mp_object_ops mp_queue_ops = {.name = "Queue",
+                                    .export_ = mp_block_object_export,
+                                    .import_ = queue_import,
+                                    .free_ = mp_block_object_free};

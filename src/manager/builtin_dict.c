@@ -39,7 +39,7 @@ static int pop_at(dict *d, size_t at, mp_served_call *call)
     mp_held_map_take(&d->map, at, &k, &v);
     int rc = mp_held_write(&v, mp_served_result(call));
     mp_held_release(&k);
-    mp_held_release(&v);
+    mp_held_release_to(&v, call);
     return rc;
 }
 

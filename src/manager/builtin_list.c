@@ -138,7 +138,7 @@ static int pop(void *self, const mp_value *args, mp_served_call *call)
     mp_held h;
     mp_held_seq_take(&l->items, at, &h);
     rc = mp_held_write(&h, mp_served_result(call));
-    mp_held_release(&h);
+    mp_held_release_to(&h, call);
     return rc;
 }
 

@@ -84,7 +84,7 @@ static int get(void *self, const mp_value *args, mp_served_call *call)
         return rc;
     /* Released outside the lock: dropping a proxy may free another object. */
     rc = mp_held_write(&item, mp_served_result(call));
-    mp_held_release(&item);
+    mp_held_release_to(&item, call);
     return rc;
 }
 
@@ -160,17 +160,25 @@ static int task_done(void *self, const mp_value *args, mp_served_call *call)
     return rc;
 }
 
-/* join(): until every item put has had its task_done. */
+/* join(timeout=None): until every item put has had its task_done. Python's
+ * has no timeout; mproc's mp_queue_join has one, and a proxy passes it. */
 static int join(void *self, const mp_value *args, mp_served_call *call)
 {
     queue *q = self;
-    int rc = mp_builtin_nargs(args, 0, 0, "Queue.join");
+    double deadline;
+    int rc = mp_builtin_nargs(args, 0, 1, "Queue.join");
+    if (rc == MP_OK)
+        rc = mp_served_timeout_arg(args, 0, &deadline, "Queue.join");
     if (rc != MP_OK)
         return rc;
     mp_os_mutex_lock(q->m);
     while (rc == MP_OK && q->unfinished > 0)
-        rc = mp_served_wait(call, q->changed, q->m, MP_FOREVER);
+        rc = mp_served_wait(call, q->changed, q->m, deadline);
+    int64_t unfinished = q->unfinished;
     mp_os_mutex_unlock(q->m);
+    if (rc == MP_ETIMEDOUT)
+        rc = mp_fail(MP_ETIMEDOUT, "manager: JoinableQueue.join: %lld items are still unfinished",
+                     (long long)unfinished);
     return rc;
 }
 

@@ -61,6 +61,13 @@ bool mp_held_equals(const mp_held *h, const unsigned char *packed, size_t len)
     return h->len == len && memcmp(h->data, packed, len) == 0;
 }
 
+void mp_held_release_to(mp_held *h, const mp_served_call *call)
+{
+    for (size_t i = 0; i < h->noids; i++)
+        (void)mp_objects_lend(h->oids[i], mp_served_call_owner(call).conn);
+    mp_held_release(h);
+}
+
 void mp_held_release(mp_held *h)
 {
     for (size_t i = 0; i < h->noids; i++)

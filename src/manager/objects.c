@@ -7,10 +7,12 @@
 #include "base/error_internal.h"
 #include "manager/objects.h"
 
-/* Who holds references to one entry, and how many each. */
+/* Who holds references to one entry, and how many each. lent: references
+ * the connection got with a value taken out for it (mp_objects_lend),
+ * which its next increfs take over. */
 typedef struct holder {
     uint64_t conn;
-    long count;
+    long count, lent;
 } holder;
 
 typedef struct entry {
@@ -57,13 +59,19 @@ static mp_served *remove_entry(entry *e)
     return o;
 }
 
-static int add_ref(entry *e, uint64_t conn)
+static int add_ref(entry *e, uint64_t conn, bool lend)
 {
     for (size_t i = 0; i < e->nholders; i++) {
-        if (e->holders[i].conn == conn) {
-            e->holders[i].count++;
-            return MP_OK;
-        }
+        holder *h = &e->holders[i];
+        if (h->conn != conn)
+            continue;
+        if (lend)
+            h->lent++;
+        else if (h->lent > 0)
+            h->lent--, h->count++;
+        else
+            h->count++;
+        return MP_OK;
     }
     if (e->nholders == e->cap) {
         size_t more = e->cap ? 2 * e->cap : 2;
@@ -73,7 +81,7 @@ static int add_ref(entry *e, uint64_t conn)
         e->holders = h;
         e->cap = more;
     }
-    e->holders[e->nholders++] = (holder){conn, 1};
+    e->holders[e->nholders++] = lend ? (holder){conn, 0, 1} : (holder){conn, 1, 0};
     return MP_OK;
 }
 
@@ -118,7 +126,7 @@ int mp_objects_add(mp_served *o, uint64_t conn, uint64_t *oid)
         o->oid = e->oid;
     }
     if (rc == MP_OK)
-        rc = add_ref(e, conn);
+        rc = add_ref(e, conn, false);
     mp_served *drop = NULL;
     if (rc == MP_OK)
         *oid = e->oid;
@@ -132,15 +140,25 @@ int mp_objects_add(mp_served *o, uint64_t conn, uint64_t *oid)
     return rc;
 }
 
-int mp_objects_incref(uint64_t oid, uint64_t conn)
+static int incref(uint64_t oid, uint64_t conn, bool lend)
 {
     mp_os_mutex_lock(lock);
     entry *e = find(oid);
-    int rc = e != NULL ? add_ref(e, conn)
+    int rc = e != NULL ? add_ref(e, conn, lend)
                        : mp_fail(MP_ESTATE, "manager: the server has no object %llu (freed, or another run's)",
                                  (unsigned long long)oid);
     mp_os_mutex_unlock(lock);
     return rc;
+}
+
+int mp_objects_incref(uint64_t oid, uint64_t conn)
+{
+    return incref(oid, conn, false);
+}
+
+int mp_objects_lend(uint64_t oid, uint64_t conn)
+{
+    return incref(oid, conn, true);
 }
 
 void mp_objects_decref(uint64_t oid, uint64_t conn)
@@ -149,10 +167,11 @@ void mp_objects_decref(uint64_t oid, uint64_t conn)
     entry *e = find(oid);
     mp_served *drop = NULL;
     for (size_t i = 0; e != NULL && i < e->nholders; i++) {
-        if (e->holders[i].conn != conn)
+        holder *h = &e->holders[i];
+        if (h->conn != conn || h->count == 0)
             continue;
-        if (--e->holders[i].count == 0)
-            e->holders[i] = e->holders[--e->nholders];
+        if (--h->count == 0 && h->lent == 0)
+            *h = e->holders[--e->nholders];
         if (e->nholders == 0)
             drop = remove_entry(e);
         break;

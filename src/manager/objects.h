@@ -25,6 +25,12 @@ int mp_objects_add(mp_served *o, uint64_t conn, uint64_t *oid);
 /* One more reference from conn (0: a holder inside the server).
  * MP_ESTATE (with a message) if the table has no such object. */
 int mp_objects_incref(uint64_t oid, uint64_t conn);
+/* A reference lent to conn with a value taken out for it (a queue's get
+ * of an item holding a proxy): it keeps the object alive until conn's
+ * next incref of oid takes it over (the client making its proxy) or conn
+ * ends. Without it the object could go between the reply and that incref.
+ * MP_ESTATE as mp_objects_incref. */
+int mp_objects_lend(uint64_t oid, uint64_t conn);
 /* One reference less from conn; the object is freed with its last. */
 void mp_objects_decref(uint64_t oid, uint64_t conn);
 /* Every reference of conn, gone. */

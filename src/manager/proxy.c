@@ -1,5 +1,6 @@
 /* proxy.c - proxies (manager.h): calls, references, travelling. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ struct mp_proxy {
     uint64_t oid;
     char *typeid;
     long pid; /* the process whose connection holds the reference */
+    atomic_bool closed; /* mp_queue_close on the proxy of a Queue */
 };
 
 static int check(const mp_proxy *p, const char *where)
@@ -56,6 +58,7 @@ int mp_proxy_make(mp_link *link, uint64_t oid, const char *typeid, bool take_ref
     p->oid = oid;
     p->typeid = t;
     p->pid = mp_current_pid();
+    atomic_init(&p->closed, false);
     *out = p;
     return MP_OK;
 }
@@ -73,29 +76,32 @@ static int own(mp_proxy *p)
     return rc;
 }
 
-int mp_proxy_vcall(mp_proxy *p, const char *method, mp_value **result, const char *fmt, va_list ap)
+/* The start of a call's fields: the object and the method; its arguments
+ * come next. */
+static int begin_call(mp_proxy *p, const char *method, mp_value **result, mp_buf *f)
 {
     if (result != NULL)
         *result = NULL;
     int rc = check(p, "mp_proxy_call");
     if (rc == MP_OK && method == NULL)
         rc = mp_fail(MP_EINVAL, "mp_proxy_call: NULL method");
-    if (rc != MP_OK || (rc = own(p)) != MP_OK)
-        return rc;
-    mp_buf f = MP_BUF_INIT;
-    rc = mp_pack(&f, "Q s", p->oid, method);
     if (rc == MP_OK)
-        rc = mp_vpack_array(&f, fmt != NULL ? fmt : "", ap, NULL);
-    if (rc == MP_OK)
-        rc = mp_pack_uint(&f, mp_os_thread_id());
-    if (rc != MP_OK) {
-        mp_buf_free(&f);
-        return mp_fail(rc, "mp_proxy_call(%s): the arguments: %s", method, mp_last_error());
-    }
+        rc = own(p);
+    if (rc == MP_OK && (rc = mp_pack(f, "Q s", p->oid, method)) != MP_OK)
+        rc = mp_fail(rc, "mp_proxy_call(%s): %s", method, mp_last_error());
+    return rc;
+}
+
+/* The end of a call's fields (the calling thread), the call and its
+ * result. */
+static int end_call(mp_proxy *p, const char *method, mp_value **result, mp_buf *f)
+{
+    int rc = mp_pack_uint(f, mp_os_thread_id());
+    if (rc != MP_OK)
+        return mp_fail(rc, "mp_proxy_call(%s): %s", method, mp_last_error());
     mp_value *tree = NULL;
     const mp_value *v = NULL;
-    rc = mp_link_call(p->link, MP_WIRE_CALL, &f, &tree, &v);
-    mp_buf_free(&f);
+    rc = mp_link_call(p->link, MP_WIRE_CALL, f, &tree, &v);
     if (rc == MP_OK && result != NULL) {
         /* The caller frees a tree of its own: the value alone, anew. */
         mp_buf b = MP_BUF_INIT;
@@ -106,6 +112,40 @@ int mp_proxy_vcall(mp_proxy *p, const char *method, mp_value **result, const cha
     }
     mp_value_free(tree);
     return rc;
+}
+
+int mp_proxy_vcall(mp_proxy *p, const char *method, mp_value **result, const char *fmt, va_list ap)
+{
+    mp_buf f = MP_BUF_INIT;
+    int rc = begin_call(p, method, result, &f);
+    if (rc == MP_OK && (rc = mp_vpack_array(&f, fmt != NULL ? fmt : "", ap, NULL)) != MP_OK)
+        rc = mp_fail(rc, "mp_proxy_call(%s): the arguments: %s", method, mp_last_error());
+    if (rc == MP_OK)
+        rc = end_call(p, method, result, &f);
+    mp_buf_free(&f);
+    return rc;
+}
+
+int mp_proxy_call_packed(mp_proxy *p, const char *method, const mp_buf *args, mp_value **result)
+{
+    mp_buf f = MP_BUF_INIT;
+    int rc = begin_call(p, method, result, &f);
+    if (rc == MP_OK)
+        rc = mp_buf_append(&f, args->data, args->len);
+    if (rc == MP_OK)
+        rc = end_call(p, method, result, &f);
+    mp_buf_free(&f);
+    return rc;
+}
+
+void mp_proxy_close_handle(mp_proxy *p)
+{
+    atomic_store(&p->closed, true);
+}
+
+bool mp_proxy_handle_closed(const mp_proxy *p)
+{
+    return atomic_load(&p->closed);
 }
 
 int mp_proxy_call(mp_proxy *p, const char *method, mp_value **result, const char *fmt, ...)
@@ -194,4 +234,9 @@ static int proxy_import(mp_kind kind, const mp_value *fields, const mp_os_handle
     return rc;
 }
 
-const mp_object_ops mp_proxy_ops = {"proxy", proxy_export, proxy_import, proxy_free};
+const mp_object_ops mp_proxy_ops = {.name = "proxy",
+                                    .export_ = proxy_export,
+                                    .import_ = proxy_import,
+                                    .free_ = proxy_free,
+                                    .as_queue = &mp_proxy_as_queue_ops,
+                                    .as_lock = &mp_proxy_as_lock_ops};

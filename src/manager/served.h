@@ -80,6 +80,10 @@ int mp_held_decode(const mp_held *h, mp_value **out);
 bool mp_held_equals(const mp_held *h, const unsigned char *packed, size_t len);
 /* Drop the bytes and the references. */
 void mp_held_release(mp_held *h);
+/* The same for a value taken out and written into call's result (a get, a
+ * pop): its references are lent to the caller's connection first
+ * (objects.h), so that the client can still make proxies of them. */
+void mp_held_release_to(mp_held *h, const mp_served_call *call);
 
 /* The built-in typeids (manager.h's list): the callable of typeid, or
  * NULL. builtins.c. */

@@ -43,6 +43,14 @@ int mp_object_refuse(const void *p, mp_kind kind, const char *where)
     return mp_fail(MP_ETYPE, "%s: wants a %s, got a %s", where, kind_name(kind), kind_name(o->kind));
 }
 
+const mp_object_ops *mp_object_ops_of(const void *p)
+{
+    const mp_object *o = p;
+    if (o == NULL || o->magic != MP_OBJECT_MAGIC || o->kind <= 0 || o->kind >= MP_KIND_COUNT_)
+        return NULL;
+    return ops_of[o->kind];
+}
+
 void mp_object_free(mp_object *o)
 {
     ops_of[o->kind]->free_(o);

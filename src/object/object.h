@@ -53,6 +53,9 @@ typedef struct mp_export {
     const mp_object *nested; /* or NULL */
 } mp_export;
 
+struct mp_queue_backing; /* ipc/queue_backing.h */
+struct mp_lock_backing;  /* sync/lock_backing.h */
+
 typedef struct mp_object_ops {
     const char *name; /* Python's name: "Queue", "RLock", ... */
     int (*export_)(const mp_object *o, mp_export *e);
@@ -63,6 +66,11 @@ typedef struct mp_object_ops {
                    mp_object *nested, mp_object **out);
     /* Release OS resources (and, unless imported, the memory). */
     void (*free_)(mp_object *o);
+    /* Objects of a kind held elsewhere (a manager's proxy) that the
+     * mp_queue_* or mp_lock_* calls take as well as their own kind: how
+     * those calls are done for them. NULL for the others. */
+    const struct mp_queue_backing *as_queue;
+    const struct mp_lock_backing *as_lock;
 } mp_object_ops;
 
 /* Each kind's table, defined in its own file. */
@@ -83,6 +91,9 @@ static inline int mp_object_check(const void *p, mp_kind kind, const char *where
         return MP_OK;
     return mp_object_refuse(p, kind, where);
 }
+
+/* The ops of a live object's kind; NULL for NULL or anything else. */
+const mp_object_ops *mp_object_ops_of(const void *p);
 
 /* Free o through its kind's ops (free_). */
 void mp_object_free(mp_object *o);

@@ -169,4 +169,5 @@ static int shm_import(mp_kind kind, const mp_value *fields, const mp_os_handle *
     return rc;
 }
 
-const mp_object_ops mp_shm_ops = {"SharedMemory", shm_export, shm_import, shm_free};
+const mp_object_ops mp_shm_ops = {
+    .name = "SharedMemory", .export_ = shm_export, .import_ = shm_import, .free_ = shm_free};

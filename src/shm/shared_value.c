@@ -123,4 +123,7 @@ static int shared_import(mp_kind kind, const mp_value *fields, const mp_os_handl
     return mp_block_object_import(kind, sizeof(mp_shared), fields, h, n, nested, check_import, out);
 }
 
-const mp_object_ops mp_value_ops = {"Value", mp_block_object_export, shared_import, mp_block_object_free};
+const mp_object_ops mp_value_ops = {.name = "Value",
+                                    .export_ = mp_block_object_export,
+                                    .import_ = shared_import,
+                                    .free_ = mp_block_object_free};

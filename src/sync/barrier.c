@@ -211,5 +211,7 @@ void mp_barrier_free(mp_barrier *b)
     mp_object_free_checked(b, MP_KIND_BARRIER, "mp_barrier_free");
 }
 
-const mp_object_ops mp_barrier_ops = {"Barrier", mp_block_object_export, mp_shcond_import,
-                                      mp_block_object_free};
+const mp_object_ops mp_barrier_ops = {.name = "Barrier",
+                                      .export_ = mp_block_object_export,
+                                      .import_ = mp_shcond_import,
+                                      .free_ = mp_block_object_free};

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "sync/condition_internal.h"
+#include "sync/lock_backing.h"
 #include "base/error_internal.h"
 #include "base/timeout.h"
 
@@ -119,6 +120,10 @@ int mp_condition_new(mp_condition **out, mp_lock *lock)
     if (out == NULL)
         return mp_fail(MP_EINVAL, "mp_condition_new: NULL out");
     *out = NULL;
+    if (mp_lock_backing_of(lock) != NULL)
+        return mp_fail(MP_EUNSUPPORTED, "mp_condition_new: a lock held elsewhere (a manager's) cannot be a local "
+                                        "Condition's; make the Condition where the lock is (the manager's "
+                                        "\"Condition\")");
     int rc = lock ? mp_object_check(lock, MP_KIND_LOCK, "mp_condition_new") : MP_OK;
     if (rc != MP_OK)
         return rc;
@@ -187,5 +192,7 @@ void mp_condition_free(mp_condition *c)
     mp_object_free_checked(c, MP_KIND_CONDITION, "mp_condition_free");
 }
 
-const mp_object_ops mp_condition_ops = {"Condition", mp_block_object_export, mp_shcond_import,
-                                        mp_block_object_free};
+const mp_object_ops mp_condition_ops = {.name = "Condition",
+                                        .export_ = mp_block_object_export,
+                                        .import_ = mp_shcond_import,
+                                        .free_ = mp_block_object_free};

@@ -91,4 +91,7 @@ void mp_event_free(mp_event *e)
     mp_object_free_checked(e, MP_KIND_EVENT, "mp_event_free");
 }
 
-const mp_object_ops mp_event_ops = {"Event", mp_block_object_export, mp_shcond_import, mp_block_object_free};
+const mp_object_ops mp_event_ops = {.name = "Event",
+                                    .export_ = mp_block_object_export,
+                                    .import_ = mp_shcond_import,
+                                    .free_ = mp_block_object_free};

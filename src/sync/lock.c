@@ -7,6 +7,7 @@
 
 #include "object/block_object.h"
 #include "base/error_internal.h"
+#include "sync/lock_backing.h"
 #include "sync/lock_internal.h"
 #include "base/timeout.h"
 
@@ -124,6 +125,9 @@ static int acquire_rlock(mp_lock *l, double timeout)
 
 int mp_lock_acquire(mp_lock *l, double timeout)
 {
+    const mp_lock_backing *elsewhere = mp_lock_backing_of(l);
+    if (elsewhere != NULL)
+        return elsewhere->acquire(l, timeout);
     int rc = mp_object_check(l, MP_KIND_LOCK, "mp_lock_acquire");
     if (rc != MP_OK)
         return rc;
@@ -138,6 +142,9 @@ bool mp_lock_is_mine(const mp_lock *l)
 
 int mp_lock_release(mp_lock *l)
 {
+    const mp_lock_backing *elsewhere = mp_lock_backing_of(l);
+    if (elsewhere != NULL)
+        return elsewhere->release(l);
     int rc = mp_object_check(l, MP_KIND_LOCK, "mp_lock_release");
     if (rc != MP_OK)
         return rc;
@@ -180,6 +187,10 @@ int mp_lock_restore(mp_lock *l, int depth)
 
 void mp_lock_free(mp_lock *l)
 {
+    if (mp_lock_backing_of(l) != NULL) {
+        mp_object_free((mp_object *)(void *)l);
+        return;
+    }
     mp_object_free_checked(l, MP_KIND_LOCK, "mp_lock_free");
 }
 
@@ -200,4 +211,5 @@ static int lock_import(mp_kind kind, const mp_value *fields, const mp_os_handle 
     return mp_block_object_import(kind, sizeof(mp_lock), fields, h, n, NULL, check_import, out);
 }
 
-const mp_object_ops mp_lock_ops = {"Lock", mp_block_object_export, lock_import, mp_block_object_free};
+const mp_object_ops mp_lock_ops = {
+    .name = "Lock", .export_ = mp_block_object_export, .import_ = lock_import, .free_ = mp_block_object_free};

@@ -86,5 +86,7 @@ static int semaphore_import(mp_kind kind, const mp_value *fields, const mp_os_ha
     return mp_block_object_import(kind, sizeof(mp_semaphore), fields, h, n, NULL, check_import, out);
 }
 
-const mp_object_ops mp_semaphore_ops = {"Semaphore", mp_block_object_export, semaphore_import,
-                                        mp_block_object_free};
+const mp_object_ops mp_semaphore_ops = {.name = "Semaphore",
+                                        .export_ = mp_block_object_export,
+                                        .import_ = semaphore_import,
+                                        .free_ = mp_block_object_free};
