@@ -1,6 +1,8 @@
 /* fuzz_decode.c - libFuzzer target for the MessagePack decoder: decoding
  * any input must fail cleanly or give a tree that re-encodes and decodes to
- * the same tree; unpacking by format must never misbehave. The input read
+ * the same tree; unpacking by format must never misbehave, nor must the
+ * manager's readers of requests, replies and proxies (manager/wire.h,
+ * manager/proxy_ref.h) on whatever tree comes out. The input read
  * as a stream of values (mp_decode_first, then mp_decode_array_of over the
  * same bytes cut in two) must give the trees mp_decode gives each value. */
 #include <stdlib.h>
@@ -8,6 +10,8 @@
 
 #include <mproc.h>
 
+#include "manager/proxy_ref.h"
+#include "manager/wire.h"
 #include "pack/decode.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -78,6 +82,40 @@ static void unpack_every_way(const mp_value *v)
     mp_map_get(v, "key");
 }
 
+static int check_ref(const mp_proxy_ref *ref, void *arg)
+{
+    (void)arg;
+    if (ref->address == NULL || ref->typeid == NULL || (ref->authkey == NULL && ref->authkey_len > 0))
+        abort();
+    return MP_OK;
+}
+
+/* What a server and a client make of the tree as a message. */
+static void manager_messages(const unsigned char *data, size_t size, const mp_value *v)
+{
+    mp_wire_request req;
+    if (mp_wire_parse_request(v, &req) == MP_OK) {
+        bool named = req.op == MP_WIRE_CREATE || req.op == MP_WIRE_CALL;
+        if (req.op > MP_WIRE_SHUTDOWN || (named && (req.name == NULL || req.args == NULL ||
+                                                    req.args->type != MP_ARRAY)))
+            abort();
+    }
+    mp_wire_reply rep;
+    if (mp_wire_parse_reply(v, &rep) == MP_OK) {
+        uint64_t id = 0;
+        if ((rep.code == MP_OK && rep.value == NULL) || (rep.code != MP_OK && rep.message == NULL) ||
+            mp_wire_reply_id(data, size, &id) != MP_OK || id != rep.id)
+            abort();
+    }
+    bool is_proxy = false;
+    mp_proxy_ref ref;
+    mp_value *body = NULL;
+    if (mp_proxy_ref_parse(v, &is_proxy, &ref, &body) == MP_OK && is_proxy)
+        check_ref(&ref, NULL);
+    mp_value_free(body);
+    mp_proxy_ref_each(v, check_ref, NULL);
+}
+
 /* The values one after another: each must decode alone as mp_decode does;
  * then all of them, from two parts cut at a value's end, as one array. */
 static void stream(const unsigned char *data, size_t size, const mp_limits *limits)
@@ -130,6 +168,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         return 0;
     }
     unpack_every_way(v);
+    manager_messages(data, size, v);
     if (v->type == MP_ARRAY || v->type == MP_MAP)
         for (size_t k = 0; k < v->as.array.len && k < 8; k++)
             unpack_every_way(&v->as.array.items[k]);
