@@ -303,7 +303,9 @@ class _Link:
         self.pid = multiprocessing.current_process().pid
         self._conn = Client(_python_address(address), authkey=authkey)
         self._send_lock = threading.Lock()
-        self._cv = threading.Condition(threading.Lock())
+        # reentrant: a proxy's __del__ may run, and fail a send, while this
+        # thread holds it
+        self._cv = threading.Condition(threading.RLock())
         self._ids = itertools.count(PING_ID + 1)
         self._replies = {}       # id -> undecoded reply, for their waiters
         self._abandoned = set()  # ids whose waiter gave up (interrupted)
