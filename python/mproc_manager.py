@@ -6,7 +6,7 @@ is a client for it in pure Python: multiprocessing.connection does the
 framing and the authkey handshake, msgpack the values, and the messages
 are those of docs/protocol.md, section 9.
 
-    from mproc_manager import Manager
+    from mproc_manager import Manager, QueueProxy
 
     class QueueManager(Manager):
         pass
@@ -41,7 +41,8 @@ __all__ = [
     "Manager", "Proxy", "ProxyRef", "QueueProxy", "DictProxy", "ListProxy", "NamespaceProxy", "ValueProxy",
     "ArrayProxy", "AcquirerProxy", "ConditionProxy", "EventProxy", "BarrierProxy", "ManagerError", "Empty",
     "Full", "RemoteKeyError", "RemoteIndexError", "RemoteValueError", "RemoteAttributeError", "RemoteTypeError",
-    "ManagerTimeoutError", "ManagerConnectionError", "BrokenBarrierError", "error_name",
+    "ManagerTimeoutError", "ManagerConnectionError", "BrokenBarrierError", "error_name", "mproc_address",
+    "proxy_from_ref",
 ]
 
 # ---- the wire (docs/protocol.md §9) -------------------------------------------
@@ -52,18 +53,37 @@ PING_ID = 1       # the id of the pings a waiting client sends; calls count from
 MAX_MESSAGE = 1 << 30
 DEFAULT_TIMEOUT = 30.0
 
-# mproc's error codes (include/mproc/error.h), which are stable.
-_CODES = [
-    ("MP_OK", 0), ("MP_EINVAL", -1), ("MP_ENOMEM", -2), ("MP_ESTATE", -3), ("MP_ETIMEDOUT", -4),
-    ("MP_EUNSUPPORTED", -5), ("MP_ENOTREG", -6), ("MP_EEXIST", -7), ("MP_EPROTO", -8), ("MP_ETOOBIG", -9),
-    ("MP_EFORMAT", -10), ("MP_ETYPE", -11), ("MP_ERANGE", -12), ("MP_EOS", -13), ("MP_ERUNNING", -14),
-    ("MP_EBOOTSTRAP", -15), ("MP_ECHILD", -16), ("MP_EEOF", -17), ("MP_EOWNERDEAD", -18), ("MP_EEMPTY", -19),
-    ("MP_EFULL", -20), ("MP_EBROKEN", -21), ("MP_EREMOTE", -22), ("MP_EWORKERDIED", -23),
-    ("MP_EINITIALIZER", -24), ("MP_EAUTH", -25), ("MP_ECONNRESET", -26),
-]
-_NAMES = {code: name for name, code in _CODES}
-globals().update({name: code for name, code in _CODES})
-__all__ += [name for name, _ in _CODES]
+# mproc's error codes (include/mproc/error.h's MP_ERROR_LIST), which are stable.
+MP_OK = 0
+MP_EINVAL = -1
+MP_ENOMEM = -2
+MP_ESTATE = -3
+MP_ETIMEDOUT = -4
+MP_EUNSUPPORTED = -5
+MP_ENOTREG = -6
+MP_EEXIST = -7
+MP_EPROTO = -8
+MP_ETOOBIG = -9
+MP_EFORMAT = -10
+MP_ETYPE = -11
+MP_ERANGE = -12
+MP_EOS = -13
+MP_ERUNNING = -14
+MP_EBOOTSTRAP = -15
+MP_ECHILD = -16
+MP_EEOF = -17
+MP_EOWNERDEAD = -18
+MP_EEMPTY = -19
+MP_EFULL = -20
+MP_EBROKEN = -21
+MP_EREMOTE = -22
+MP_EWORKERDIED = -23
+MP_EINITIALIZER = -24
+MP_EAUTH = -25
+MP_ECONNRESET = -26
+
+_NAMES = {code: name for name, code in globals().items() if name.startswith("MP_") and type(code) is int}
+__all__ += sorted(_NAMES.values())
 
 
 def error_name(code):
@@ -415,6 +435,8 @@ class _Link:
                     raise self._dead_error() from None
                 if got == rid:
                     return data
+                if got == 0:
+                    continue  # an error about a request that could not be read: nobody's
                 with self._cv:
                     if got in self._abandoned:
                         self._abandoned.discard(got)

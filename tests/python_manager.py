@@ -432,7 +432,17 @@ def wrong_key():
     s.finish()
 
 
+def codes_match_error_h():
+    """The module's MP_E* table is error.h's."""
+    import re
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "include", "mproc", "error.h"), encoding="utf-8") as f:
+        listed = {int(v): "MP_" + n for n, v in re.findall(r"X\((\w+), (-?\d+),", f.read())}
+    assert listed == mm._NAMES, set(listed.items()) ^ set(mm._NAMES.items())
+
+
 def main():
+    codes_match_error_h()
     started()
     served()
     wrong_key()
