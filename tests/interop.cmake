@@ -38,3 +38,17 @@ add_test(NAME auth_interop
   COMMAND ${MPROC_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/auth_interop.py "${CMAKE_CROSSCOMPILING_EMULATOR}"
           $<TARGET_FILE:auth_peer>)
 set_tests_properties(auth_interop PROPERTIES TIMEOUT 300)
+
+# python_manager: python/mproc_manager.py (Python's Client and msgpack)
+# against our manager's server, started by manager_serve; TCP loopback, which
+# also joins a Linux Python to a Windows .exe under Wine.
+add_executable(manager_serve manager_serve.c)
+target_link_libraries(manager_serve PRIVATE mproc)
+if(WIN32)
+  target_link_options(manager_serve PRIVATE -static)
+endif()
+mproc_target_settings(manager_serve)
+add_test(NAME python_manager
+  COMMAND ${MPROC_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python_manager.py "${CMAKE_CROSSCOMPILING_EMULATOR}"
+          $<TARGET_FILE:manager_serve>)
+set_tests_properties(python_manager PROPERTIES TIMEOUT 300)
