@@ -390,26 +390,74 @@ static void bad_addresses(void **state)
     MPT_CODE(mp_listener_new(&l, "tcp://127.0.0.1:0", &backlog), MP_EINVAL);
 }
 
-/* A socket connection cannot travel as a process argument yet. */
-static void not_an_argument(void **state)
+/* A socket connection travels as a process argument, as a pipe's does:
+ * the child echoes over the client's end what the parent sends on the
+ * accepted one. Not on Windows yet (MP_EUNSUPPORTED, said below). */
+static int echo_over(const mp_value *args)
+{
+    mp_conn *c;
+    mp_value *v = NULL;
+    int rc = mp_args(args, "O", &c);
+    if (rc == MP_OK)
+        rc = mp_conn_recv(c, &v);
+    const char *text = NULL;
+    if (rc == MP_OK)
+        rc = mp_unpack(v, "s", &text);
+    if (rc == MP_OK)
+        rc = mp_conn_send(c, "s", text);
+    mp_value_free(v);
+    return rc == MP_OK ? 0 : 1;
+}
+MP_TARGET(echo_over)
+
+static void socket_as_an_argument(void **state)
 {
     (void)state;
-    mp_listener *l;
-    MPT_OK(mp_listener_new(&l, "tcp://127.0.0.1:0", NULL));
-    mp_conn *c;
-    MPT_OK(mp_client(&c, mp_listener_address(l), NULL));
-    mp_conn *s;
-    MPT_OK(mp_listener_accept(l, 30, &s));
-    mp_process *p;
-    int rc = mp_process_new(&p, echo_client, NULL, "O", c);
+#ifdef _WIN32
+    mp_listener *wl;
+    MPT_OK(mp_listener_new(&wl, "tcp://127.0.0.1:0", NULL));
+    mp_conn *wc, *ws;
+    MPT_OK(mp_client(&wc, mp_listener_address(wl), NULL));
+    MPT_OK(mp_listener_accept(wl, 30, &ws));
+    mp_process *wp;
+    int rc = mp_process_new(&wp, echo_over, NULL, "O", wc);
     if (rc == MP_OK) {
-        rc = mp_process_start(p);
-        mp_process_close(p);
+        rc = mp_process_start(wp);
+        mp_process_close(wp);
     }
     assert_int_equal(rc, MP_EUNSUPPORTED);
-    MPT_OK(mp_conn_close(c));
-    MPT_OK(mp_conn_close(s));
-    mp_listener_close(l);
+    assert_non_null(strstr(mp_last_error(), "WSADuplicateSocket"));
+    printf("socket_as_an_argument: not on Windows yet: %s\n", mp_last_error());
+    MPT_OK(mp_conn_close(wc));
+    MPT_OK(mp_conn_close(ws));
+    mp_listener_close(wl);
+    return;
+#endif
+    mp_start_method methods[3];
+    size_t n = mpt_methods(methods);
+    for (size_t i = 0; i < n; i++) {
+        mp_listener *l;
+        MPT_OK(mp_listener_new(&l, "tcp://127.0.0.1:0", NULL));
+        mp_conn *c;
+        MPT_OK(mp_client(&c, mp_listener_address(l), NULL));
+        mp_conn *s;
+        MPT_OK(mp_listener_accept(l, 30, &s));
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, echo_over, mpt_opts(methods[i]), "O", c));
+        MPT_OK(mp_process_start(p));
+        MPT_OK(mp_conn_close(c)); /* the child has its own */
+        MPT_OK(mp_conn_send(s, "s", "over a socket"));
+        MPT_OK(mp_conn_poll(s, 30.0));
+        mp_value *v;
+        MPT_OK(mp_conn_recv(s, &v));
+        const char *text = NULL;
+        MPT_OK(mp_unpack(v, "s", &text));
+        assert_string_equal(text, "over a socket");
+        mp_value_free(v);
+        assert_int_equal(mpt_join_child(p), 0);
+        MPT_OK(mp_conn_close(s));
+        mp_listener_close(l);
+    }
 }
 
 int main(int argc, char **argv)
@@ -418,7 +466,7 @@ int main(int argc, char **argv)
     mpt_start_sockets();
     const struct CMUnitTest tests[] = {
         MPT_TEST(in_one_process),     MPT_TEST(across_processes),    MPT_TEST(accept_timeout),
-        MPT_TEST(closed_port),        MPT_TEST(bad_addresses),       MPT_TEST(not_an_argument),
+        MPT_TEST(closed_port),        MPT_TEST(bad_addresses),       MPT_TEST(socket_as_an_argument),
 #ifdef _WIN32
         MPT_TEST(pipe_nobody_serves), MPT_TEST(pipe_served_already), MPT_TEST(pipe_busy),
 #endif

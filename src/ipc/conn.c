@@ -501,23 +501,22 @@ static int conn_export(const mp_object *o, mp_export *e)
     const mp_conn *c = (const mp_conn *)(const void *)o;
     if (c->h == MP_OS_NO_HANDLE)
         return mp_fail(MP_ESTATE, "a closed Connection cannot be passed");
-    /* A child connects to the listener's address instead, or is sent
-     * the socket itself with mp_conn_send_handle. */
-    if (c->socket)
-        return mp_fail(MP_EUNSUPPORTED, "a Connection over a socket cannot be passed to a child yet");
+    int rc = c->socket ? mp_os_socket_can_travel() : MP_OK;
+    if (rc != MP_OK)
+        return rc;
     e->handles[e->nhandles++] = c->h;
-    return mp_pack(&e->fields, "(? ?)", c->readable, c->writable);
+    return mp_pack(&e->fields, "(? ? ?)", c->readable, c->writable, c->socket);
 }
 
 static int conn_import(mp_kind kind, const mp_value *fields, const mp_os_handle *h, size_t n,
                        mp_object *nested, mp_object **out)
 {
     (void)kind;
-    bool readable, writable;
-    if (n != 1 || nested != NULL || mp_unpack(fields, "(? ?)", &readable, &writable) != MP_OK)
+    bool readable, writable, socket = false;
+    if (n != 1 || nested != NULL || mp_unpack(fields, "(? ? | ?)", &readable, &writable, &socket) != MP_OK)
         return mp_fail(MP_EPROTO, "Connection argument: malformed");
     mp_conn *c = NULL;
-    int rc = conn_make(h[0], readable, writable, &c);
+    int rc = socket ? mp_conn_from_socket(h[0], &c) : conn_make(h[0], readable, writable, &c);
     if (rc == MP_OK)
         *out = &c->hdr;
     return rc;

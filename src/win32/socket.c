@@ -274,6 +274,13 @@ int mp_os_socket_poll(mp_os_handle s, double timeout)
     return wait_for((SOCKET)s, false, mp_deadline(timeout), "poll");
 }
 
+int mp_os_socket_can_travel(void)
+{
+    return mp_fail(MP_EUNSUPPORTED, "a Connection over a socket cannot be passed to a child on Windows yet "
+                                    "(it needs WSADuplicateSocket); let the child connect to the listener's "
+                                    "address, or pass it a Pipe");
+}
+
 void mp_os_socket_close(mp_os_handle s)
 {
     if (s != MP_OS_NO_HANDLE)
