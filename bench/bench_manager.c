@@ -14,6 +14,12 @@
  *                             length frame, there and back to a forked echo
  *                             process (one write per message, two reads:
  *                             the length, then the payload)
+ *   raw 8 clients unix pingpong threads/poll
+ *                             the same from 8 forked clients, n each, to
+ *                             one forked echo server over AF_UNIX, with a
+ *                             thread per connection (as mproc's and
+ *                             Python's servers) or one thread poll()ing
+ *                             them all; the aggregate rate
  *   mproc dict get unix/tcp   d.get("key") on a managed dict, one client,
  *                             the server on the default local address (an
  *                             abstract AF_UNIX name on Linux) or on
@@ -41,6 +47,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +69,9 @@
 
 static bool quick;
 static int reps = 11;
+/* The long rows (the managed Queue, the 8 clients) take fewer samples, as
+ * manager.py's do. */
+#define LONG_REPS 5
 /* Python's side uses the fork context (its default on Linux up to 3.13):
  * the same here, for the server and the clients. */
 static const mp_context *fork_ctx;
@@ -170,11 +181,11 @@ static void write_full(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
     while (n > 0) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t k = write(fd, p, n);
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            die_os("send");
+            die_os("write");
         }
         p += k;
         n -= (size_t)k;
@@ -188,17 +199,17 @@ static int read_full(int fd, void *buf, size_t n)
     char *p = buf;
     size_t got = 0;
     while (got < n) {
-        ssize_t k = recv(fd, p + got, n - got, 0);
+        ssize_t k = read(fd, p + got, n - got);
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            die_os("recv");
+            die_os("read");
         }
         if (k == 0) {
             if (got == 0)
                 return 0;
             errno = EPROTO;
-            die_os("recv: truncated message");
+            die_os("read: truncated message");
         }
         got += (size_t)k;
     }
@@ -219,7 +230,7 @@ static long read_frame(int fd, unsigned char *buf, size_t size)
     }
     if (n > 0 && !read_full(fd, buf, n)) {
         errno = EPROTO;
-        die_os("recv: end of file inside a frame");
+        die_os("read: end of file inside a frame");
     }
     return (long)n;
 }
@@ -325,6 +336,153 @@ static void raw_pingpong(const char *name, int family)
     bench_report(name, "us", samples, reps);
 }
 
+/* The echo server of the 8-client baseline: one thread, poll() over the
+ * connections, until all of them have ended. */
+static _Noreturn void poll_echo_server(const int *fds, int n)
+{
+    struct pollfd pfd[CLIENTS];
+    for (int i = 0; i < n; i++)
+        pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    int open_ = n;
+    while (open_ > 0) {
+        if (poll(pfd, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            die_os("poll");
+        }
+        for (int i = 0; i < n; i++) {
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            unsigned char buf[SMALL_MSG];
+            long k = read_frame(pfd[i].fd, buf, sizeof buf);
+            if (k < 0) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+                open_--;
+            } else {
+                write_frame(pfd[i].fd, buf, (uint32_t)k);
+            }
+        }
+    }
+    _exit(0);
+}
+
+static void *echo_thread(void *arg)
+{
+    int fd = *(const int *)arg;
+    unsigned char buf[SMALL_MSG];
+    long k;
+    while ((k = read_frame(fd, buf, sizeof buf)) >= 0)
+        write_frame(fd, buf, (uint32_t)k);
+    close(fd);
+    return NULL;
+}
+
+/* The same with one thread per connection, as mproc's and Python's
+ * servers have. */
+static _Noreturn void threaded_echo_server(const int *fds, int n)
+{
+    pthread_t t[CLIENTS];
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&t[i], NULL, echo_thread, (void *)&fds[i]) != 0)
+            die_os("pthread_create");
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    _exit(0);
+}
+
+static void reap_raw(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die_os("waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench_manager: raw child failed (status %d)\n", status);
+        exit(1);
+    }
+}
+
+static void raw_many_clients(const char *name, bool threaded)
+{
+    long n = quick ? 1000 : 10000;
+    unsigned char msg[SMALL_MSG];
+    memset(msg, 'p', sizeof msg);
+    double samples[MAX_REPS];
+    for (int r = -1; r < LONG_REPS; r++) {
+        int ours[CLIENTS], theirs[CLIENTS], ready[2], go[2];
+        for (int c = 0; c < CLIENTS; c++) {
+            int sv[2];
+            if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+                die_os("socketpair");
+            ours[c] = sv[0];
+            theirs[c] = sv[1];
+        }
+        if (pipe(ready) != 0 || pipe(go) != 0)
+            die_os("pipe");
+        pid_t server = fork();
+        if (server < 0)
+            die_os("fork");
+        if (server == 0) {
+            for (int c = 0; c < CLIENTS; c++)
+                close(ours[c]);
+            close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
+            if (threaded)
+                threaded_echo_server(theirs, CLIENTS);
+            poll_echo_server(theirs, CLIENTS);
+        }
+        for (int c = 0; c < CLIENTS; c++)
+            close(theirs[c]);
+        pid_t clients[CLIENTS];
+        for (int c = 0; c < CLIENTS; c++) {
+            if ((clients[c] = fork()) < 0)
+                die_os("fork");
+            if (clients[c] > 0)
+                continue;
+            for (int o = 0; o < CLIENTS; o++)
+                if (o != c)
+                    close(ours[o]);
+            close(ready[0]), close(go[1]);
+            unsigned char back[SMALL_MSG];
+            char b;
+            /* One round trip first, as the mproc and Python clients make
+             * their first call before they are ready. */
+            for (long i = -1; i < n; i++) {
+                write_frame(ours[c], msg, sizeof msg);
+                if (read_frame(ours[c], back, sizeof back) != SMALL_MSG) {
+                    errno = EPROTO;
+                    die_os("echo: wrong length");
+                }
+                if (i == -1) {
+                    write_full(ready[1], "r", 1);
+                    if (!read_full(go[0], &b, 1))
+                        die_os("go");
+                }
+            }
+            write_full(ready[1], "d", 1);
+            _exit(0);
+        }
+        for (int c = 0; c < CLIENTS; c++)
+            close(ours[c]);
+        close(ready[1]), close(go[0]);
+        char b[CLIENTS];
+        if (!read_full(ready[0], b, CLIENTS))
+            die_os("ready");
+        double t0 = bench_now();
+        write_full(go[1], "gggggggg", CLIENTS);
+        if (!read_full(ready[0], b, CLIENTS))
+            die_os("done");
+        double dt = bench_now() - t0;
+        close(ready[0]), close(go[1]);
+        for (int c = 0; c < CLIENTS; c++)
+            reap_raw(clients[c]);
+        reap_raw(server);
+        if (r >= 0)
+            samples[r] = (double)n * CLIENTS / dt;
+    }
+    bench_report(name, "calls/s", samples, LONG_REPS);
+}
+
 /* ---- 2. proxy method round trip --------------------------------------- */
 
 static void roundtrip(const char *name, const char *address)
@@ -428,7 +586,7 @@ static void managed_queue(const char *name)
     mp_process *p = start(producer, "OOOi", q, theirs, ours, count);
     mp_conn_close(theirs);
     double samples[MAX_REPS];
-    for (int r = -1; r < reps; r++) {
+    for (int r = -1; r < LONG_REPS; r++) {
         double t0 = bench_now();
         ok(mp_conn_send_bytes(ours, "g", 1), "go");
         mp_value *last = NULL;
@@ -450,7 +608,7 @@ static void managed_queue(const char *name)
     finish(p);
     mp_proxy_free(q);
     stop(m);
-    bench_report(name, "items/s", samples, reps);
+    bench_report(name, "items/s", samples, LONG_REPS);
 }
 
 /* ---- 5. 8 clients against one server ---------------------------------- */
@@ -481,7 +639,7 @@ static void many_clients(const char *name)
     mp_manager *m = started(NULL, NULL);
     mp_proxy *d = dict_with_key(m);
     double samples[MAX_REPS];
-    for (int r = -1; r < reps; r++) {
+    for (int r = -1; r < LONG_REPS; r++) {
         mp_event *go;
         mp_process *procs[CLIENTS];
         mp_conn *conns[CLIENTS];
@@ -509,7 +667,7 @@ static void many_clients(const char *name)
     }
     mp_proxy_free(d);
     stop(m);
-    bench_report(name, "calls/s", samples, reps);
+    bench_report(name, "calls/s", samples, LONG_REPS);
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -524,6 +682,8 @@ int main(int argc, char **argv)
 
     raw_pingpong("raw unix pingpong", AF_UNIX);
     raw_pingpong("raw tcp pingpong", AF_INET);
+    raw_many_clients("raw 8 clients unix pingpong poll", false);
+    raw_many_clients("raw 8 clients unix pingpong threads", true);
     roundtrip("mproc dict get unix", NULL);
     roundtrip("mproc dict get tcp", "tcp://127.0.0.1:0");
     get_proxy();
