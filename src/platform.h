@@ -368,11 +368,6 @@ int mp_os_socket_poll(mp_os_handle s, double timeout);
  * wakes with end of file. The socket stays open until closed. */
 void mp_os_socket_shutdown(mp_os_handle s);
 void mp_os_socket_close(mp_os_handle s);
-/* Whether a connected socket can travel to a child as a process argument:
- * MP_OK on POSIX (an fd like any other); MP_EUNSUPPORTED with a message on
- * Windows, where a child's socket must be made for it with
- * WSADuplicateSocket (an inherited SOCKET handle is not a socket there). */
-int mp_os_socket_can_travel(void);
 
 /* ---- named pipes: npipe.c --------------------------------------------- */
 

@@ -152,11 +152,12 @@ static void frame_header(void **state)
 {
     (void)state;
     unsigned char raw[MP_FRAME_HEADER_SIZE];
-    mp_frame_header in = {.nhandles = 3, .blob_len = 123456789, .parent_handle = 0x1234}, out;
+    mp_frame_header in = {.nhandles = 3, .nsockets = 2, .blob_len = 123456789, .parent_handle = 0x1234}, out;
     mp_frame_encode_header(raw, &in);
     assert_memory_equal(raw, "MPRC", 4);
     MPT_OK(mp_frame_decode_header(raw, &out));
     assert_int_equal(out.nhandles, 3);
+    assert_int_equal(out.nsockets, 2);
     assert_int_equal(out.blob_len, 123456789);
     assert_int_equal(out.parent_handle, 0x1234);
 
@@ -168,7 +169,7 @@ static void frame_header(void **state)
     bad[4] = 2; /* version */
     MPT_CODE(mp_frame_decode_header(bad, &out), MP_EPROTO);
     memcpy(bad, raw, sizeof bad);
-    bad[12] = 1; /* reserved */
+    bad[12] = 4; /* more shared sockets than handles */
     MPT_CODE(mp_frame_decode_header(bad, &out), MP_EPROTO);
     in.nhandles = MP_FRAME_MAX_HANDLES + 1;
     mp_frame_encode_header(bad, &in);

@@ -392,7 +392,7 @@ static void bad_addresses(void **state)
 
 /* A socket connection travels as a process argument, as a pipe's does:
  * the child echoes over the client's end what the parent sends on the
- * accepted one. Not on Windows yet (MP_EUNSUPPORTED, said below). */
+ * accepted one. */
 static int echo_over(const mp_value *args)
 {
     mp_conn *c;
@@ -413,26 +413,6 @@ MP_TARGET(echo_over)
 static void socket_as_an_argument(void **state)
 {
     (void)state;
-#ifdef _WIN32
-    mp_listener *wl;
-    MPT_OK(mp_listener_new(&wl, "tcp://127.0.0.1:0", NULL));
-    mp_conn *wc, *ws;
-    MPT_OK(mp_client(&wc, mp_listener_address(wl), NULL));
-    MPT_OK(mp_listener_accept(wl, 30, &ws));
-    mp_process *wp;
-    int rc = mp_process_new(&wp, echo_over, NULL, "O", wc);
-    if (rc == MP_OK) {
-        rc = mp_process_start(wp);
-        mp_process_close(wp);
-    }
-    assert_int_equal(rc, MP_EUNSUPPORTED);
-    assert_non_null(strstr(mp_last_error(), "WSADuplicateSocket"));
-    printf("socket_as_an_argument: not on Windows yet: %s\n", mp_last_error());
-    MPT_OK(mp_conn_close(wc));
-    MPT_OK(mp_conn_close(ws));
-    mp_listener_close(wl);
-    return;
-#endif
     mp_start_method methods[3];
     size_t n = mpt_methods(methods);
     for (size_t i = 0; i < n; i++) {

@@ -501,9 +501,6 @@ static int conn_export(const mp_object *o, mp_export *e)
     const mp_conn *c = (const mp_conn *)(const void *)o;
     if (c->h == MP_OS_NO_HANDLE)
         return mp_fail(MP_ESTATE, "a closed Connection cannot be passed");
-    int rc = c->socket ? mp_os_socket_can_travel() : MP_OK;
-    if (rc != MP_OK)
-        return rc;
     e->handles[e->nhandles++] = c->h;
     return mp_pack(&e->fields, "(? ? ?)", c->readable, c->writable, c->socket);
 }

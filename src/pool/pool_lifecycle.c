@@ -84,7 +84,12 @@ bool mp_pool_tend_worker_locked(pool_slot *s)
         mp_os_mutex_lock(p->lock);
         return true;
     }
-    if (s->ninflight == 0 && s->ready && mp_process_is_alive(s->worker) == 0) {
+    /* An idle worker's pipe has nothing to read: readable, it has ended.
+     * That is seen as soon as the worker's end closes, before a forkserver
+     * child's exit status has come back to say so. */
+    bool ended = s->ninflight == 0 && s->ready &&
+                 (mp_process_is_alive(s->worker) == 0 || mp_os_pipe_poll(mp_conn_handle(s->conn), 0) == MP_OK);
+    if (ended) {
         /* it died while idle (killed from outside): no task was lost */
         mp_os_mutex_unlock(p->lock);
         mp_pool_reap_worker(s, false);

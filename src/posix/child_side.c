@@ -77,10 +77,12 @@ static int parse_token(const char *token, int *fd)
 static int read_frame(int fd, mp_buf *blob)
 {
     unsigned char header[MP_FRAME_HEADER_SIZE];
-    mp_frame_header h = {0, 0, 0};
+    mp_frame_header h = {0, 0, 0, 0};
     int rc = mp_posix_read_all(fd, header, sizeof header);
     if (rc == MP_OK)
         rc = mp_frame_decode_header(header, &h);
+    if (rc == MP_OK && h.nsockets != 0)
+        rc = mp_fail(MP_EPROTO, "handoff: shared sockets are Windows's; here sockets travel as descriptors");
     for (uint32_t i = 0; rc == MP_OK && i < h.nhandles; i++) {
         unsigned char value[8];
         rc = mp_posix_read_all(fd, value, sizeof value);

@@ -240,11 +240,6 @@ int mp_os_socket_poll(mp_os_handle s, double timeout)
     return mp_os_pipe_poll(s, timeout);
 }
 
-int mp_os_socket_can_travel(void)
-{
-    return MP_OK;
-}
-
 void mp_os_socket_close(mp_os_handle s)
 {
     mp_os_handle_close(s);

@@ -11,6 +11,7 @@
 #include "base/error_internal.h"
 #include "process/frame.h"
 #include "platform.h"
+#include "socket_share.h"
 
 #define READ_CHUNK 65536u
 
@@ -55,38 +56,79 @@ static bool handle_value(uint64_t v, HANDLE *out)
     return true;
 }
 
-static int read_handles(HANDLE pipe, uint32_t n, mp_os_handle **out)
+static int read_values(HANDLE pipe, uint32_t n, mp_os_handle *table)
 {
     unsigned char raw[8];
-    mp_os_handle *table = n > 0 ? malloc(n * sizeof *table) : NULL;
-    if (n > 0 && table == NULL)
-        return mp_fail(MP_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < n; i++) {
         HANDLE h = NULL;
         int rc = read_exact(pipe, raw, sizeof raw);
         if (rc == MP_OK && !handle_value(mp_frame_get_u64(raw), &h))
             rc = mp_fail(MP_EPROTO, "handoff: handle %lu is not a handle value", (unsigned long)i);
-        if (rc != MP_OK) {
-            free(table);
+        if (rc != MP_OK)
             return rc;
-        }
         table[i] = (mp_os_handle)h;
     }
-    /* The parent names each handle once in the inheritance list, so an
-     * object passed twice arrives as one handle in two slots. Every slot
-     * gets a handle of its own: each object that takes one closes it. */
+    return MP_OK;
+}
+
+/* The shared sockets' records after the table: each makes the socket of
+ * an empty slot (socket_share.h). */
+static int read_sockets(HANDLE pipe, uint32_t k, mp_os_handle *table, uint32_t n)
+{
+    size_t size = mp_win_socket_share_size();
+    unsigned char *record = malloc(size);
+    if (record == NULL)
+        return mp_fail(MP_ENOMEM, "out of memory");
+    int rc = MP_OK;
+    for (uint32_t i = 0; i < k && rc == MP_OK; i++) {
+        unsigned char raw[4];
+        if ((rc = read_exact(pipe, raw, sizeof raw)) == MP_OK)
+            rc = read_exact(pipe, record, size);
+        uint32_t slot =
+            (uint32_t)raw[0] | (uint32_t)raw[1] << 8 | (uint32_t)raw[2] << 16 | (uint32_t)raw[3] << 24;
+        if (rc == MP_OK && (slot >= n || table[slot] != 0))
+            rc = mp_fail(MP_EPROTO, "handoff: shared socket %lu names slot %lu, not an empty one",
+                         (unsigned long)i, (unsigned long)slot);
+        HANDLE s;
+        if (rc == MP_OK && (rc = mp_win_socket_from_share(record, &s)) == MP_OK)
+            table[slot] = (mp_os_handle)s;
+    }
+    free(record);
+    return rc;
+}
+
+/* The parent names each handle once in the inheritance list, so an
+ * object passed twice arrives as one handle in two slots. Every slot gets
+ * a handle of its own: each object that takes one closes it. */
+static int separate_duplicates(mp_os_handle *table, uint32_t n)
+{
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < i; j++)
             if (table[j] == table[i]) {
                 HANDLE self = GetCurrentProcess(), copy;
-                if (!DuplicateHandle(self, (HANDLE)table[i], self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
-                    free(table);
+                if (!DuplicateHandle(self, (HANDLE)table[i], self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS))
                     return mp_fail_os(MP_EOS, (int)GetLastError(), "handoff: duplicating handle %lu",
                                       (unsigned long)i);
-                }
                 table[i] = (mp_os_handle)copy;
                 break;
             }
+    return MP_OK;
+}
+
+static int read_handles(HANDLE pipe, uint32_t n, uint32_t nsockets, mp_os_handle **out)
+{
+    mp_os_handle *table = n > 0 ? malloc(n * sizeof *table) : NULL;
+    if (n > 0 && table == NULL)
+        return mp_fail(MP_ENOMEM, "out of memory");
+    int rc = read_values(pipe, n, table);
+    if (rc == MP_OK)
+        rc = read_sockets(pipe, nsockets, table, n);
+    if (rc == MP_OK)
+        rc = separate_duplicates(table, n);
+    if (rc != MP_OK) {
+        free(table);
+        return rc;
+    }
     *out = table;
     return MP_OK;
 }
@@ -120,7 +162,7 @@ static int read_frame(HANDLE pipe, unsigned long long ppid, mp_buf *blob)
     if (!handle_value(h.parent_handle, &parent) || GetProcessId(parent) != ppid)
         return mp_fail(MP_EPROTO, "handoff: the parent handle is not the parent's (pid %llu)", ppid);
     mp_os_handle *table = NULL;
-    if ((rc = read_handles(pipe, h.nhandles, &table)) != MP_OK)
+    if ((rc = read_handles(pipe, h.nhandles, h.nsockets, &table)) != MP_OK)
         return rc;
     if ((rc = read_blob(pipe, h.blob_len, blob)) != MP_OK) {
         free(table);

@@ -12,7 +12,8 @@
  * handles, of this process's handle (for its parent-alive check) and of the
  * std handles, and nothing else that is inheritable here. The duplicates are
  * closed as soon as the child exists; the handles they came from stay
- * non-inheritable throughout. */
+ * non-inheritable throughout. A travelling socket is no inherited handle:
+ * it is shared with the child once the child exists (socket_share.h). */
 #include <windows.h>
 
 #include <stdio.h>
@@ -24,7 +25,9 @@
 #include "base/error_internal.h"
 #include "process/frame.h"
 #include "job.h"
+#include "pipe_probe.h"
 #include "platform.h"
+#include "socket_share.h"
 #include "utf.h"
 
 /* Big enough that most handoffs are written without waiting for the child. */
@@ -73,9 +76,20 @@ static BOOL inherit(inherit_list *l, HANDLE h, HANDLE *copy)
     return TRUE;
 }
 
-static int travelling_handles(inherit_list *l, const mp_os_start *req, unsigned char *table)
+/* The table of the travelling handles' values in the child; a socket's
+ * slot holds 0 and is listed in sockets, to be shared once the child
+ * exists. */
+static int travelling_handles(inherit_list *l, const mp_os_start *req, unsigned char *table,
+                              uint32_t *sockets, uint32_t *nsockets)
 {
+    *nsockets = 0;
     for (size_t i = 0; i < req->nhandles; i++) {
+        DWORD type = GetFileType((HANDLE)req->handles[i]);
+        if ((type == FILE_TYPE_PIPE || type == FILE_TYPE_UNKNOWN) && mp_win_is_socket((HANDLE)req->handles[i])) {
+            mp_frame_put_u64(table + 8 * i, 0);
+            sockets[(*nsockets)++] = (uint32_t)i;
+            continue;
+        }
         HANDLE copy;
         if (!inherit(l, (HANDLE)req->handles[i], &copy)) {
             DWORD err = GetLastError();
@@ -158,9 +172,12 @@ static int write_all(HANDLE pipe, const unsigned char *p, size_t len, DWORD pid)
     return MP_OK;
 }
 
-static int write_frame(HANDLE pipe, const mp_os_start *req, unsigned char *head, size_t head_len, DWORD pid)
+static int write_frame(HANDLE pipe, const mp_os_start *req, const unsigned char *head, size_t head_len,
+                       const unsigned char *shares, size_t shares_len, DWORD pid)
 {
     int rc = write_all(pipe, head, head_len, pid);
+    if (rc == MP_OK)
+        rc = write_all(pipe, shares, shares_len, pid);
     if (rc == MP_OK)
         rc = write_all(pipe, req->handoff, req->handoff_len, pid);
     return rc;
@@ -251,6 +268,9 @@ typedef struct start {
     wchar_t *exe;
     wchar_t *cmdline;
     unsigned char *head; /* frame header and handle table */
+    uint32_t *sockets;   /* the table's slots of sockets */
+    uint32_t nsockets;
+    unsigned char *shares; /* their records for the child, after the table */
     HANDLE pipe_write;
 } start;
 
@@ -262,6 +282,8 @@ static void finish(start *s)
     free(s->exe);
     free(s->cmdline);
     free(s->head);
+    free(s->sockets);
+    free(s->shares);
     if (s->pipe_write != NULL)
         CloseHandle(s->pipe_write);
 }
@@ -272,7 +294,8 @@ static int prepare(start *s, const mp_os_start *req, STARTUPINFOEXW *si, mp_fram
     s->inherited.source = malloc(cap * sizeof(HANDLE));
     s->inherited.copy = malloc(cap * sizeof(HANDLE));
     s->head = malloc(MP_FRAME_HEADER_SIZE + 8 * req->nhandles);
-    if (s->inherited.source == NULL || s->inherited.copy == NULL || s->head == NULL)
+    s->sockets = malloc((req->nhandles + 1) * sizeof *s->sockets);
+    if (s->inherited.source == NULL || s->inherited.copy == NULL || s->head == NULL || s->sockets == NULL)
         return mp_fail(MP_ENOMEM, "out of memory");
 
     HANDLE self = GetCurrentProcess(), read_end, child_end, parent;
@@ -287,13 +310,35 @@ static int prepare(start *s, const mp_os_start *req, STARTUPINFOEXW *si, mp_fram
     add_own(&s->inherited, parent);
     frame->parent_handle = (uint64_t)(uintptr_t)parent;
 
-    int rc = travelling_handles(&s->inherited, req, s->head + MP_FRAME_HEADER_SIZE);
+    int rc = travelling_handles(&s->inherited, req, s->head + MP_FRAME_HEADER_SIZE, s->sockets, &s->nsockets);
     if (rc != MP_OK)
         return rc;
     std_handles(&s->inherited, &si->StartupInfo);
     if ((rc = own_path(&s->exe)) != MP_OK)
         return rc;
     return command_line(s->exe, child_end, &s->cmdline);
+}
+
+/* Each travelling socket's slot and record, made for the child's pid. */
+static int share_sockets(start *s, const mp_os_start *req, DWORD pid, size_t *len)
+{
+    size_t record = 4 + mp_win_socket_share_size();
+    *len = s->nsockets * record;
+    if (s->nsockets == 0)
+        return MP_OK;
+    s->shares = malloc(*len);
+    if (s->shares == NULL)
+        return mp_fail(MP_ENOMEM, "out of memory");
+    for (uint32_t k = 0; k < s->nsockets; k++) {
+        unsigned char *at = s->shares + k * record;
+        uint32_t slot = s->sockets[k];
+        for (int b = 0; b < 4; b++)
+            at[b] = (unsigned char)(slot >> (8 * b));
+        int rc = mp_win_socket_share((HANDLE)req->handles[slot], pid, at + 4);
+        if (rc != MP_OK)
+            return rc;
+    }
+    return MP_OK;
 }
 
 /* Windows has no fork, so spawn is the only way to start a child. */
@@ -329,10 +374,14 @@ int mp_os_child_start(const mp_os_start *req, mp_os_child **out)
         if (rc == MP_OK && ResumeThread(pi.hThread) == (DWORD)-1)
             rc = mp_fail_os(MP_ECHILD, (int)GetLastError(), "mp_process_start: ResumeThread");
         CloseHandle(pi.hThread);
+        size_t shares_len = 0;
+        if (rc == MP_OK)
+            rc = share_sockets(&s, req, pi.dwProcessId, &shares_len);
         if (rc == MP_OK) {
+            frame.nsockets = s.nsockets;
             mp_frame_encode_header(s.head, &frame);
-            rc = write_frame(s.pipe_write, req, s.head, MP_FRAME_HEADER_SIZE + 8 * req->nhandles,
-                             pi.dwProcessId);
+            rc = write_frame(s.pipe_write, req, s.head, MP_FRAME_HEADER_SIZE + 8 * req->nhandles, s.shares,
+                             shares_len, pi.dwProcessId);
         }
         if (rc != MP_OK)
             abandon(pi.hProcess);

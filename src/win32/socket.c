@@ -14,10 +14,12 @@
 #include <windows.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #include "base/error_internal.h"
 #include "base/timeout.h"
 #include "platform.h"
+#include "socket_share.h"
 
 /* The most one send or recv is asked to move. */
 #define CHUNK (1 << 20)
@@ -274,15 +276,39 @@ int mp_os_socket_poll(mp_os_handle s, double timeout)
     return wait_for((SOCKET)s, false, mp_deadline(timeout), "poll");
 }
 
-int mp_os_socket_can_travel(void)
-{
-    return mp_fail(MP_EUNSUPPORTED, "a Connection over a socket cannot be passed to a child on Windows yet "
-                                    "(it needs WSADuplicateSocket); let the child connect to the listener's "
-                                    "address, or pass it a Pipe");
-}
-
 void mp_os_socket_close(mp_os_handle s)
 {
     if (s != MP_OS_NO_HANDLE)
         closesocket((SOCKET)s);
+}
+
+/* ---- sockets for a child (socket_share.h) ----------------------------- */
+
+size_t mp_win_socket_share_size(void)
+{
+    return sizeof(WSAPROTOCOL_INFOW);
+}
+
+int mp_win_socket_share(HANDLE s, DWORD pid, unsigned char *record)
+{
+    WSAPROTOCOL_INFOW info;
+    if (WSADuplicateSocketW((SOCKET)s, pid, &info) != 0)
+        return socket_error("mp_process_start: WSADuplicateSocketW");
+    memcpy(record, &info, sizeof info);
+    return MP_OK;
+}
+
+int mp_win_socket_from_share(const unsigned char *record, HANDLE *out)
+{
+    int rc = winsock();
+    if (rc != MP_OK)
+        return rc;
+    WSAPROTOCOL_INFOW info;
+    memcpy(&info, record, sizeof info);
+    SOCKET s = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0,
+                          WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET)
+        return mp_fail_os(MP_EPROTO, WSAGetLastError(), "handoff: a shared socket cannot be made");
+    *out = (HANDLE)s;
+    return MP_OK;
 }
