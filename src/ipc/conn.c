@@ -62,12 +62,15 @@ static int conn_make(mp_os_handle h, bool readable, bool writable, mp_conn **out
 
 int mp_conn_from_socket(mp_os_handle s, mp_conn **out)
 {
-    int rc = conn_make(s, true, true, out);
-    if (rc == MP_OK)
-        (*out)->socket = true;
-    else
+    mp_conn *c = NULL;
+    int rc = conn_make(s, true, true, &c);
+    if (rc != MP_OK || c == NULL) {
         mp_os_socket_close(s);
-    return rc;
+        return rc != MP_OK ? rc : mp_fail(MP_ENOMEM, "Connection: out of memory");
+    }
+    c->socket = true;
+    *out = c;
+    return MP_OK;
 }
 
 int mp_conn_from_pipe(mp_os_handle h, mp_conn **out)

@@ -321,8 +321,11 @@ int mp_link_call(mp_link *l, mp_wire_op op, const mp_buf *fields, mp_value **tre
         rc = mp_wire_parse_reply(*tree, &parsed);
     else
         rc = mp_fail(MP_EPROTO, "manager: a malformed reply: %s", mp_last_error());
-    if (rc == MP_OK && parsed.code != MP_OK)
-        rc = mp_fail(parsed.code, "manager: %s", parsed.message);
+    if (rc == MP_OK && parsed.code != MP_OK) {
+        /* The built-in objects' messages say "manager: " already. */
+        bool said = strncmp(parsed.message, "manager: ", 9) == 0;
+        rc = mp_fail(parsed.code, "%s%s", said ? "" : "manager: ", parsed.message);
+    }
     if (rc != MP_OK) {
         mp_value_free(*tree);
         *tree = NULL;

