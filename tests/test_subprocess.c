@@ -454,6 +454,29 @@ static void env_and_cwd(void **state)
 #endif
 }
 
+/* Only the three standard descriptors reach the program: not one this
+ * process left inheritable, nor mproc's own (a Pipe's). */
+static void only_std_handles_inherited(void **state)
+{
+    (void)state;
+    mp_conn *a, *b;
+    MPT_OK(mp_pipe(true, &a, &b));
+#ifndef _WIN32
+    int loose = dup(2); /* no close-on-exec */
+    assert_true(loose > 2);
+#endif
+    mp_popen_options po = MP_POPEN_OPTIONS_INIT;
+    const char *argv[] = {helper, "fds", NULL};
+    char *out = run_out(argv, &po);
+    assert_string_equal(out, "0\n");
+    free(out);
+#ifndef _WIN32
+    close(loose);
+#endif
+    mp_conn_close(a);
+    mp_conn_close(b);
+}
+
 static void stdio_modes(void **state)
 {
     (void)state;
@@ -562,6 +585,7 @@ int main(int argc, char **argv)
         MPT_TEST(free_kills_the_group),
         MPT_TEST(argv_round_trips),
         MPT_TEST(env_and_cwd),
+        MPT_TEST(only_std_handles_inherited),
         MPT_TEST(stdio_modes),
         MPT_TEST(run_capture_check_timeout),
         MPT_TEST(batch_files_are_refused),

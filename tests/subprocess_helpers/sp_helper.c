@@ -16,6 +16,8 @@
  *   grandchild      starts a copy of itself ("sleep 30") that keeps stdout,
  *                   prints its pid, exits 0
  *   tree            the same, but then sleeps 30 seconds itself
+ *   fds             how many descriptors above 2 are open (POSIX; 0 on
+ *                   Windows, whose handle list the parent's test checks)
  *
  * On Windows it takes its arguments and environment in UTF-16 (wmain,
  * linked with -municode) and prints UTF-8, so non-ASCII text round-trips. */
@@ -32,6 +34,7 @@
 #include <io.h>
 #include <wchar.h>
 #else
+#include <fcntl.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +175,15 @@ static int run(int argc, char **argv)
             return 4;
         printf("%s\n", u);
 #endif
+        return 0;
+    }
+    if (strcmp(mode, "fds") == 0) {
+        int n = 0;
+#ifndef _WIN32
+        for (int fd = 3; fd < 4096; fd++)
+            n += fcntl(fd, F_GETFD) >= 0;
+#endif
+        printf("%d\n", n);
         return 0;
     }
     if (strcmp(mode, "grandchild") == 0 || strcmp(mode, "tree") == 0) {
