@@ -62,10 +62,12 @@ static int conn_make(mp_os_handle h, bool readable, bool writable, mp_conn **out
 
 int mp_conn_from_socket(mp_os_handle s, mp_conn **out)
 {
-    int rc = conn_make(s, true, true, out);
-    if (rc == MP_OK)
-        (*out)->socket = true;
-    else
+    mp_conn *c = NULL;
+    int rc = conn_make(s, true, true, &c);
+    if (rc == MP_OK && c != NULL) {
+        c->socket = true;
+        *out = c;
+    } else
         mp_os_socket_close(s);
     return rc;
 }
