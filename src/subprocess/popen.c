@@ -198,7 +198,7 @@ int mp_popen_read(mp_popen *p, mp_popen_stream s, void *buf, size_t cap, double 
     if (got == NULL)
         got = &ignored;
     *got = 0;
-    mp_sp_out *o;
+    mp_sp_out *o = NULL;
     int rc = out_stream(p, s, "mp_popen_read", &o);
     if (rc != MP_OK)
         return rc;
@@ -230,7 +230,7 @@ int mp_popen_readline(mp_popen *p, mp_popen_stream s, char *buf, size_t cap, dou
     if (len == NULL)
         len = &ignored;
     *len = 0;
-    mp_sp_out *o;
+    mp_sp_out *o = NULL;
     int rc = out_stream(p, s, "mp_popen_readline", &o);
     if (rc != MP_OK)
         return rc;
