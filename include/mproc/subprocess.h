@@ -137,7 +137,9 @@ int mp_popen_wait(mp_popen *p, double timeout, int *returncode);
 int mp_popen_send_signal(mp_popen *p, int sig);
 int mp_popen_terminate(mp_popen *p);
 int mp_popen_kill(mp_popen *p);
-/* A sentinel for mp_wait, ready once the program has ended. */
+/* A sentinel for mp_wait, ready once the program has ended (a pidfd on
+ * Linux: MP_EUNSUPPORTED on a kernel without pidfd_open, where wait still
+ * works by polling waitpid). */
 int mp_popen_sentinel(const mp_popen *p, mp_sentinel *out);
 
 /* Kill the program and its process group if it still runs, reap it,
