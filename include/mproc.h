@@ -15,5 +15,6 @@
 #include "mproc/thread.h"
 #include "mproc/pool.h"
 #include "mproc/manager.h"
+#include "mproc/subprocess.h"
 
 #endif

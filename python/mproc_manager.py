@@ -81,6 +81,9 @@ MP_EWORKERDIED = -23
 MP_EINITIALIZER = -24
 MP_EAUTH = -25
 MP_ECONNRESET = -26
+MP_ENOENT = -27
+MP_EPERM = -28
+MP_ECALLEDPROCESS = -29
 
 _NAMES = {code: name for name, code in globals().items() if name.startswith("MP_") and type(code) is int}
 __all__ += sorted(_NAMES.values())

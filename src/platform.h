@@ -29,6 +29,7 @@
 #include "mproc/error.h"
 #include "mproc/pack.h"
 #include "mproc/process.h"
+#include "mproc/subprocess.h"
 
 typedef intptr_t mp_os_handle;
 
@@ -433,6 +434,75 @@ int mp_os_handle_read(mp_os_handle conn, bool socket, void *buf, size_t len, mp_
  * otherwise. Closes nothing: the caller closes each of fds[0..n) that is not
  * *out. */
 int mp_os_handle_import(long pid, uint64_t value, const mp_os_handle *fds, size_t n, mp_os_handle *out);
+
+/* ---- external programs: popen.c -------------------------------------- */
+
+/* Programs that are not this one (mproc/subprocess.h): started with exactly
+ * three standard handles, watched through the process (a pidfd, or waitpid;
+ * the process handle), never through end of file. The core checks the
+ * options and buffers; this section starts, moves bytes and waits. */
+typedef struct mp_os_program mp_os_program;
+
+typedef struct mp_os_program_req {
+    const char *const *argv; /* argv[0] is looked up in PATH when it has no separator */
+    mp_stdio stdio[3];       /* stdin, stdout, stderr; MP_STDIO_STDOUT for stderr only */
+    const char *cwd;
+    mp_env_mode env_mode;
+    const char *const *env;
+    bool new_session;
+} mp_os_program_req;
+
+/* Signal numbers the core names (the same on every Linux and in Python). */
+#define MP_OS_SIGTERM 15
+#define MP_OS_SIGKILL 9
+
+/* Start the program; pipes[i] is this process's end of stream i when
+ * stdio[i] is MP_STDIO_PIPE (stdin's writes, the others read), else
+ * MP_OS_NO_HANDLE. Those ends are not inheritable and are only for the
+ * mp_os_stream_* calls below (and mp_os_wait for the read ends); close them
+ * with mp_os_handle_close. MP_ENOENT, MP_EPERM, MP_EUNSUPPORTED (Windows
+ * batch files), MP_ECHILD when the program cannot run; nothing runs then. */
+int mp_os_program_start(const mp_os_program_req *req, mp_os_program **out, mp_os_handle pipes[3]);
+long mp_os_program_pid(const mp_os_program *p);
+/* MP_EUNSUPPORTED when the system gives nothing to wait for (no pidfd). */
+int mp_os_program_sentinel(const mp_os_program *p, mp_sentinel *out);
+/* MP_OK with the returncode (Python's convention) once it has ended and
+ * been reaped, MP_ETIMEDOUT. Safe from several threads. */
+int mp_os_program_wait(mp_os_program *p, double timeout, int *returncode);
+/* Send sig (POSIX: any; Windows: MP_OS_SIGTERM and MP_OS_SIGKILL end it
+ * and it reads back as -15; others MP_EUNSUPPORTED). MP_OK once it has
+ * ended. */
+int mp_os_program_signal(mp_os_program *p, int sig);
+/* Kill it and its process group (job) if it still runs, reap it, free. */
+void mp_os_program_free(mp_os_program *p);
+
+/* Write len bytes to a stdin end within timeout; *written says how many
+ * went. MP_EEOF once the program's end is closed (never SIGPIPE). */
+int mp_os_stream_write(mp_os_handle h, const void *data, size_t len, double timeout, size_t *written);
+/* Read 1..cap bytes from a stdout/stderr end, waiting up to timeout for
+ * the first. MP_EEOF at end of file, MP_ETIMEDOUT. */
+int mp_os_stream_read(mp_os_handle h, void *buf, size_t cap, double timeout, size_t *got);
+
+/* communicate's pump: write input to in while reading out[0] and out[1],
+ * all at once, until in is done (all written, or the program closed it:
+ * that is no error) and both outputs are at end of file, or timeout.
+ * A handle that is MP_OS_NO_HANDLE, or whose eof / in_done is already set,
+ * takes no part. What is read goes to sink(ctx, 0 or 1, data, n), which may
+ * fail (MP_ENOMEM) and so end the pump. MP_OK or MP_ETIMEDOUT, with
+ * input_done, in_done and eof brought up to date either way. Once in is
+ * done the pump closes it (so that the program sees end of file) and sets
+ * it to MP_OS_NO_HANDLE; the output handles stay open. */
+typedef struct mp_os_pump {
+    mp_os_handle in;
+    const unsigned char *input;
+    size_t input_len, input_done;
+    bool in_done;
+    mp_os_handle out[2];
+    bool eof[2];
+    int (*sink)(void *ctx, int which, const void *data, size_t n);
+    void *ctx;
+} mp_os_pump;
+int mp_os_stream_pump(mp_os_pump *p, double timeout);
 
 /* ---- waiting for sentinels: wait.c ------------------------------------- */
 

@@ -47,7 +47,10 @@ extern "C" {
     X(EWORKERDIED, -23, "the pool worker running the task died")               \
     X(EINITIALIZER, -24, "the pool's worker initializer failed")            \
     X(EAUTH, -25, "authentication failed")                                     \
-    X(ECONNRESET, -26, "the connection to the peer was lost")
+    X(ECONNRESET, -26, "the connection to the peer was lost")               \
+    X(ENOENT, -27, "no such file or directory (FileNotFoundError)")          \
+    X(EPERM, -28, "permission denied (PermissionError)")                     \
+    X(ECALLEDPROCESS, -29, "the program exited with a non-zero code (CalledProcessError)")
 
 enum {
 #define MP_ERROR_ENUM_(name, value, text) MP_##name = value,
