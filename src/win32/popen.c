@@ -477,7 +477,7 @@ static int std_handles(const mp_os_program_req *req, start *s, STARTUPINFOW *si,
         HANDLE h = NULL;
         switch (req->stdio[i]) {
         case MP_STDIO_PIPE: {
-            HANDLE mine;
+            HANDLE mine = NULL;
             int rc = make_pipe(i == 0, &mine, &s->theirs[i]);
             if (rc != MP_OK)
                 return rc;
