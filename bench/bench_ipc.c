@@ -23,6 +23,7 @@
 
 #include <mproc.h>
 
+#include "bench_children.h"
 #include "bench_common.h"
 
 #define MIB ((size_t)1 << 20)
@@ -31,48 +32,8 @@
 
 static bool quick;
 static int reps = 11;
-/* Python's side uses the fork context, and fork is what lets the raw side's
- * affinity reach its children: the same here. */
-static const mp_context *fork_ctx;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static _Noreturn void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_ipc: %s: %s (%s)\n", what, mp_last_error(), mp_errname(rc));
-    exit(1);
-}
-
-static void ok(int rc, const char *what)
-{
-    if (rc != MP_OK)
-        die(what, rc);
-}
-
-static mp_process *start(mp_target_fn target, const char *fmt, ...)
-{
-    mp_process_options opts = {.context = fork_ctx};
-    mp_process *p;
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = mp_process_newv(&p, target, &opts, fmt, ap);
-    va_end(ap);
-    ok(rc, "mp_process_new");
-    ok(mp_process_start(p), "mp_process_start");
-    return p;
-}
-
-static void finish(mp_process *p)
-{
-    int code = -1;
-    ok(mp_process_join(p, MP_FOREVER), "mp_process_join");
-    ok(mp_process_exitcode(p, &code), "mp_process_exitcode");
-    if (code != 0) {
-        fprintf(stderr, "bench_ipc: child exited with %d\n", code);
-        exit(1);
-    }
-    mp_process_close(p);
-}
 
 /* A child's end of a go/done conversation: MP_OK for a message, MP_EEOF
  * once the parent is finished with it. */
@@ -88,7 +49,7 @@ static int wait_message(mp_conn *c)
 
 static void expect_message(mp_conn *c, const char *what)
 {
-    ok(wait_message(c), what);
+    bench_ok(wait_message(c), what);
 }
 
 /* ---- 1. ping-pong ----------------------------------------------------- */
@@ -139,8 +100,8 @@ enum pingpong_kind { PP_BYTES, PP_INTO, PP_OBJ };
 static void pingpong(const char *name, enum pingpong_kind kind)
 {
     mp_conn *ours, *theirs;
-    ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
-    mp_process *p = start(kind == PP_OBJ ? echo_obj : echo_bytes, "OO", theirs, ours);
+    bench_ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
+    mp_process *p = bench_start(kind == PP_OBJ ? echo_obj : echo_bytes, "OO", theirs, ours);
     mp_conn_close(theirs);
 
     int n = quick ? 1000 : 10000;
@@ -153,18 +114,18 @@ static void pingpong(const char *name, enum pingpong_kind kind)
             if (kind == PP_OBJ) {
                 /* Python's side sends the tuple (12345, "pingpong"). */
                 mp_value *v;
-                ok(mp_conn_send(ours, "is", 12345, "pingpong"), "mp_conn_send");
-                ok(mp_conn_recv(ours, &v), "mp_conn_recv");
+                bench_ok(mp_conn_send(ours, "is", 12345, "pingpong"), "mp_conn_send");
+                bench_ok(mp_conn_recv(ours, &v), "mp_conn_recv");
                 mp_value_free(v);
             } else if (kind == PP_INTO) {
                 size_t len;
-                ok(mp_conn_send_bytes(ours, msg, sizeof msg), "mp_conn_send_bytes");
-                ok(mp_conn_recv_bytes_into(ours, back, sizeof back, &len), "mp_conn_recv_bytes_into");
+                bench_ok(mp_conn_send_bytes(ours, msg, sizeof msg), "mp_conn_send_bytes");
+                bench_ok(mp_conn_recv_bytes_into(ours, back, sizeof back, &len), "mp_conn_recv_bytes_into");
             } else {
                 void *d;
                 size_t len;
-                ok(mp_conn_send_bytes(ours, msg, sizeof msg), "mp_conn_send_bytes");
-                ok(mp_conn_recv_bytes(ours, 0, &d, &len), "mp_conn_recv_bytes");
+                bench_ok(mp_conn_send_bytes(ours, msg, sizeof msg), "mp_conn_send_bytes");
+                bench_ok(mp_conn_recv_bytes(ours, 0, &d, &len), "mp_conn_recv_bytes");
                 free(d);
             }
         }
@@ -172,7 +133,7 @@ static void pingpong(const char *name, enum pingpong_kind kind)
             samples[r] = (bench_now() - t0) / n * 1e6;
     }
     mp_conn_close(ours);
-    finish(p);
+    bench_finish(p);
     bench_report(name, "us", samples, reps);
 }
 
@@ -208,34 +169,34 @@ static void bandwidth(const char *name, size_t size, int into)
     size_t total = (quick ? 32 : 256) * MIB;
     int count = (int)(total / size);
     mp_conn *ours, *theirs;
-    ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
-    mp_process *p = start(sender, "OOQi", theirs, ours, (uint64_t)size, count);
+    bench_ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
+    mp_process *p = bench_start(sender, "OOQi", theirs, ours, (uint64_t)size, count);
     mp_conn_close(theirs);
     char *buf = into ? malloc(size) : NULL;
     if (into && buf == NULL)
-        die("malloc", MP_ENOMEM);
+        bench_ok(MP_ENOMEM, "malloc");
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
         double t0 = bench_now();
-        ok(mp_conn_send_bytes(ours, "g", 1), "go");
+        bench_ok(mp_conn_send_bytes(ours, "g", 1), "go");
         for (int i = 0; i < count; i++) {
             size_t len;
             if (into) {
-                ok(mp_conn_recv_bytes_into(ours, buf, size, &len), "mp_conn_recv_bytes_into");
+                bench_ok(mp_conn_recv_bytes_into(ours, buf, size, &len), "mp_conn_recv_bytes_into");
             } else {
                 void *d;
-                ok(mp_conn_recv_bytes(ours, 0, &d, &len), "mp_conn_recv_bytes");
+                bench_ok(mp_conn_recv_bytes(ours, 0, &d, &len), "mp_conn_recv_bytes");
                 free(d);
             }
             if (len != size)
-                die("short message", MP_EPROTO);
+                bench_ok(MP_EPROTO, "short message");
         }
         if (r >= 0)
             samples[r] = (double)size * count / (bench_now() - t0) / 1e6;
     }
     free(buf);
     mp_conn_close(ours);
-    finish(p);
+    bench_finish(p);
     bench_report(name, "MB/s", samples, reps);
 }
 
@@ -270,18 +231,18 @@ static void queue_bench(const char *name, int big, int count)
 {
     mp_queue *q;
     mp_conn *ours, *theirs;
-    ok(mp_queue_new(&q, NULL), "mp_queue_new");
-    ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
-    mp_process *p = start(producer, "OOOii", q, theirs, ours, big, count);
+    bench_ok(mp_queue_new(&q, NULL), "mp_queue_new");
+    bench_ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
+    mp_process *p = bench_start(producer, "OOOii", q, theirs, ours, big, count);
     mp_conn_close(theirs);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
         double t0 = bench_now();
-        ok(mp_conn_send_bytes(ours, "g", 1), "go");
+        bench_ok(mp_conn_send_bytes(ours, "g", 1), "go");
         mp_value *last = NULL;
         for (int i = 0; i < count; i++) {
             mp_value_free(last);
-            ok(mp_queue_get(q, MP_FOREVER, &last), "mp_queue_get");
+            bench_ok(mp_queue_get(q, MP_FOREVER, &last), "mp_queue_get");
         }
         double dt = bench_now() - t0;
         /* Like Python's side, only the last item is checked. */
@@ -289,21 +250,21 @@ static void queue_bench(const char *name, int big, int count)
             const void *d;
             size_t len;
             if (mp_unpack(last, "y#", &d, &len) != MP_OK || len != MIB)
-                die("queue 1MiB: bad last item", MP_EPROTO);
+                bench_ok(MP_EPROTO, "queue 1MiB: bad last item");
             if (r >= 0)
                 samples[r] = (double)count * MIB / dt / 1e6;
         } else {
             int seq;
             const char *s;
             if (mp_unpack(last, "(is)", &seq, &s) != MP_OK || seq != count - 1 || strcmp(s, "x") != 0)
-                die("queue small: bad last item", MP_EPROTO);
+                bench_ok(MP_EPROTO, "queue small: bad last item");
             if (r >= 0)
                 samples[r] = count / dt;
         }
         mp_value_free(last);
     }
     mp_conn_close(ours);
-    finish(p);
+    bench_finish(p);
     mp_queue_free(q);
     bench_report(name, big ? "MB/s" : "items/s", samples, reps);
 }
@@ -314,7 +275,7 @@ static void lock_loop(mp_lock *l, long n)
 {
     for (long i = 0; i < n; i++) {
         if (mp_lock_acquire(l, MP_FOREVER) != MP_OK || mp_lock_release(l) != MP_OK)
-            die("lock", MP_EOS);
+            bench_ok(MP_EOS, "lock");
     }
 }
 
@@ -325,10 +286,10 @@ static void value_loop(mp_shared *v, long n)
     for (long i = 0; i < n; i++) {
         mp_lock *l = mp_shared_get_lock(v);
         if (mp_lock_acquire(l, MP_FOREVER) != MP_OK)
-            die("value lock", MP_EOS);
+            bench_ok(MP_EOS, "value lock");
         ++*(int32_t *)mp_shared_ptr(v);
         if (mp_lock_release(l) != MP_OK)
-            die("value unlock", MP_EOS);
+            bench_ok(MP_EOS, "value unlock");
     }
 }
 
@@ -360,22 +321,22 @@ static double contended(int increment, void *shared, long n, int nproc)
     mp_event *go;
     mp_process *procs[2];
     mp_conn *conns[2];
-    ok(mp_event_new(&go), "mp_event_new");
+    bench_ok(mp_event_new(&go), "mp_event_new");
     for (int c = 0; c < nproc; c++) {
         mp_conn *theirs;
-        ok(mp_pipe(true, &conns[c], &theirs), "mp_pipe");
-        procs[c] = start(contender, "iOOOq", increment, shared, theirs, go, (int64_t)n);
+        bench_ok(mp_pipe(true, &conns[c], &theirs), "mp_pipe");
+        procs[c] = bench_start(contender, "iOOOq", increment, shared, theirs, go, (int64_t)n);
         mp_conn_close(theirs);
     }
     for (int c = 0; c < nproc; c++)
         expect_message(conns[c], "ready");
     double t0 = bench_now();
-    ok(mp_event_set(go), "mp_event_set");
+    bench_ok(mp_event_set(go), "mp_event_set");
     for (int c = 0; c < nproc; c++)
         expect_message(conns[c], "done");
     double dt = bench_now() - t0;
     for (int c = 0; c < nproc; c++) {
-        finish(procs[c]);
+        bench_finish(procs[c]);
         mp_conn_close(conns[c]);
     }
     mp_event_free(go);
@@ -385,7 +346,7 @@ static double contended(int increment, void *shared, long n, int nproc)
 static void lock_bench(const char *name, int nproc, long n)
 {
     mp_lock *l;
-    ok(mp_lock_new(&l), "mp_lock_new");
+    bench_ok(mp_lock_new(&l), "mp_lock_new");
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
         double dt;
@@ -406,7 +367,7 @@ static void lock_bench(const char *name, int nproc, long n)
 static void value_bench(const char *name, int nproc, long n)
 {
     mp_shared *v;
-    ok(mp_shared_value_new(&v, 'i', true), "mp_shared_value_new");
+    bench_ok(mp_shared_value_new(&v, 'i', true), "mp_shared_value_new");
     int32_t *value = mp_shared_ptr(v);
     double samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
@@ -438,7 +399,7 @@ int main(int argc, char **argv)
     quick = bench_options(argc, argv, "bench_ipc");
     if (quick)
         reps = 7;
-    ok(mp_get_context(MP_START_FORK, &fork_ctx), "mp_get_context(fork)");
+    bench_children_init("bench_ipc");
 
     pingpong("mproc pipe pingpong bytes", PP_BYTES);
     pingpong("mproc pipe pingpong obj", PP_OBJ);

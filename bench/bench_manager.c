@@ -60,6 +60,7 @@
 
 #include <mproc.h>
 
+#include "bench_children.h"
 #include "bench_common.h"
 
 #define SMALL_MSG 16
@@ -72,53 +73,13 @@ static int reps = 11;
 /* The long rows (the managed Queue, the 8 clients) take fewer samples, as
  * manager.py's do. */
 #define LONG_REPS 5
-/* Python's side uses the fork context (its default on Linux up to 3.13):
- * the same here, for the server and the clients. */
-static const mp_context *fork_ctx;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static _Noreturn void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_manager: %s: %s (%s)\n", what, mp_last_error(), mp_errname(rc));
-    exit(1);
-}
-
-static void ok(int rc, const char *what)
-{
-    if (rc != MP_OK)
-        die(what, rc);
-}
 
 static _Noreturn void die_os(const char *what)
 {
     fprintf(stderr, "bench_manager: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-static mp_process *start(mp_target_fn target, const char *fmt, ...)
-{
-    mp_process_options opts = {.context = fork_ctx};
-    mp_process *p;
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = mp_process_newv(&p, target, &opts, fmt, ap);
-    va_end(ap);
-    ok(rc, "mp_process_new");
-    ok(mp_process_start(p), "mp_process_start");
-    return p;
-}
-
-static void finish(mp_process *p)
-{
-    int code = -1;
-    ok(mp_process_join(p, MP_FOREVER), "mp_process_join");
-    ok(mp_process_exitcode(p, &code), "mp_process_exitcode");
-    if (code != 0) {
-        fprintf(stderr, "bench_manager: child exited with %d\n", code);
-        exit(1);
-    }
-    mp_process_close(p);
 }
 
 /* A manager whose server runs in a forked child; address NULL: the default
@@ -127,20 +88,20 @@ static mp_manager *started(const char *address, const char *key)
 {
     mp_manager_options o = MP_MANAGER_OPTIONS_INIT;
     o.address = address;
-    o.context = fork_ctx;
+    o.context = bench_fork_context();
     if (key != NULL) {
         o.authkey = key;
         o.authkey_len = strlen(key);
     }
     mp_manager *m;
-    ok(mp_manager_new(&m, &o), "mp_manager_new");
-    ok(mp_manager_start(m), "mp_manager_start");
+    bench_ok(mp_manager_new(&m, &o), "mp_manager_new");
+    bench_ok(mp_manager_start(m), "mp_manager_start");
     return m;
 }
 
 static void stop(mp_manager *m)
 {
-    ok(mp_manager_shutdown(m), "mp_manager_shutdown");
+    bench_ok(mp_manager_shutdown(m), "mp_manager_shutdown");
     mp_manager_free(m);
 }
 
@@ -148,8 +109,8 @@ static void stop(mp_manager *m)
 static mp_proxy *dict_with_key(mp_manager *m)
 {
     mp_proxy *d;
-    ok(mp_manager_create(m, "dict", &d, NULL), "manager.dict()");
-    ok(mp_proxy_call(d, "__setitem__", NULL, "si", "key", 1), "d['key'] = 1");
+    bench_ok(mp_manager_create(m, "dict", &d, NULL), "manager.dict()");
+    bench_ok(mp_proxy_call(d, "__setitem__", NULL, "si", "key", 1), "d['key'] = 1");
     return d;
 }
 
@@ -157,9 +118,9 @@ static void dict_get(mp_proxy *d)
 {
     mp_value *r;
     int v = 0;
-    ok(mp_proxy_call(d, "get", &r, "s", "key"), "d.get('key')");
+    bench_ok(mp_proxy_call(d, "get", &r, "s", "key"), "d.get('key')");
     if (mp_unpack(r, "i", &v) != MP_OK || v != 1)
-        die("d.get('key'): not 1", MP_EPROTO);
+        bench_ok(MP_EPROTO, "d.get('key'): not 1");
     mp_value_free(r);
 }
 
@@ -527,7 +488,7 @@ static void get_proxy_loop(const char *name, mp_manager *m, const char *typeid)
         double t0 = bench_now();
         for (int i = 0; i < n; i++) {
             mp_proxy *p;
-            ok(mp_manager_create(m, typeid, &p, NULL), typeid);
+            bench_ok(mp_manager_create(m, typeid, &p, NULL), typeid);
             mp_proxy_free(p);
         }
         if (r >= 0)
@@ -549,8 +510,8 @@ static void get_proxy(void)
     o.authkey = KEY;
     o.authkey_len = strlen(KEY);
     mp_manager *w;
-    ok(mp_manager_new(&w, &o), "mp_manager_new (worker)");
-    ok(mp_manager_connect(w), "mp_manager_connect");
+    bench_ok(mp_manager_new(&w, &o), "mp_manager_new (worker)");
+    bench_ok(mp_manager_connect(w), "mp_manager_connect");
     get_proxy_loop("mproc get proxy get_task_queue tcp", w, "get_task_queue");
     mp_manager_free(w);
     stop(m);
@@ -580,32 +541,32 @@ static void managed_queue(const char *name)
     int count = quick ? 10000 : 100000;
     mp_manager *m = started(NULL, NULL);
     mp_proxy *q;
-    ok(mp_manager_create(m, "Queue", &q, NULL), "manager.Queue()");
+    bench_ok(mp_manager_create(m, "Queue", &q, NULL), "manager.Queue()");
     mp_conn *ours, *theirs;
-    ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
-    mp_process *p = start(producer, "OOOi", q, theirs, ours, count);
+    bench_ok(mp_pipe(true, &ours, &theirs), "mp_pipe");
+    mp_process *p = bench_start(producer, "OOOi", q, theirs, ours, count);
     mp_conn_close(theirs);
     double samples[MAX_REPS];
     for (int r = -1; r < LONG_REPS; r++) {
         double t0 = bench_now();
-        ok(mp_conn_send_bytes(ours, "g", 1), "go");
+        bench_ok(mp_conn_send_bytes(ours, "g", 1), "go");
         mp_value *last = NULL;
         for (int i = 0; i < count; i++) {
             mp_value_free(last);
-            ok(mp_proxy_call(q, "get", &last, NULL), "q.get()");
+            bench_ok(mp_proxy_call(q, "get", &last, NULL), "q.get()");
         }
         double dt = bench_now() - t0;
         /* Like Python's side, only the last item is checked. */
         int seq;
         const char *s;
         if (mp_unpack(last, "(is)", &seq, &s) != MP_OK || seq != count - 1 || strcmp(s, "x") != 0)
-            die("managed queue: bad last item", MP_EPROTO);
+            bench_ok(MP_EPROTO, "managed queue: bad last item");
         mp_value_free(last);
         if (r >= 0)
             samples[r] = count / dt;
     }
     mp_conn_close(ours);
-    finish(p);
+    bench_finish(p);
     mp_proxy_free(q);
     stop(m);
     bench_report(name, "items/s", samples, LONG_REPS);
@@ -643,22 +604,22 @@ static void many_clients(const char *name)
         mp_event *go;
         mp_process *procs[CLIENTS];
         mp_conn *conns[CLIENTS];
-        ok(mp_event_new(&go), "mp_event_new");
+        bench_ok(mp_event_new(&go), "mp_event_new");
         for (int c = 0; c < CLIENTS; c++) {
             mp_conn *theirs;
-            ok(mp_pipe(true, &conns[c], &theirs), "mp_pipe");
-            procs[c] = start(client, "OOOq", d, theirs, go, n);
+            bench_ok(mp_pipe(true, &conns[c], &theirs), "mp_pipe");
+            procs[c] = bench_start(client, "OOOq", d, theirs, go, n);
             mp_conn_close(theirs);
         }
         for (int c = 0; c < CLIENTS; c++)
-            ok(wait_message(conns[c]), "ready");
+            bench_ok(wait_message(conns[c]), "ready");
         double t0 = bench_now();
-        ok(mp_event_set(go), "mp_event_set");
+        bench_ok(mp_event_set(go), "mp_event_set");
         for (int c = 0; c < CLIENTS; c++)
-            ok(wait_message(conns[c]), "done");
+            bench_ok(wait_message(conns[c]), "done");
         double dt = bench_now() - t0;
         for (int c = 0; c < CLIENTS; c++) {
-            finish(procs[c]);
+            bench_finish(procs[c]);
             mp_conn_close(conns[c]);
         }
         mp_event_free(go);
@@ -678,7 +639,7 @@ int main(int argc, char **argv)
     quick = bench_options(argc, argv, "bench_manager");
     if (quick)
         reps = 7;
-    ok(mp_get_context(MP_START_FORK, &fork_ctx), "mp_get_context(fork)");
+    bench_children_init("bench_manager");
 
     raw_pingpong("raw unix pingpong", AF_UNIX);
     raw_pingpong("raw tcp pingpong", AF_INET);

@@ -34,6 +34,7 @@
 
 #include "base/error_internal.h"
 #include "base/timeout.h"
+#include "child_signals.h"
 #include "posix.h"
 
 extern char **environ;
@@ -352,21 +353,12 @@ static void child_main(const mp_os_program_req *req, const int src[3], bool merg
     report_fd = MP_POSIX_FIRST_FD;
     fcntl(report_fd, F_SETFD, FD_CLOEXEC);
 
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        struct sigaction now;
-        if (sigaction(sig, NULL, &now) != 0)
-            continue;
-        bool caught = now.sa_handler != SIG_DFL && now.sa_handler != SIG_IGN;
-        /* Python's restore_signals: SIGPIPE and SIGXFSZ back to default. */
-        if (caught || sig == SIGPIPE || sig == SIGXFSZ)
-            sigaction(sig, &dfl, NULL);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Python's restore_signals: SIGPIPE and SIGXFSZ back to default. */
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGXFSZ);
+    mp_posix_reset_signals(&defaults);
 
     if (req->cwd != NULL && chdir(req->cwd) != 0)
         child_report(report_fd, STEP_CHDIR, errno);

@@ -21,6 +21,7 @@
 
 #include "base/error_internal.h"
 #include "process/frame.h"
+#include "child_signals.h"
 #include "posix.h"
 
 extern char **environ;
@@ -89,22 +90,9 @@ typedef struct vfork_job {
 static int vfork_child(void *arg)
 {
     vfork_job *j = arg;
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        struct sigaction now;
-        if (sigaction(sig, NULL, &now) != 0)
-            continue; /* SIGKILL, SIGSTOP and the C library's own */
-        bool caught = now.sa_handler != SIG_DFL && now.sa_handler != SIG_IGN;
-        if (caught || sigismember(&j->defaults, sig) == 1)
-            sigaction(sig, &dfl, NULL);
-    }
+    mp_posix_reset_signals(&j->defaults);
     int err = mp_posix_renumber_fds(j->fds, j->n) == 0 ? 0 : errno;
     j->step = "moving the passed descriptors into place";
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     if (!err) {
         execve(j->target, j->argv, environ);
         err = errno;
