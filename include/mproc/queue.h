@@ -23,6 +23,10 @@
  * A queue travels to a child as a process argument ('O') under every start
  * method. Its state dies with its last user; nothing is named.
  *
+ * Every call here also takes a manager's Queue or JoinableQueue
+ * (mp_manager_queue, mp_proxy_as_queue): manager.h says where the two
+ * backings differ.
+ *
  * Thread safety: every function may be called from any thread at once,
  * except mp_queue_free, which must not race with other calls on the same
  * object. A process that dies inside put or get (killed while holding the

@@ -59,6 +59,8 @@ int mp_lock_acquire(mp_lock *l, double timeout);
 int mp_lock_release(mp_lock *l);
 /* Free this process's handle on the lock. NULL is accepted. */
 void mp_lock_free(mp_lock *l);
+/* mp_lock_acquire, mp_lock_release and mp_lock_free also take a manager's
+ * Lock or RLock (mp_manager_lock, mp_proxy_as_lock; manager.h). */
 
 /* ---- Semaphore and BoundedSemaphore ------------------------------------ */
 
