@@ -16,5 +16,6 @@
 #include "mproc/pool.h"
 #include "mproc/manager.h"
 #include "mproc/subprocess.h"
+#include "mproc/program_pool.h"
 
 #endif

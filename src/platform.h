@@ -491,7 +491,16 @@ int mp_os_stream_read(mp_os_handle h, void *buf, size_t cap, double timeout, siz
  * fail (MP_ENOMEM) and so end the pump. MP_OK or MP_ETIMEDOUT, with
  * input_done, in_done and eof brought up to date either way. Once in is
  * done the pump closes it (so that the program sees end of file) and sets
- * it to MP_OS_NO_HANDLE; the output handles stay open. */
+ * it to MP_OS_NO_HANDLE; the output handles stay open.
+ *
+ * A program pool's exchange pumps the same way with three differences:
+ * keep_in leaves in open once input is written (in_done then says only
+ * that nothing is left to write, or that the program closed its end), and
+ * the end of out[0] alone ends the pump (the replies can come no more); a
+ * sink that returns a positive number ends the pump at once with MP_OK;
+ * and watch, a program's sentinel (NULL: none), ends it with MP_ECHILD
+ * once that program has ended and its outputs hold nothing more to read,
+ * even while a grandchild keeps them open. */
 typedef struct mp_os_pump {
     mp_os_handle in;
     const unsigned char *input;
@@ -501,6 +510,8 @@ typedef struct mp_os_pump {
     bool eof[2];
     int (*sink)(void *ctx, int which, const void *data, size_t n);
     void *ctx;
+    bool keep_in;
+    const mp_sentinel *watch;
 } mp_os_pump;
 int mp_os_stream_pump(mp_os_pump *p, double timeout);
 

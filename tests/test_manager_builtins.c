@@ -41,7 +41,13 @@ static int vcall(mp_served *o, mp_served_owner who, const volatile bool *gone, m
     mp_buf_free(&b);
     static const bool never = false;
     mp_served_call call = {.result = MP_BUF_INIT, .owner = who, .abandoned = gone != NULL ? gone : &never};
-    int rc = method_of(o, method)->fn(o->self, args, &call);
+    const mp_served_method *m = method_of(o, method);
+    if (m == NULL) {
+        mp_value_free(args);
+        fail_msg("no method '%s'", method);
+        return MP_EINVAL;
+    }
+    int rc = m->fn(o->self, args, &call);
     mp_value_free(args);
     if (res != NULL) {
         *res = NULL;

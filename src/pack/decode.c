@@ -21,6 +21,7 @@ typedef struct input {
     const unsigned char *p;
     size_t len;
     size_t pos;
+    bool cut; /* the error was that the data ended too soon */
 } input;
 
 typedef struct totals {
@@ -50,8 +51,9 @@ static inline uint64_t be(const unsigned char *p, size_t n)
     }
 }
 
-static int truncated(const input *in, const char *what)
+static int truncated(input *in, const char *what)
 {
+    in->cut = true;
     return mp_fail(MP_EPROTO, "mp_decode: truncated %s at offset %zu", what, in->pos);
 }
 
@@ -152,9 +154,11 @@ static int scan(input *in, totals *t, size_t depth)
     case MP_STR:
     case MP_BIN:
     case MP_EXT:
-        if (h.size > left)
+        if (h.size > left) {
+            in->cut = true;
             return mp_fail(MP_EPROTO, "mp_decode: %s of %zu bytes at offset %zu has only %zu", mp_type_name(h.type),
                            h.size, in->pos, left);
+        }
         if (h.type == MP_STR && !mp_utf8_valid(in->p + in->pos, h.size))
             return mp_fail(MP_EPROTO, "mp_decode: str at offset %zu is not valid UTF-8", in->pos);
         if (h.type == MP_STR)
@@ -168,9 +172,11 @@ static int scan(input *in, totals *t, size_t depth)
         if (depth + 1 > t->max_depth)
             return mp_fail(MP_ETOOBIG, "mp_decode: nested deeper than %zu at offset %zu", t->max_depth, in->pos);
         /* Every item takes at least one byte. */
-        if (h.size > (h.type == MP_MAP ? left / 2 : left))
+        if (h.size > (h.type == MP_MAP ? left / 2 : left)) {
+            in->cut = true;
             return mp_fail(MP_EPROTO, "mp_decode: %s of %zu items at offset %zu has only %zu bytes",
                            mp_type_name(h.type), h.size, in->pos, left);
+        }
         size_t items = h.type == MP_MAP ? 2 * h.size : h.size;
         for (size_t i = 0; i < items; i++)
             if ((rc = scan(in, t, depth + 1)) != MP_OK)
@@ -347,12 +353,12 @@ static int decode_value(const void *data, size_t len, const mp_limits *limits, b
     if (len == 0)
         return mp_fail(MP_EPROTO, "mp_decode: empty input");
     totals t = totals_for(limits, DEFAULT_NODES);
-    input in = {data, len, 0};
+    input in = {data, len, 0, false};
     if ((rc = scan(&in, &t, 0)) != MP_OK)
         return rc;
     if (whole && in.pos != len)
         return mp_fail(MP_EPROTO, "mp_decode: %zu trailing bytes after the value", len - in.pos);
-    filler f = {.in = {data, in.pos, 0}};
+    filler f = {.in = {data, in.pos, 0, false}};
     mp_value *root;
     if ((rc = tree_block(&t, space, space_size, &f, &root)) != MP_OK)
         return rc;
@@ -392,7 +398,7 @@ int mp_decode_array_of(const mp_bytes *parts, size_t nparts, size_t count, const
     t.nodes = 1;
     size_t found = 0;
     for (size_t i = 0; i < nparts; i++) {
-        input in = {parts[i].data, parts[i].len, 0};
+        input in = {parts[i].data, parts[i].len, 0, false};
         for (; in.pos < in.len; found++)
             if ((rc = scan(&in, &t, 1)) != MP_OK)
                 return rc;
@@ -409,7 +415,7 @@ int mp_decode_array_of(const mp_bytes *parts, size_t nparts, size_t count, const
     f.next_node += count;
     mp_value *item = root->as.array.items;
     for (size_t i = 0; i < nparts; i++)
-        for (f.in = (input){parts[i].data, parts[i].len, 0}; f.in.pos < f.in.len;)
+        for (f.in = (input){parts[i].data, parts[i].len, 0, false}; f.in.pos < f.in.len;)
             fill(&f, item++);
     *out = root;
     return MP_OK;
@@ -423,11 +429,20 @@ int mp_value_span(const void *data, size_t len, size_t *size)
         return MP_OK;
     }
     totals t = {.max_depth = MP_DEFAULT_DEPTH, .max_nodes = SIZE_MAX};
-    input in = {data, len, 0};
+    input in = {data, len, 0, false};
     int rc = scan(&in, &t, 0);
     if (rc == MP_OK)
         *size = in.pos;
     return rc;
+}
+
+int mp_value_span_stream(const void *data, size_t len, size_t *size)
+{
+    totals t = {.max_depth = MP_DEFAULT_DEPTH, .max_nodes = SIZE_MAX};
+    input in = {data, len, 0, false};
+    int rc = scan(&in, &t, 0);
+    *size = rc == MP_OK ? in.pos : 0;
+    return in.cut ? MP_OK : rc;
 }
 
 void mp_value_free(mp_value *v)

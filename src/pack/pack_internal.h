@@ -10,6 +10,9 @@ int mp_buf_reserve(mp_buf *b, size_t extra);
 /* The length of the one well-formed value that starts data[0..len), checked
  * as mp_decode checks (default depth, no node limit). MP_EPROTO. */
 int mp_value_span(const void *data, size_t len, size_t *size);
+/* The same for a stream that is still coming in: MP_OK with *size 0 when
+ * data[0..len) is the start of a value that goes on beyond it. */
+int mp_value_span_stream(const void *data, size_t len, size_t *size);
 
 /* Nesting depth the format functions allow: the decoder's ceiling. */
 #define MP_MAX_DEPTH 1000

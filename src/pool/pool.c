@@ -57,9 +57,7 @@ pool_chunk *mp_pool_break_locked(mp_pool *p, int code, const char *message)
     p->state = BROKEN;
     p->broken_code = code;
     snprintf(p->broken_message, sizeof p->broken_message, "%s", message);
-    for (size_t i = 0; i < p->nslots; i++)
-        if (p->slots[i].worker)
-            mp_process_kill(p->slots[i].worker);
+    mp_pool_kill_workers_locked(p);
     mp_pool_wake_all_locked(p);
     return mp_pool_take_all_locked(p);
 }
@@ -99,6 +97,7 @@ static void pool_free_memory(mp_pool *p)
     }
     free(p->slots);
     free(p->initargs);
+    mp_pool_programs_free(p->programs);
     mp_os_mutex_free(p->lock);
     free(p);
 }
@@ -128,19 +127,23 @@ static int check_options(const mp_pool_options *o, bool threads, const char *wha
     return MP_OK;
 }
 
-static int pool_new(mp_pool **out, const mp_pool_options *opts, bool threads, const char *what)
+int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, pool_programs *programs,
+                   const char *what)
 {
-    if (out == NULL)
+    if (out == NULL) {
+        mp_pool_programs_free(programs);
         return mp_fail(MP_EINVAL, "%s: NULL out", what);
+    }
     *out = NULL;
     mp_pool_options o = opts ? *opts : (mp_pool_options){0};
     int rc = check_options(&o, threads, what);
-    if (rc != MP_OK)
-        return rc;
-    mp_pool *p = calloc(1, sizeof *p);
-    if (p == NULL)
-        return mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    mp_pool *p = rc == MP_OK ? calloc(1, sizeof *p) : NULL;
+    if (p == NULL) {
+        mp_pool_programs_free(programs);
+        return rc != MP_OK ? rc : mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    }
     p->threads = threads;
+    p->programs = programs;
     p->nslots = o.processes ? (size_t)o.processes : (size_t)mp_cpu_count();
     if (p->nslots == 0)
         p->nslots = 1;
@@ -168,8 +171,12 @@ static int pool_new(mp_pool **out, const mp_pool_options *opts, bool threads, co
             rc = mp_pool_start_worker(&p->slots[i]);
     }
     for (size_t i = 0; rc == MP_OK && i < p->nslots; i++) {
-        char name[sizeof "ThreadPool-18446744073709551615"];
-        snprintf(name, sizeof name, "%s-%zu", threads ? "ThreadPool" : "PoolWorker", i + 1);
+        char name[sizeof "ProgramPool-18446744073709551615"];
+        snprintf(name, sizeof name, "%s-%zu",
+                 threads    ? "ThreadPool"
+                 : programs ? "ProgramPool"
+                            : "PoolWorker",
+                 i + 1);
         rc = mp_thread_start_daemon(&p->slots[i].thread, mp_pool_slot_main, &p->slots[i], name);
     }
     if (rc != MP_OK) {
@@ -191,12 +198,12 @@ static int pool_new(mp_pool **out, const mp_pool_options *opts, bool threads, co
 
 int mp_pool_new(mp_pool **out, const mp_pool_options *opts)
 {
-    return pool_new(out, opts, false, "mp_pool_new");
+    return mp_pool_create(out, opts, false, NULL, "mp_pool_new");
 }
 
 int mp_thread_pool_new(mp_pool **out, const mp_pool_options *opts)
 {
-    return pool_new(out, opts, true, "mp_thread_pool_new");
+    return mp_pool_create(out, opts, true, NULL, "mp_thread_pool_new");
 }
 
 int mp_pool_close(mp_pool *p)
@@ -220,9 +227,7 @@ int mp_pool_terminate(mp_pool *p)
     if (p->state != TERMINATED) {
         p->state = TERMINATED;
         lost = mp_pool_take_all_locked(p);
-        for (size_t i = 0; i < p->nslots; i++)
-            if (p->slots[i].worker)
-                mp_process_kill(p->slots[i].worker);
+        mp_pool_kill_workers_locked(p);
     }
     mp_pool_wake_all_locked(p);
     mp_os_mutex_unlock(p->lock);
@@ -269,7 +274,9 @@ size_t mp_pool_pids(mp_pool *p, long *pids, size_t cap)
         return 0;
     mp_os_mutex_lock(p->lock);
     for (size_t i = 0; i < p->nslots && i < cap; i++)
-        pids[i] = p->slots[i].worker ? mp_process_pid(p->slots[i].worker) : 0;
+        pids[i] = p->slots[i].worker    ? mp_process_pid(p->slots[i].worker)
+                  : p->slots[i].program ? mp_program_pid(p->slots[i].program)
+                                        : 0;
     mp_os_mutex_unlock(p->lock);
     return p->nslots;
 }

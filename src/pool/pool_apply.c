@@ -1,10 +1,24 @@
 /* pool_apply.c - apply and apply_async: one call of the task, its
  * arguments packed from a format. */
 #include <stdarg.h>
+#include <string.h>
 
 #include "base/error_internal.h"
 #include "pack/pack_format.h"
 #include "pool/pool_job.h"
+
+/* A program's task is the one value the format packed: the argument
+ * array is taken off it. */
+static int program_task(const mp_pool *pool, mp_buf *args)
+{
+    const unsigned char one_item_array = 0x91;
+    if (args->len < 2 || args->data[0] != one_item_array)
+        return mp_fail(MP_EINVAL,
+                       "mp_pool_apply_async: a program's task is one value; the format packs another "
+                       "number of them");
+    memmove(args->data, args->data + 1, --args->len);
+    return mp_pool_check_task(pool, args->data, args->len, "mp_pool_apply_async");
+}
 
 int mp_pool_apply_asyncv(mp_pool *pool, mp_task_fn fn, const mp_async_options *opts, mp_async_result **out,
                          const char *fmt, va_list ap)
@@ -19,6 +33,8 @@ int mp_pool_apply_asyncv(mp_pool *pool, mp_task_fn fn, const mp_async_options *o
     rc = mp_vpack_array(&args, fmt, ap, NULL);
     if (rc != MP_OK)
         rc = mp_fail(rc, "mp_pool_apply_async: arguments: %s", mp_last_error());
+    if (rc == MP_OK && mp_pool_program_name(pool) != NULL)
+        rc = program_task(pool, &args);
     if (rc == MP_OK) {
         j->items = args.data;
         j->items_len = args.len;

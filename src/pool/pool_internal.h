@@ -7,7 +7,9 @@
  * is the one that killed it (that one fails) and the rest had not started
  * (they go back to the queue). A slot replaces its worker after a death or
  * after maxtasksperchild chunks. In a ThreadPool the slot runs the chunk
- * itself.
+ * itself. In a program pool (mproc/program_pool.h) the slot tends one
+ * external program instead of a worker process and has it answer one
+ * chunk at a time (pool_program_slot.c).
  *
  * The scheduler is every file that includes this header. It reaches a job
  * only through the task its chunks carry (pool_chunk.h); the job's files
@@ -27,6 +29,7 @@
 #include "pool/pool_chunk.h"
 #include "pool/pool_exec.h"
 #include "pool/pool_reply.h"
+#include "subprocess/program.h"
 
 /* The chunks waiting in a worker's pipe stay this small, so that a send
  * never blocks on a worker that is itself blocked sending its reply. */
@@ -38,8 +41,10 @@ typedef struct pool_slot {
     mp_pool *pool;
     mp_thread *thread;
     mp_process *worker; /* written under the pool's lock */
+    mp_program *program; /* a program pool's, instead; written under the lock */
     mp_conn *conn;
     bool ready;
+    bool proven; /* its program has printed its ready line or answered */
     bool idle; /* in the condition wait with nothing in flight */
     pool_chunk *handed; /* sent by a submitting thread; nobody reads its reply yet */
     bool caller_reads;  /* a thread waiting for that chunk reads the pipe */
@@ -57,9 +62,22 @@ typedef struct pool_slot {
     mp_buf reply;
 } pool_slot;
 
+/* A program pool's options, copied, and its count of failed starts. */
+typedef struct pool_programs {
+    mp_program_spec spec;
+    char **argv, **env;
+    char *cwd, *ready_line;
+    double start_timeout, task_timeout, quit_grace;
+    unsigned char *quit;
+    size_t quit_len;
+    int max_failures;
+    int failures; /* in a row, under the pool's lock */
+} pool_programs;
+
 struct mp_pool {
     mp_os_mutex *lock;
     bool threads;
+    pool_programs *programs; /* NULL unless a program pool */
     int state;
     bool joined;
     int broken_code;
@@ -78,6 +96,11 @@ struct mp_pool {
 };
 
 /* ---- the pool's states (pool.c) ----------------------------------------- */
+
+/* Make a pool of worker processes, of threads, or (programs not NULL,
+ * which it then owns, also on failure) of programs. */
+int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, pool_programs *programs,
+                   const char *what);
 
 void mp_pool_wake_all_locked(mp_pool *p);
 /* Break the pool: every queued and later call fails with code. Called with
@@ -144,6 +167,11 @@ bool mp_pool_on_reply(pool_slot *s, mp_message *m);
 
 /* ---- a worker's life (pool_lifecycle.c) ---------------------------------- */
 
+/* These serve a program pool too, through the program slot's calls
+ * below. */
+/* Kill every worker now (break, terminate). Called with the lock held. */
+void mp_pool_kill_workers_locked(mp_pool *p);
+
 int mp_pool_start_worker(pool_slot *s);
 /* Reap the worker (it has exited or is about to) and forget it; its exit
  * code. */
@@ -164,6 +192,19 @@ void mp_pool_on_worker_death(pool_slot *s);
 /* Send queued chunks to idle workers from the submitting thread. Called
  * with the lock held. */
 void mp_pool_hand_to_idle_locked(mp_pool *p);
+
+/* ---- a program pool's slot (pool_program_slot.c) ------------------------- */
+
+/* Start the slot's program. */
+int mp_pool_program_start(pool_slot *s);
+/* As mp_pool_tend_worker_locked, for the slot's program: start one if
+ * there is none, wait for its ready line, replace one that has ended. */
+bool mp_pool_program_tend_locked(pool_slot *s);
+/* Have the program answer the slot's one chunk. */
+void mp_pool_program_run(pool_slot *s);
+/* Ask the program to quit (retire true) or kill it, reap it, forget it. */
+void mp_pool_program_end(pool_slot *s, bool retire);
+void mp_pool_programs_free(pool_programs *pp);
 
 /* ---- a ThreadPool's slot (pool_thread_slot.c) ---------------------------- */
 

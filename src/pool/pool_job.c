@@ -184,14 +184,21 @@ int mp_pool_job_new(job **out, job_kind kind, mp_pool *pool, mp_any_fn fn, mp_re
     int rc = mp_pool_check_open(pool, what);
     if (rc != MP_OK)
         return rc;
-    if (fn == NULL)
+    const char *name = mp_pool_program_name(pool);
+    if (name != NULL) {
+        if (fn != NULL)
+            return mp_fail(MP_EINVAL, "%s: a program pool's task is its program; pass NULL as the function",
+                           what);
+        if (kind == JOB_STARMAP || kind == JOB_FIXED)
+            return mp_fail(MP_EUNSUPPORTED, "%s: a program takes one value per task", what);
+    } else if (fn == NULL) {
         return mp_fail(MP_EINVAL, "%s: NULL task function", what);
-    const char *name = mp_registry_name(reg, fn);
-    if (name == NULL && !mp_pool_uses_threads(pool))
-        return mp_fail(MP_ENOTREG, "%s: the task function is not registered; add %s(fn)", what,
-                       reg == MP_REG_TASK ? "MP_TASK" : "MP_ELEM_TASK");
-    if (name == NULL)
+    } else if ((name = mp_registry_name(reg, fn)) == NULL) {
+        if (!mp_pool_uses_threads(pool))
+            return mp_fail(MP_ENOTREG, "%s: the task function is not registered; add %s(fn)", what,
+                           reg == MP_REG_TASK ? "MP_TASK" : "MP_ELEM_TASK");
         name = "(unregistered task)";
+    }
     job *j = calloc(1, sizeof *j);
     if (j == NULL)
         return mp_fail(MP_ENOMEM, "%s: out of memory", what);

@@ -87,9 +87,12 @@ int mp_pool_job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *ma
 }
 
 /* How many well-formed values items[0..len) holds, one after another, and
- * the marks (see MARK_EVERY), which the caller frees. */
-static int count_items(const void *items, size_t len, size_t *n, size_t **marks, const char *what)
+ * the marks (see MARK_EVERY), which the caller frees. A program pool's
+ * items are checked against its framing too. */
+static int count_items(const mp_pool *pool, const void *items, size_t len, size_t *n, size_t **marks,
+                       const char *what)
 {
+    bool program = mp_pool_program_name(pool) != NULL;
     *n = 0;
     *marks = NULL;
     if (items == NULL && len > 0)
@@ -117,6 +120,10 @@ static int count_items(const void *items, size_t len, size_t *n, size_t **marks,
                 return mp_fail(rc, "%s: item %zu: %s", what, count, mp_last_error());
             }
         }
+        if (program && mp_pool_check_task(pool, p + pos, span, what) != MP_OK) {
+            free(m);
+            return mp_fail(MP_EINVAL, "%s (item %zu)", mp_last_error(), count);
+        }
     }
     *n = count;
     *marks = m;
@@ -138,7 +145,7 @@ int mp_pool_items_job(job **out, job_kind kind, mp_pool *pool, mp_task_fn fn, co
     if (rc != MP_OK)
         return rc;
     size_t *marks;
-    rc = count_items(items, len, &j->nitems, &marks, what);
+    rc = count_items(pool, items, len, &j->nitems, &marks, what);
     if (rc == MP_OK && len && (j->items = malloc(len)) == NULL)
         rc = mp_fail(MP_ENOMEM, "%s: out of memory", what);
     if (rc == MP_OK) {

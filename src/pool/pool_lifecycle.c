@@ -13,6 +13,8 @@
 int mp_pool_start_worker(pool_slot *s)
 {
     mp_pool *p = s->pool;
+    if (p->programs)
+        return mp_pool_program_start(s);
     mp_conn *ours, *theirs;
     int rc = mp_pipe(true, &ours, &theirs);
     if (rc != MP_OK)
@@ -44,6 +46,10 @@ int mp_pool_start_worker(pool_slot *s)
 int mp_pool_reap_worker(pool_slot *s, bool kill)
 {
     mp_pool *p = s->pool;
+    if (p->programs) {
+        mp_pool_program_end(s, !kill);
+        return 0;
+    }
     mp_os_mutex_lock(p->lock);
     mp_process *w = s->worker;
     s->worker = NULL;
@@ -64,6 +70,10 @@ int mp_pool_reap_worker(pool_slot *s, bool kill)
 
 void mp_pool_retire_worker(pool_slot *s)
 {
+    if (s->pool->programs) {
+        mp_pool_program_end(s, true);
+        return;
+    }
     mp_buf msg = MP_BUF_INIT;
     if (s->conn && mp_pack(&msg, "(i)", POOL_EXIT) == MP_OK)
         mp_conn_send_bytes(s->conn, msg.data, msg.len);
@@ -76,6 +86,8 @@ void mp_pool_retire_worker(pool_slot *s)
 bool mp_pool_tend_worker_locked(pool_slot *s)
 {
     mp_pool *p = s->pool;
+    if (p->programs)
+        return mp_pool_program_tend_locked(s);
     if (s->worker == NULL) {
         mp_os_mutex_unlock(p->lock);
         int rc = mp_pool_start_worker(s);
@@ -97,6 +109,16 @@ bool mp_pool_tend_worker_locked(pool_slot *s)
         return true;
     }
     return false;
+}
+
+void mp_pool_kill_workers_locked(mp_pool *p)
+{
+    for (size_t i = 0; i < p->nslots; i++) {
+        if (p->slots[i].worker)
+            mp_process_kill(p->slots[i].worker);
+        if (p->slots[i].program)
+            mp_program_kill(p->slots[i].program);
+    }
 }
 
 void mp_pool_on_first_reply(pool_slot *s, const pool_reply *r)

@@ -82,6 +82,10 @@ int mp_pool_slot_main(void *arg)
         if (s->ninflight == 0 && p->head == NULL) {
             if (p->state == CLOSED)
                 break;
+            /* A program is started, and awaited, before any task comes:
+             * its start-up may be long. */
+            if (p->programs && mp_pool_tend_worker_locked(s))
+                continue;
             s->idle = true;
             mp_os_cond_wait(s->wake, p->lock, MP_FOREVER);
             s->idle = false;
@@ -95,6 +99,8 @@ int mp_pool_slot_main(void *arg)
         mp_os_mutex_unlock(p->lock);
         if (p->threads)
             mp_pool_thread_slot_run(s);
+        else if (p->programs)
+            mp_pool_program_run(s);
         else
             run_on_worker(s, fresh, was_idle);
         mp_os_mutex_lock(p->lock);

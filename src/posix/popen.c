@@ -139,75 +139,103 @@ int mp_os_stream_read(mp_os_handle h, void *buf, size_t cap, double timeout, siz
 
 #define PUMP_CHUNK (64 * 1024)
 
+/* Who a pollfd of the pump stands for, besides out[0] and out[1]. */
+enum { PUMP_IN = -1, PUMP_WATCH = -2 };
+
+/* The pump's stdin is done: all written, or the program closed its end. */
+static void finish_in(mp_os_pump *p)
+{
+    p->in_done = true;
+    if (!p->keep_in) {
+        close((int)p->in);
+        p->in = MP_OS_NO_HANDLE;
+    }
+}
+
+/* Move bytes for the descriptors poll found ready. */
+static int pump_ready(mp_os_pump *p, const struct pollfd *fds, const int *who, nfds_t n, char *buf,
+                      bool *ended)
+{
+    int rc = MP_OK;
+    for (nfds_t k = 0; k < n && rc == MP_OK; k++) {
+        if (fds[k].revents == 0)
+            continue;
+        if (who[k] == PUMP_WATCH) {
+            *ended = true;
+            continue;
+        }
+        if (who[k] == PUMP_IN) {
+            size_t left = p->input_len - p->input_done;
+            ssize_t w = left == 0 ? 0 : write_quiet((int)p->in, p->input + p->input_done, left);
+            if (w > 0)
+                p->input_done += (size_t)w;
+            else if (w < 0 && errno == EPIPE)
+                finish_in(p); /* the program closed it: as Python, no error */
+            else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                rc = mp_fail_os(MP_EOS, errno, "writing the program's stdin");
+            if (!p->in_done && p->input_done == p->input_len)
+                finish_in(p);
+            continue;
+        }
+        ssize_t r = read((int)p->out[who[k]], buf, PUMP_CHUNK);
+        if (r > 0)
+            rc = p->sink(p->ctx, who[k], buf, (size_t)r);
+        else if (r == 0)
+            p->eof[who[k]] = true;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            rc = mp_fail_os(MP_EOS, errno, "reading the program's output");
+    }
+    return rc;
+}
+
 int mp_os_stream_pump(mp_os_pump *p, double timeout)
 {
     double deadline = mp_deadline(timeout);
     char *buf = malloc(PUMP_CHUNK);
     if (buf == NULL)
-        return mp_fail(MP_ENOMEM, "mp_popen_communicate: out of memory");
-    if (p->in != MP_OS_NO_HANDLE && (p->in_done || p->input_done == p->input_len)) {
-        close((int)p->in);
-        p->in = MP_OS_NO_HANDLE;
-    }
+        return mp_fail(MP_ENOMEM, "the program's pipes: out of memory");
     if (p->in == MP_OS_NO_HANDLE)
         p->in_done = true;
+    else if (p->in_done || p->input_done == p->input_len)
+        finish_in(p);
     for (int i = 0; i < 2; i++)
         if (p->out[i] == MP_OS_NO_HANDLE)
             p->eof[i] = true;
+    /* Once the watched program has ended, only what its pipes already
+     * hold is read: the polls no longer wait. */
+    bool ended = false;
     int rc = MP_OK;
-    while (rc == MP_OK && !(p->in_done && p->eof[0] && p->eof[1])) {
-        struct pollfd fds[3];
-        int who[3];
+    while (rc == MP_OK && !(p->in_done && p->eof[0] && p->eof[1]) && !(p->keep_in && p->eof[0])) {
+        struct pollfd fds[4];
+        int who[4];
         nfds_t n = 0;
         if (!p->in_done) {
             fds[n] = (struct pollfd){.fd = (int)p->in, .events = POLLOUT};
-            who[n++] = -1;
+            who[n++] = PUMP_IN;
         }
         for (int i = 0; i < 2; i++)
             if (!p->eof[i]) {
                 fds[n] = (struct pollfd){.fd = (int)p->out[i], .events = POLLIN};
                 who[n++] = i;
             }
-        int ready = mp_posix_poll_until(fds, n, deadline);
+        if (p->watch != NULL && !ended) {
+            fds[n] = (struct pollfd){.fd = (int)*p->watch, .events = POLLIN};
+            who[n++] = PUMP_WATCH;
+        }
+        int ready = mp_posix_poll_until(fds, n, ended ? mp_os_monotonic() : deadline);
         if (ready < 0) {
             rc = ready;
             break;
         }
         if (ready == 0) {
-            rc = mp_fail(MP_ETIMEDOUT, "mp_popen_communicate: the program was not done after %g s", timeout);
+            rc = ended ? mp_fail(MP_ECHILD, "the program has ended")
+                       : mp_fail(MP_ETIMEDOUT, "the program did not answer within %g s", timeout);
             break;
         }
-        for (nfds_t k = 0; k < n && rc == MP_OK; k++) {
-            if (fds[k].revents == 0)
-                continue;
-            if (who[k] < 0) {
-                size_t left = p->input_len - p->input_done;
-                ssize_t w = left == 0 ? 0 : write_quiet((int)p->in, p->input + p->input_done, left);
-                if (w > 0)
-                    p->input_done += (size_t)w;
-                else if (w < 0 && errno == EPIPE)
-                    p->in_done = true; /* the program closed it: as Python, no error */
-                else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                    rc = mp_fail_os(MP_EOS, errno, "mp_popen_communicate: writing stdin");
-                if (p->input_done == p->input_len)
-                    p->in_done = true;
-                if (p->in_done) {
-                    close((int)p->in);
-                    p->in = MP_OS_NO_HANDLE;
-                }
-                continue;
-            }
-            ssize_t r = read((int)p->out[who[k]], buf, PUMP_CHUNK);
-            if (r > 0)
-                rc = p->sink(p->ctx, who[k], buf, (size_t)r);
-            else if (r == 0)
-                p->eof[who[k]] = true;
-            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                rc = mp_fail_os(MP_EOS, errno, "mp_popen_communicate: reading the program's output");
-        }
+        rc = pump_ready(p, fds, who, n, buf, &ended);
     }
     free(buf);
-    return rc;
+    return rc > 0 ? MP_OK : rc;
 }
 
 /* ---- starting ------------------------------------------------------------ */

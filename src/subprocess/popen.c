@@ -375,9 +375,10 @@ int mp_popen_communicate(mp_popen *p, const void *input, size_t len, double time
         p->input_done = 0;
     }
     if (rc == MP_ETIMEDOUT)
-        return rc;
+        return mp_fail(MP_ETIMEDOUT, "mp_popen_communicate: '%s' was not done after %g s", p->program,
+                       timeout);
     if (rc != MP_OK)
-        return rc;
+        return mp_fail(rc, "mp_popen_communicate: %s", mp_last_error());
     /* Python closes the pipes once they are read to their end. */
     for (int i = 0; i < 2; i++)
         if (p->out[i].h != MP_OS_NO_HANDLE) {

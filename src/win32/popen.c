@@ -148,11 +148,14 @@ static DWORD op_finish(op *o, HANDLE h, bool wait, DWORD *err)
     return done;
 }
 
-static void close_in(mp_os_pump *p)
+/* The pump's stdin is done: all written, or the program closed its end. */
+static void finish_in(mp_os_pump *p)
 {
-    CloseHandle((HANDLE)p->in);
-    p->in = MP_OS_NO_HANDLE;
     p->in_done = true;
+    if (!p->keep_in) {
+        CloseHandle((HANDLE)p->in);
+        p->in = MP_OS_NO_HANDLE;
+    }
 }
 
 /* What a finished transfer means for the pump. */
@@ -163,16 +166,16 @@ static int op_done(mp_os_pump *p, int which, op *o, DWORD done, DWORD err)
     if (which < 0) {
         p->input_done += done;
         if (err != 0 && !mp_win_pipe_closed(err))
-            return mp_fail_os(MP_EOS, (int)err, "mp_popen_communicate: writing stdin");
-        if (err != 0 || p->input_done == p->input_len)
-            close_in(p); /* all written, or the program closed it: no error, as Python */
+            return mp_fail_os(MP_EOS, (int)err, "writing the program's stdin");
+        if (!p->in_done && (err != 0 || p->input_done == p->input_len))
+            finish_in(p); /* all written, or the program closed it: no error, as Python */
         return MP_OK;
     }
     int rc = done > 0 ? p->sink(p->ctx, which, o->buf, done) : MP_OK;
     if (err != 0 && mp_win_pipe_closed(err))
         p->eof[which] = true;
     else if (err != 0 && rc == MP_OK)
-        rc = mp_fail_os(MP_EOS, (int)err, "mp_popen_communicate: reading the program's output");
+        rc = mp_fail_os(MP_EOS, (int)err, "reading the program's output");
     return rc;
 }
 
@@ -186,18 +189,22 @@ int mp_os_stream_pump(mp_os_pump *p, double timeout)
     for (int i = 0; i < 3 && rc == MP_OK; i++) {
         ops[i].ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
         if (ops[i].ov.hEvent == NULL)
-            rc = mp_fail_os(MP_EOS, (int)GetLastError(), "mp_popen_communicate: CreateEvent");
+            rc = mp_fail_os(MP_EOS, (int)GetLastError(), "the program's pipes: CreateEvent");
         if (i > 0 && rc == MP_OK && (ops[i].buf = malloc(PIPE_BUFFER)) == NULL)
-            rc = mp_fail(MP_ENOMEM, "mp_popen_communicate: out of memory");
+            rc = mp_fail(MP_ENOMEM, "the program's pipes: out of memory");
     }
-    if (p->in != MP_OS_NO_HANDLE && (p->in_done || p->input_done == p->input_len))
-        close_in(p);
     if (p->in == MP_OS_NO_HANDLE)
         p->in_done = true;
+    else if (p->in_done || p->input_done == p->input_len)
+        finish_in(p);
     for (int i = 0; i < 2; i++)
         if (p->out[i] == MP_OS_NO_HANDLE)
             p->eof[i] = true;
-    while (rc == MP_OK && !(p->in_done && p->eof[0] && p->eof[1])) {
+    /* Once the watched program has ended, only what its pipes already
+     * hold is read: the waits no longer wait. It goes last in the wait,
+     * which reports the first of several ready objects. */
+    bool ended = false;
+    while (rc == MP_OK && !(p->in_done && p->eof[0] && p->eof[1]) && !(p->keep_in && p->eof[0])) {
         DWORD err;
         if (!p->in_done && !ops[0].pending) {
             size_t left = p->input_len - p->input_done;
@@ -209,23 +216,34 @@ int mp_os_stream_pump(mp_os_pump *p, double timeout)
                 rc = op_done(p, i, &ops[i + 1], 0, err);
         if (rc != MP_OK)
             break;
-        HANDLE events[3];
+        HANDLE events[4];
         DWORD n = 0;
         for (int i = 0; i < 3; i++)
             if (ops[i].pending)
                 events[n++] = ops[i].ov.hEvent;
+        DWORD watched = n;
+        if (p->watch != NULL && !ended)
+            events[n++] = (HANDLE)(uintptr_t)*p->watch;
         if (n == 0)
             continue;
-        DWORD r = WaitForMultipleObjects(n, events, FALSE, mp_win_wait_ms(deadline));
+        DWORD r = WaitForMultipleObjects(n, events, FALSE, ended ? 0 : mp_win_wait_ms(deadline));
         if (r == WAIT_FAILED) {
-            rc = mp_fail_os(MP_EOS, (int)GetLastError(), "mp_popen_communicate: WaitForMultipleObjects");
+            rc = mp_fail_os(MP_EOS, (int)GetLastError(), "the program's pipes: WaitForMultipleObjects");
             break;
         }
         if (r == WAIT_TIMEOUT) {
+            if (ended) {
+                rc = mp_fail(MP_ECHILD, "the program has ended");
+                break;
+            }
             if (mp_os_monotonic() < deadline)
                 continue;
-            rc = mp_fail(MP_ETIMEDOUT, "mp_popen_communicate: the program was not done after %g s", timeout);
+            rc = mp_fail(MP_ETIMEDOUT, "the program did not answer within %g s", timeout);
             break;
+        }
+        if (r == WAIT_OBJECT_0 + watched) {
+            ended = true;
+            continue;
         }
         for (int i = 0; i < 3 && rc == MP_OK; i++) {
             if (!ops[i].pending || WaitForSingleObject(ops[i].ov.hEvent, 0) != WAIT_OBJECT_0)
@@ -240,14 +258,14 @@ int mp_os_stream_pump(mp_os_pump *p, double timeout)
             CancelIoEx(hs[i], &ops[i].ov);
             DWORD err, done = op_finish(&ops[i], hs[i], TRUE, &err);
             int r = op_done(p, i - 1, &ops[i], done, err);
-            if (rc == MP_OK || rc == MP_ETIMEDOUT)
-                rc = r != MP_OK ? r : rc;
+            if (rc >= MP_OK || rc == MP_ETIMEDOUT || rc == MP_ECHILD)
+                rc = r < MP_OK ? r : rc;
         }
         if (ops[i].ov.hEvent != NULL)
             CloseHandle(ops[i].ov.hEvent);
         free(ops[i].buf);
     }
-    return rc;
+    return rc > 0 ? MP_OK : rc;
 }
 
 /* ---- starting -------------------------------------------------------------- */
