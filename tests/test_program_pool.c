@@ -508,10 +508,42 @@ static void many_tasks_streamed(void **state)
     end_pool(pool);
 }
 
+/* Run as "test_program_pool pass-stderr": a pool whose program's stderr is
+ * copied to this process's, for pass_stderr_reaches_ours. */
+static int pass_stderr_main(void)
+{
+    const char *argv[] = {worker, NULL};
+    mp_program_pool_options o = {.argv = argv, .programs = 1, .pass_stderr = true};
+    mp_pool *pool;
+    if (mp_program_pool_new(&pool, &o) != MP_OK)
+        return 1;
+    mp_value *v = NULL;
+    int rc = mp_pool_apply(pool, NULL, &v, "s", "stderr passed through to the pool's owner");
+    mp_pool_free(pool);
+    return rc == MP_EWORKERDIED ? 0 : 1;
+}
+
+static char self_path[4200];
+
+static void pass_stderr_reaches_ours(void **state)
+{
+    (void)state;
+    const char *argv[] = {self_path, "pass-stderr", NULL};
+    mp_run_options o = {.capture_output = true};
+    mp_completed done;
+    MPT_OK(mp_run(argv, &o, NULL, 0, 60, &done));
+    assert_int_equal(done.returncode, 0);
+    assert_non_null(strstr(done.err, "passed through to the pool's owner"));
+    mp_completed_free(&done);
+}
+
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
     find_worker();
+    if (argc > 1 && strcmp(argv[1], "pass-stderr") == 0)
+        return pass_stderr_main();
+    snprintf(self_path, sizeof self_path, "%s", argv[0]);
     const struct CMUnitTest tests[] = {
         MPT_TEST(echo_apply_map_imap),
         MPT_TEST(framings_round_trip),
@@ -526,6 +558,7 @@ int main(int argc, char **argv)
         MPT_TEST(maxtasks_and_outside_kill),
         MPT_TEST(env_cwd_args),
         MPT_TEST(many_tasks_streamed),
+        MPT_TEST(pass_stderr_reaches_ours),
     };
     return MPT_RUN(tests);
 }
