@@ -14,9 +14,27 @@
 #ifdef _WIN32
 #include <windows.h>
 #else
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "posix/posix.h"
+#endif
+
+/* The path without pidfd (Linux kernels before 5.3) is forced with a
+ * seccomp filter that makes pidfd_open fail with ENOSYS, as such a kernel
+ * does: no hook in the library. */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#ifdef SYS_pidfd_open
+#define NO_PIDFD_TEST 1
+#endif
 #endif
 
 static char helper[4200];
@@ -488,6 +506,237 @@ static void only_std_handles_inherited(void **state)
     mp_conn_close(b);
 }
 
+#ifdef _WIN32
+/* Have the "setevent" helper SetEvent the handle value v; its answer. */
+static void set_in_program(mp_popen *p, HANDLE v, char *answer, size_t cap)
+{
+    char line[40];
+    int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)(uintptr_t)v);
+    MPT_OK(mp_popen_write(p, line, (size_t)n, 10, NULL));
+    size_t len;
+    MPT_OK(mp_popen_readline(p, MP_POPEN_STDOUT, answer, cap, 20, &len));
+}
+#endif
+
+/* Windows: a handle this process made inheritable, created so or
+ * duplicated so, does not reach the program; only the three standard
+ * handles do (the handle list). An inherited handle keeps its value in the
+ * child, so had one of ours leaked, the program's SetEvent on that value
+ * would signal our very event. Had it not, the value is invalid there or
+ * names an object of the program's own, and ours stays unsignaled: the
+ * check cannot be fooled by what the value happens to name in the child.
+ * The control: a handle DuplicateHandle'd into the program, which its
+ * SetEvent does reach. */
+static void only_std_handles_reach_the_program(void **state)
+{
+    (void)state;
+#ifdef _WIN32
+    SECURITY_ATTRIBUTES inheritable = {sizeof inheritable, NULL, TRUE};
+    HANDLE created = CreateEventW(&inheritable, TRUE, FALSE, NULL);
+    HANDLE plain = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(created);
+    assert_non_null(plain);
+    HANDLE self = GetCurrentProcess(), duplicated = NULL, remote = NULL;
+    assert_true(DuplicateHandle(self, plain, self, &duplicated, 0, TRUE, DUPLICATE_SAME_ACCESS));
+    DWORD flags = 0;
+    assert_true(GetHandleInformation(created, &flags) && (flags & HANDLE_FLAG_INHERIT));
+    assert_true(GetHandleInformation(duplicated, &flags) && (flags & HANDLE_FLAG_INHERIT));
+
+    mp_popen *p = start(ARGS("setevent"), MP_STDIO_PIPE, MP_STDIO_PIPE, MP_STDIO_INHERIT);
+    char answer[64];
+    set_in_program(p, created, answer, sizeof answer);
+    assert_int_equal(WaitForSingleObject(created, 0), WAIT_TIMEOUT);
+    set_in_program(p, duplicated, answer, sizeof answer);
+    assert_int_equal(WaitForSingleObject(plain, 0), WAIT_TIMEOUT);
+
+    HANDLE program = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)mp_popen_pid(p));
+    assert_non_null(program);
+    assert_true(DuplicateHandle(self, created, program, &remote, EVENT_MODIFY_STATE, FALSE, 0));
+    CloseHandle(program);
+    set_in_program(p, remote, answer, sizeof answer);
+    assert_string_equal(answer, "set\n");
+    assert_int_equal(WaitForSingleObject(created, 0), WAIT_OBJECT_0);
+
+    MPT_OK(mp_popen_close_stdin(p));
+    int rc;
+    MPT_OK(mp_popen_wait(p, 20, &rc));
+    assert_int_equal(rc, 0);
+    mp_popen_free(p);
+    CloseHandle(duplicated);
+    CloseHandle(plain);
+    CloseHandle(created);
+#endif
+}
+
+#ifndef _WIN32
+/* POSIX: the fork path of the start (every system but Linux, where the
+ * child borrows this process's memory instead): failures reported through
+ * the report pipe, pipes, exit codes. */
+static void fork_start_path(void **state)
+{
+    (void)state;
+    mp_posix_use_fork_exec(true);
+    mp_popen *p = NULL;
+    const char *unknown[] = {"mproc-no-such-program-x7", NULL};
+    MPT_CODE(mp_popen_new(&p, unknown, NULL), MP_ENOENT);
+    const char *argv[] = {helper, "exit", "0", NULL};
+    mp_popen_options o = MP_POPEN_OPTIONS_INIT;
+    o.cwd = "/no/such/dir";
+    MPT_CODE(mp_popen_new(&p, argv, &o), MP_ENOENT);
+    p = start(ARGS("echo"), MP_STDIO_PIPE, MP_STDIO_PIPE, MP_STDIO_INHERIT);
+    mp_posix_use_fork_exec(false);
+    MPT_OK(mp_popen_write(p, "fork\n", 5, 10, NULL));
+    char line[16];
+    size_t len;
+    MPT_OK(mp_popen_readline(p, MP_POPEN_STDOUT, line, sizeof line, 20, &len));
+    assert_string_equal(line, "fork\n");
+    MPT_OK(mp_popen_close_stdin(p));
+    int rc;
+    MPT_OK(mp_popen_wait(p, 20, &rc));
+    assert_int_equal(rc, 0);
+    mp_popen_free(p);
+}
+#endif
+
+#ifdef NO_PIDFD_TEST
+enum { NO_PIDFD_SKIP = 77 };
+
+/* Make pidfd_open fail with ENOSYS in this process and what it starts from
+ * now on. false if seccomp filters are not allowed here. */
+static bool deny_pidfd_open(void)
+{
+#ifdef __x86_64__
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#else
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#endif
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+/* In a forked child, since the filter cannot be taken off again: cmocka's
+ * asserts would jump back into the child's copy of the runner, so a failed
+ * check says which on stderr and the child exits with 10. */
+#define NP_CHECK(cond)                                                                                       \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "without_pidfd: line %d: %s (last error: %s)\n", __LINE__, #cond,                \
+                    mp_last_error());                                                                        \
+            return 10;                                                                                       \
+        }                                                                                                    \
+    } while (0)
+
+static int without_pidfd(const mp_value *args)
+{
+    (void)args;
+    if (!deny_pidfd_open())
+        return NO_PIDFD_SKIP;
+    errno = 0;
+    NP_CHECK(syscall(SYS_pidfd_open, getpid(), 0) == -1 && errno == ENOSYS);
+    int rc = -1;
+    mp_popen *p;
+
+    /* wait and poll, by waitpid: timeouts, then the exit soon after it. */
+    const char *sleeper[] = {helper, "sleep", "0.5", NULL};
+    double t0 = mp_os_monotonic();
+    NP_CHECK(mp_popen_new(&p, sleeper, NULL) == MP_OK);
+    mp_sentinel s;
+    NP_CHECK(mp_popen_sentinel(p, &s) == MP_EUNSUPPORTED); /* the path is the one without pidfd */
+    NP_CHECK(mp_popen_poll(p, &rc) == MP_ETIMEDOUT);
+    double t1 = mp_os_monotonic();
+    NP_CHECK(mp_popen_wait(p, 0, &rc) == MP_ETIMEDOUT);
+    NP_CHECK(mp_popen_wait(p, -1, &rc) == MP_ETIMEDOUT);
+    NP_CHECK(mp_os_monotonic() - t1 < 0.1);
+    t1 = mp_os_monotonic();
+    NP_CHECK(mp_popen_wait(p, 0.1, &rc) == MP_ETIMEDOUT);
+    double waited = mp_os_monotonic() - t1;
+    NP_CHECK(waited >= 0.099 && waited < 0.4);
+    NP_CHECK(mp_popen_wait(p, 20, &rc) == MP_OK && rc == 0);
+    waited = mp_os_monotonic() - t0;
+    NP_CHECK(waited >= 0.49 && waited < 5);
+    NP_CHECK(mp_popen_poll(p, &rc) == MP_OK && rc == 0);
+    mp_popen_free(p);
+
+    /* returncodes */
+    const char *three[] = {helper, "exit", "3", NULL};
+    NP_CHECK(mp_popen_new(&p, three, NULL) == MP_OK);
+    NP_CHECK(mp_popen_wait(p, 20, &rc) == MP_OK && rc == 3);
+    mp_popen_free(p);
+    const char *forever[] = {helper, "sleep", "30", NULL};
+    NP_CHECK(mp_popen_new(&p, forever, NULL) == MP_OK);
+    NP_CHECK(mp_popen_terminate(p) == MP_OK);
+    NP_CHECK(mp_popen_wait(p, 20, &rc) == MP_OK && rc == -15);
+    NP_CHECK(mp_popen_kill(p) == MP_OK); /* ended: nothing happens */
+    mp_popen_free(p);
+    NP_CHECK(mp_popen_new(&p, forever, NULL) == MP_OK);
+    NP_CHECK(mp_popen_kill(p) == MP_OK);
+    NP_CHECK(mp_popen_wait(p, 20, &rc) == MP_OK && rc == -9);
+    mp_popen_free(p);
+
+    /* A grandchild holding stdout does not hold up wait. */
+    mp_popen_options o = MP_POPEN_OPTIONS_INIT;
+    o.stdout_ = MP_STDIO_PIPE;
+    const char *grandchild[] = {helper, "grandchild", NULL};
+    NP_CHECK(mp_popen_new(&p, grandchild, &o) == MP_OK);
+    char line[32];
+    size_t len;
+    NP_CHECK(mp_popen_readline(p, MP_POPEN_STDOUT, line, sizeof line, 20, &len) == MP_OK);
+    long gc = atol(line);
+    NP_CHECK(gc > 0);
+    rc = mp_popen_wait(p, 20, &rc) == MP_OK && rc == 0 ? 0 : -1;
+    mpt_kill_pid(gc);
+    NP_CHECK(rc == 0);
+    NP_CHECK(mpt_wait_pid_gone(gc, 10));
+    mp_popen_free(p);
+
+    /* communicate, and run's timeout: killed and reaped. */
+    o.stdin_ = MP_STDIO_PIPE;
+    const char *cat[] = {helper, "cat", NULL};
+    NP_CHECK(mp_popen_new(&p, cat, &o) == MP_OK);
+    char *out = NULL;
+    NP_CHECK(mp_popen_communicate(p, "no pidfd", 8, 20, &out, &len, NULL, NULL) == MP_OK);
+    NP_CHECK(len == 8 && strcmp(out, "no pidfd") == 0);
+    free(out);
+    NP_CHECK(mp_popen_poll(p, &rc) == MP_OK && rc == 0);
+    mp_popen_free(p);
+    mp_run_options ro = {MP_POPEN_OPTIONS_INIT, true, false};
+    mp_completed c;
+    t0 = mp_os_monotonic();
+    NP_CHECK(mp_run(forever, &ro, NULL, 0, 0.3, &c) == MP_ETIMEDOUT);
+    waited = mp_os_monotonic() - t0;
+    NP_CHECK(waited >= 0.29 && waited < 10 && c.returncode == -9);
+    mp_completed_free(&c);
+    return 0;
+}
+MP_TARGET(without_pidfd)
+#endif
+
+/* POSIX: wait, poll, timeouts and returncodes where the kernel has no
+ * pidfd_open (popen.c polls waitpid then), in a child of this test that a
+ * seccomp filter denies pidfd_open. Skipped where seccomp is not allowed. */
+static void wait_without_pidfd(void **state)
+{
+    (void)state;
+#ifdef NO_PIDFD_TEST
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, without_pidfd, mpt_opts(MP_START_FORK), NULL));
+    int code = mpt_run_child(p);
+    if (code == NO_PIDFD_SKIP)
+        skip();
+    assert_int_equal(code, 0);
+#endif
+}
+
 static void stdio_modes(void **state)
 {
     (void)state;
@@ -597,6 +846,11 @@ int main(int argc, char **argv)
         MPT_TEST(argv_round_trips),
         MPT_TEST(env_and_cwd),
         MPT_TEST(only_std_handles_inherited),
+        MPT_TEST(only_std_handles_reach_the_program),
+#ifndef _WIN32
+        MPT_TEST(fork_start_path),
+#endif
+        MPT_TEST(wait_without_pidfd),
         MPT_TEST(stdio_modes),
         MPT_TEST(run_capture_check_timeout),
         MPT_TEST(batch_files_are_refused),

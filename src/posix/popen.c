@@ -1,13 +1,14 @@
 /* popen.c - external programs on POSIX (platform.h, "external programs").
  *
- * Start: fork, then in the child only async-signal-safe calls: a process
- * group of its own (setpgid, or setsid for a new session), the three
- * standard descriptors put in place, every other descriptor closed but
- * the report pipe, signal dispositions and the mask reset, chdir, then
- * execve of each PATH candidate prepared by the parent (the search is done
- * before fork, so the child needs no malloc). The report pipe is
- * close-on-exec: end of file says the exec worked; otherwise the child
- * writes {step, errno} and exits, and the parent reaps it and fails.
+ * Start: a vfork-style clone on Linux (fork elsewhere: start_child), then
+ * in the child only system calls: a process group of its own (setpgid, or
+ * setsid for a new session), the three standard descriptors put in place,
+ * every other descriptor closed but the report pipe, signal dispositions
+ * and the mask reset, chdir, then execve of each PATH candidate prepared
+ * by the parent (the search is done before the child starts, so it needs
+ * no malloc). The report pipe is close-on-exec: end of file says the exec
+ * worked; otherwise the child writes {step, errno} and exits, and the
+ * parent reaps it and fails.
  *
  * Exit is watched through a pidfd (waitpid polling where there is none),
  * never through end of file on the pipes.
@@ -24,6 +25,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +401,57 @@ static void child_main(const mp_os_program_req *req, const int src[3], bool merg
     child_report(report_fd, STEP_EXEC, saved != 0 ? saved : errno);
 }
 
+/* What child_main needs, for the child that borrows this process's memory. */
+typedef struct child_job {
+    const mp_os_program_req *req;
+    const int *src;
+    bool merge;
+    int report_fd;
+    char *const *argv, *const *envp, *const *paths;
+} child_job;
+
+#ifdef __linux__
+static int borrowing_child(void *arg)
+{
+    const child_job *j = arg;
+    child_main(j->req, j->src, j->merge, j->report_fd, j->argv, j->envp, j->paths);
+    return 127; /* not reached: child_main execs or exits */
+}
+#endif
+
+/* Start the child running child_main; its pid, or -1 with errno. On Linux
+ * the child borrows this process's memory until it execs (clone with
+ * CLONE_VM and CLONE_VFORK, as glibc's posix_spawn and spawn_self.c do):
+ * no page table to copy, and no copy-on-write fault in either process
+ * afterwards, which is most of a fork's cost in a virtual machine. This
+ * thread sleeps until the child has exec'd or exited. child_main makes
+ * system calls only, and everything it reads (argv, envp, paths, req)
+ * stays put meanwhile. Elsewhere, and when the tests ask
+ * (mp_posix_use_fork_exec), fork. */
+static pid_t start_child(const child_job *j)
+{
+#ifdef __linux__
+    if (!mp_posix_fork_exec_forced()) {
+        /* The child's stack: child_main's frames and the renumbering's table. */
+        enum { STACK_SIZE = 64 << 10 };
+        char *stack = malloc(STACK_SIZE);
+        if (stack == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        pid_t pid = clone(borrowing_child, stack + STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)j);
+        int err = errno;
+        free(stack);
+        errno = err;
+        return pid;
+    }
+#endif
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(j->req, j->src, j->merge, j->report_fd, j->argv, j->envp, j->paths);
+    return pid;
+}
+
 static int start_error(const mp_os_program_req *req, report r)
 {
     int code = r.err == ENOENT || r.err == ENOTDIR ? MP_ENOENT
@@ -480,21 +533,24 @@ int mp_os_program_start(const mp_os_program_req *req, mp_os_program **out, mp_os
         goto fail;
 
     /* No handler of this process may run in the child before it resets
-     * them: every signal is blocked across fork (the child clears it). */
+     * them: every signal is blocked across the start (the child clears it). */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(rep[0]);
-        child_main(req, src, req->stdio[2] == MP_STDIO_STDOUT, rep[1], (char *const *)req->argv, envp, paths);
-    }
-    int fork_err = errno;
+    child_job job = {.req = req,
+                     .src = src,
+                     .merge = req->stdio[2] == MP_STDIO_STDOUT,
+                     .report_fd = rep[1],
+                     .argv = (char *const *)req->argv,
+                     .envp = envp,
+                     .paths = paths};
+    pid_t pid = start_child(&job);
+    int start_err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(rep[1]);
     close_made(&m);
     if (pid < 0) {
-        rc = mp_fail_os(MP_ECHILD, fork_err, "mp_popen_new: fork");
+        rc = mp_fail_os(MP_ECHILD, start_err, "mp_popen_new: starting the child (clone or fork)");
         goto fail;
     }
     report r;

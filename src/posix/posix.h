@@ -47,8 +47,9 @@ void mp_posix_prepare_fork(void);
  * 4, ..., and no other descriptor. */
 int mp_posix_spawn_self(const char *marker, const char *token, const int *fds, size_t n, pid_t *pid);
 /* Use fork+exec instead of the child that borrows our memory (tests
- * exercise both paths). */
+ * exercise both paths): for spawn, and for external programs (popen.c). */
 void mp_posix_use_fork_exec(bool on);
+bool mp_posix_fork_exec_forced(void);
 /* The path of this program's executable, for argv[0] of spawned children. */
 const char *mp_posix_exe_path(void);
 

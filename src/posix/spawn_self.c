@@ -35,6 +35,11 @@ void mp_posix_use_fork_exec(bool on)
     force_fork_exec = on;
 }
 
+bool mp_posix_fork_exec_forced(void)
+{
+    return force_fork_exec;
+}
+
 static void find_exe(void)
 {
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);

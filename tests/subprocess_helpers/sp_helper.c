@@ -18,12 +18,16 @@
  *   tree            the same, but then sleeps 30 seconds itself
  *   fds             how many descriptors above 2 are open (POSIX; 0 on
  *                   Windows, whose handle list the parent's test checks)
+ *   setevent        Windows: for each line of stdin, a handle value in
+ *                   decimal, SetEvent on that value, and "set\n" or
+ *                   "failed <error>\n" on stdout, flushed, until EOF
  *
  * On Windows it takes its arguments and environment in UTF-16 (wmain,
  * linked with -municode) and prints UTF-8, so non-ASCII text round-trips. */
 #ifndef _WIN32
 #define _GNU_SOURCE
 #endif
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +190,20 @@ static int run(int argc, char **argv)
         printf("%d\n", n);
         return 0;
     }
+#ifdef _WIN32
+    if (strcmp(mode, "setevent") == 0) {
+        char line[64];
+        while (fgets(line, sizeof line, stdin) != NULL) {
+            HANDLE h = (HANDLE)(uintptr_t)strtoull(line, NULL, 10);
+            if (SetEvent(h))
+                printf("set\n");
+            else
+                printf("failed %lu\n", (unsigned long)GetLastError());
+            fflush(stdout);
+        }
+        return 0;
+    }
+#endif
     if (strcmp(mode, "grandchild") == 0 || strcmp(mode, "tree") == 0) {
         int pid = start_grandchild(argv[0]);
         printf("%d\n", pid);
