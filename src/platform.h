@@ -500,7 +500,10 @@ int mp_os_stream_read(mp_os_handle h, void *buf, size_t cap, double timeout, siz
  * sink that returns a positive number ends the pump at once with MP_OK;
  * and watch, a program's sentinel (NULL: none), ends it with MP_ECHILD
  * once that program has ended and its outputs hold nothing more to read,
- * even while a grandchild keeps them open. */
+ * even while a grandchild keeps them open. coalesce (seconds, 0: none)
+ * lets out[0]'s output gather after a small read before it is read
+ * again, while the sink asks for more: a program that writes a reply at a
+ * time then wakes us once per many replies, not once per reply. */
 typedef struct mp_os_pump {
     mp_os_handle in;
     const unsigned char *input;
@@ -512,7 +515,11 @@ typedef struct mp_os_pump {
     void *ctx;
     bool keep_in;
     const mp_sentinel *watch;
+    double coalesce;
 } mp_os_pump;
+
+/* A read of out[0] this short makes the pump coalesce. */
+#define MP_OS_PUMP_SMALL_READ 4096
 int mp_os_stream_pump(mp_os_pump *p, double timeout);
 
 /* ---- waiting for sentinels: wait.c ------------------------------------- */

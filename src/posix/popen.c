@@ -154,9 +154,10 @@ static void finish_in(mp_os_pump *p)
     }
 }
 
-/* Move bytes for the descriptors poll found ready. */
-static int pump_ready(mp_os_pump *p, const struct pollfd *fds, const int *who, nfds_t n, char *buf,
-                      bool *ended)
+/* Move bytes for the descriptors poll found ready. *gather: a small read
+ * of out[0] came and more is wanted (mp_os_pump's coalesce). */
+static int pump_ready(mp_os_pump *p, const struct pollfd *fds, const int *who, nfds_t n, char *buf, bool *ended,
+                      bool *gather)
 {
     int rc = MP_OK;
     for (nfds_t k = 0; k < n && rc == MP_OK; k++) {
@@ -180,9 +181,10 @@ static int pump_ready(mp_os_pump *p, const struct pollfd *fds, const int *who, n
             continue;
         }
         ssize_t r = read((int)p->out[who[k]], buf, PUMP_CHUNK);
-        if (r > 0)
+        if (r > 0) {
             rc = p->sink(p->ctx, who[k], buf, (size_t)r);
-        else if (r == 0)
+            *gather = rc == MP_OK && who[k] == 0 && r < MP_OS_PUMP_SMALL_READ;
+        } else if (r == 0)
             p->eof[who[k]] = true;
         else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             rc = mp_fail_os(MP_EOS, errno, "reading the program's output");
@@ -205,9 +207,14 @@ int mp_os_stream_pump(mp_os_pump *p, double timeout)
             p->eof[i] = true;
     /* Once the watched program has ended, only what its pipes already
      * hold is read: the polls no longer wait. */
-    bool ended = false;
+    bool ended = false, gather = false;
     int rc = MP_OK;
     while (rc == MP_OK && !(p->in_done && p->eof[0] && p->eof[1]) && !(p->keep_in && p->eof[0])) {
+        if (gather && p->coalesce > 0 && !ended) {
+            double left = deadline - mp_os_monotonic();
+            mp_os_sleep(left < p->coalesce ? left : p->coalesce);
+        }
+        gather = false;
         struct pollfd fds[4];
         int who[4];
         nfds_t n = 0;
@@ -234,7 +241,7 @@ int mp_os_stream_pump(mp_os_pump *p, double timeout)
                        : mp_fail(MP_ETIMEDOUT, "the program did not answer within %g s", timeout);
             break;
         }
-        rc = pump_ready(p, fds, who, n, buf, &ended);
+        rc = pump_ready(p, fds, who, n, buf, &ended, &gather);
     }
     free(buf);
     return rc > 0 ? MP_OK : rc;

@@ -203,8 +203,13 @@ int mp_os_stream_pump(mp_os_pump *p, double timeout)
     /* Once the watched program has ended, only what its pipes already
      * hold is read: the waits no longer wait. It goes last in the wait,
      * which reports the first of several ready objects. */
-    bool ended = false;
+    bool ended = false, gather = false;
     while (rc == MP_OK && !(p->in_done && p->eof[0] && p->eof[1]) && !(p->keep_in && p->eof[0])) {
+        if (gather && p->coalesce > 0 && !ended) {
+            double left = deadline - mp_os_monotonic();
+            mp_os_sleep(left < p->coalesce ? left : p->coalesce);
+        }
+        gather = false;
         DWORD err;
         if (!p->in_done && !ops[0].pending) {
             size_t left = p->input_len - p->input_done;
@@ -250,6 +255,7 @@ int mp_os_stream_pump(mp_os_pump *p, double timeout)
                 continue;
             DWORD done = op_finish(&ops[i], hs[i], FALSE, &err);
             rc = op_done(p, i - 1, &ops[i], done, err);
+            gather = gather || (rc == MP_OK && i == 1 && done > 0 && done < MP_OS_PUMP_SMALL_READ);
         }
     }
     /* Stop what is still in flight, keeping what it moved. */
