@@ -365,6 +365,12 @@ int mp_os_socket_write(mp_os_handle s, const void *buf, size_t len);
 int mp_os_socket_read(mp_os_handle s, void *buf, size_t len);
 int mp_os_socket_read_some(mp_os_handle s, void *buf, size_t cap, size_t *got);
 int mp_os_socket_poll(mp_os_handle s, double timeout);
+/* Write len bytes within timeout, for a client whose every request has a
+ * deadline (redis/): *written says how many went. MP_ETIMEDOUT once the
+ * peer has taken no more for that long (the stream is then cut at an
+ * unknown point: the caller gives the connection up), MP_EEOF once it has
+ * closed (never SIGPIPE), MP_EOS. */
+int mp_os_socket_write_within(mp_os_handle s, const void *buf, size_t len, double timeout, size_t *written);
 /* Stop both directions of a connected socket: a thread blocked reading it
  * wakes with end of file. The socket stays open until closed. */
 void mp_os_socket_shutdown(mp_os_handle s);

@@ -230,6 +230,27 @@ int mp_os_socket_read_some(mp_os_handle s, void *buf, size_t cap, size_t *got)
     return mp_os_pipe_read_some(s, buf, cap, got);
 }
 
+int mp_os_socket_write_within(mp_os_handle s, const void *buf, size_t len, double timeout, size_t *written)
+{
+    double deadline = mp_deadline(timeout);
+    const char *p = buf;
+    size_t done = 0;
+    int rc = MP_OK;
+    while (done < len && rc == MP_OK) {
+        /* Non-blocking for this send only: the socket stays blocking for
+         * the pipe functions. */
+        ssize_t n = send((int)s, p + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0)
+            done += (size_t)n;
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            rc = wait_for((int)s, POLLOUT, deadline, "send");
+        else if (errno != EINTR)
+            rc = mp_fail_os(errno == EPIPE || errno == ECONNRESET ? MP_EEOF : MP_EOS, errno, "send");
+    }
+    *written = done;
+    return rc;
+}
+
 void mp_os_socket_shutdown(mp_os_handle s)
 {
     (void)shutdown((int)s, SHUT_RDWR); /* ENOTCONN: nothing left to stop */

@@ -18,6 +18,7 @@
 
 #include "base/error_internal.h"
 #include "base/timeout.h"
+#include "clock.h"
 #include "platform.h"
 #include "socket_share.h"
 
@@ -264,6 +265,59 @@ int mp_os_socket_read_some(mp_os_handle s, void *buf, size_t cap, size_t *got)
         return mp_fail(MP_EEOF, "the other end of the connection is closed");
     *got = (size_t)n;
     return MP_OK;
+}
+
+static int send_error(int err)
+{
+    return peer_gone(err) ? mp_fail(MP_EEOF, "the other end of the connection is closed")
+                          : mp_fail_os(MP_EOS, err, "send");
+}
+
+/* Wait for an overlapped send until deadline. At the deadline, or if the
+ * wait fails, the send is cancelled and waited for all the same: it must
+ * no longer read the caller's buffer when this returns. */
+static int wait_send(SOCKET s, WSAOVERLAPPED *ov, double deadline, DWORD *sent)
+{
+    DWORD flags = 0, w;
+    do
+        w = WaitForSingleObject(ov->hEvent, mp_win_wait_ms(deadline));
+    while (w == WAIT_TIMEOUT && mp_time_left(deadline) > 0);
+    if (w == WAIT_OBJECT_0)
+        return WSAGetOverlappedResult(s, ov, sent, FALSE, &flags) ? MP_OK : send_error(WSAGetLastError());
+    DWORD err = GetLastError();
+    CancelIoEx((HANDLE)s, ov);
+    WSAGetOverlappedResult(s, ov, sent, TRUE, &flags);
+    return w == WAIT_TIMEOUT ? mp_fail(MP_ETIMEDOUT, "send: timed out")
+                             : mp_fail_os(MP_EOS, (int)err, "send: wait");
+}
+
+/* An overlapped send, the one way to bound a send's wait without making
+ * the socket non-blocking for everyone else. */
+int mp_os_socket_write_within(mp_os_handle s, const void *buf, size_t len, double timeout, size_t *written)
+{
+    double deadline = mp_deadline(timeout);
+    WSAOVERLAPPED ov = {0};
+    ov.hEvent = WSACreateEvent();
+    *written = 0;
+    if (ov.hEvent == WSA_INVALID_EVENT)
+        return socket_error("WSACreateEvent");
+    const char *p = buf;
+    size_t done = 0;
+    int rc = MP_OK;
+    while (done < len && rc == MP_OK) {
+        size_t want = len - done;
+        WSABUF b = {.len = want > CHUNK ? CHUNK : (ULONG)want, .buf = (char *)p + done};
+        DWORD sent = 0;
+        WSAResetEvent(ov.hEvent);
+        if (WSASend((SOCKET)s, &b, 1, &sent, 0, &ov, NULL) != 0) {
+            int err = WSAGetLastError();
+            rc = err == WSA_IO_PENDING ? wait_send((SOCKET)s, &ov, deadline, &sent) : send_error(err);
+        }
+        done += sent;
+    }
+    WSACloseEvent(ov.hEvent);
+    *written = done;
+    return rc;
 }
 
 void mp_os_socket_shutdown(mp_os_handle s)
