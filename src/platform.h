@@ -65,6 +65,10 @@ int mp_os_pid_alive(long pid);
 
 int mp_os_cpu_count(void); /* >= 1 */
 
+/* This machine's name (UTF-8), for messages that say where something ran;
+ * "unknown" if the system will not say. Always NUL-terminated. */
+void mp_os_hostname(char *buf, size_t size);
+
 /* ---- the global lock: global_lock.c ------------------------------------ */
 
 /* One process-wide lock for the core's registries. On POSIX it is held

@@ -13,4 +13,4 @@ add_test(NAME redis_supervisor_stop
   COMMAND ${MPROC_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/redis_supervisor.py stop ${mproc_redis_state})
 set_tests_properties(redis_supervisor_stop PROPERTIES FIXTURES_CLEANUP redis TIMEOUT 60)
 
-set_tests_properties(test_redis_client PROPERTIES FIXTURES_REQUIRED redis)
+set_tests_properties(test_redis_client test_redis_pool test_redis_queue PROPERTIES FIXTURES_REQUIRED redis)

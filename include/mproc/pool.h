@@ -124,6 +124,12 @@ typedef struct mp_pool_options {
     int maxtasksperchild;
     /* The start method; NULL is the global one. */
     const mp_context *context;
+    /* A pool whose workers are elsewhere (below, "A pool on Redis"):
+     * "redis://[user:password@]host:port/db/name". NULL: workers of this
+     * process's own. */
+    const char *backend;
+    /* The backend's settings; NULL: the defaults. */
+    const struct mp_backend_options *backend_options;
 } mp_pool_options;
 
 /* Pool(): start the workers. On failure nothing is left running and *out is
@@ -156,6 +162,74 @@ void mp_pool_free(mp_pool *pool);
 /* Workers, and their pids now (Pool only; 0 for a ThreadPool's). Returns the
  * number of workers; fills at most cap pids. */
 size_t mp_pool_pids(mp_pool *pool, long *pids, size_t cap);
+
+/* ---- a pool on Redis ---------------------------------------------------------
+ *
+ * mp_pool_new with .backend = "redis://host:6379/0/name" makes a pool whose
+ * calls (apply, apply_async, map, starmap, imap, imap_unordered and their
+ * AsyncResults; not map_fixed) are queued in Redis under name, and run by
+ * mp_worker_serve in any program, on any host and system, that registered
+ * the same task functions. Results come back to the caller that asked.
+ *
+ *   caller:  mp_pool_new(&pool, &(mp_pool_options){.backend = url});
+ *            mp_pool_map(pool, square, items, len, 0, &out);
+ *   worker:  mp_main(argc, argv); mp_worker_serve(url, NULL);
+ *
+ * processes is how many chunks the caller keeps in flight at once (0: 16),
+ * and what chunksize's default counts as workers. initializer,
+ * maxtasksperchild and context are the workers' (mp_worker_options), and
+ * must be 0/NULL here.
+ *
+ * Failure semantics:
+ *   - a worker process, or a whole worker host, that dies holding a chunk:
+ *     the chunk is delivered again once its lease runs out (the worker
+ *     renews it every lease / 3 while it lives), and its result reaches the
+ *     caller exactly once (the caller drops a repeated one);
+ *   - a chunk that has killed max_deliveries workers fails with
+ *     MP_EWORKERDIED, and the pool goes on with the others;
+ *   - a task that raises: MP_EREMOTE, the error's message naming the
+ *     worker's host and pid, as for a local pool;
+ *   - Redis stopped or gone: a call that cannot reach it fails with
+ *     MP_ETIMEDOUT or MP_ECONNRESET after timeout, and later calls work
+ *     again once it is back;
+ *   - a caller that dies: its tasks are not run (workers see that it no
+ *     longer renews its presence) and its results expire after result_ttl.
+ * terminate fails the calls in flight with MP_ESTATE at once; the workers
+ * may still run them, and their results expire unread. */
+typedef struct mp_backend_options {
+    /* Seconds for connecting and each exchange with Redis; 0 is 10. */
+    double timeout;
+    /* Seconds a chunk stays with a worker that stopped renewing it, and
+     * that a caller stays known after its last renewal; 0 is 5. */
+    double lease;
+    /* Deliveries after which a chunk that killed its workers fails; 0 is
+     * 3. */
+    int max_deliveries;
+    /* Seconds an unread result of a caller lives; 0 is 60. */
+    double result_ttl;
+} mp_backend_options;
+
+typedef struct mp_worker_options {
+    /* Local worker processes: 0 is mp_cpu_count(). */
+    int processes;
+    /* As mp_pool_options's, for the local workers. */
+    mp_target_fn initializer;
+    const void *initargs;
+    size_t initargs_len;
+    int maxtasksperchild;
+    const mp_context *context;
+    /* Must match the callers' where they set it; NULL: the defaults. */
+    const mp_backend_options *backend_options;
+} mp_worker_options;
+
+/* Serve the pool on backend with a local Pool of processes workers until
+ * mp_worker_stop is called for it (from any process on any host), then
+ * finish the chunks in hand and return MP_OK. Call it after mp_main.
+ * Errors: MP_EINVAL, the local Pool's (MP_EINITIALIZER...), and Redis's
+ * when it is unreachable at the start (later outages are waited out). */
+int mp_worker_serve(const char *backend, const mp_worker_options *opts);
+/* Tell every mp_worker_serve on backend to stop. */
+int mp_worker_stop(const char *backend, const mp_backend_options *opts);
 
 /* ---- results ------------------------------------------------------------- */
 

@@ -25,7 +25,7 @@
  *
  * Every call here also takes a manager's Queue or JoinableQueue
  * (mp_manager_queue, mp_proxy_as_queue): manager.h says where the two
- * backings differ.
+ * backings differ; and a Queue on Redis (mp_queue_open, at the end).
  *
  * Thread safety: every function may be called from any thread at once,
  * except mp_queue_free, which must not race with other calls on the same
@@ -43,6 +43,7 @@
 #define MPROC_QUEUE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mproc/pack.h"
@@ -120,6 +121,54 @@ int mp_queue_join(mp_queue *q, double timeout);
 /* Free this handle. The queue lives on in every other process using it.
  * NULL is accepted. */
 void mp_queue_free(mp_queue *q);
+
+/* ---- a queue on Redis, by address ----------------------------------------- */
+
+/* mp_queue_open(&q, "redis://[user:password@]host:port/db/name", &opts):
+ * a Queue or JoinableQueue kept in a Redis server under name, shared by
+ * every process on every host that opens the same address. Every
+ * mp_queue_* call above works on it, with these differences:
+ *   - maxsize is this handle's: its puts find the queue full once it holds
+ *     maxsize items, whoever put them;
+ *   - a queue is joinable or not for all its users: the first open decides
+ *     and a later one that asks for the other is MP_ETYPE;
+ *   - delivery: a plain queue's get takes the item for good (at most once,
+ *     as Python's Queue). A joinable queue's get leases the item to this
+ *     handle until its task_done: if the handle's process dies first (or
+ *     its host, or it stops renewing for lease seconds), the item goes
+ *     back to the front of the queue for another getter (at least once),
+ *     so join never waits for a dead worker's items. task_done ends this
+ *     handle's oldest lease (any handle may call it, as in Python);
+ *   - calls may fail with the connection's errors: MP_ETIMEDOUT when Redis
+ *     does not answer within timeout (stopped, overloaded), MP_ECONNRESET
+ *     when it is gone or restarted, MP_EAUTH for a wrong user or password,
+ *     MP_EREMOTE for an error of Redis's; the next call connects again;
+ *   - items are the same MessagePack values, so a Python program with the
+ *     redis and msgpack packages reads and writes them (docs/redis.md says
+ *     the key layout);
+ *   - the handle travels to a child as a process argument ('O'); the child
+ *     opens the address anew, as its own handle.
+ * The capacity option of local queues has no meaning here; Redis's memory
+ * is the bound. Thread safety: as for every queue. TLS is not spoken
+ * (docs/redis.md: tunnel it). */
+typedef struct mp_queue_open_options {
+    /* Queue(maxsize) for this handle's puts; 0 or less is no limit. */
+    int maxsize;
+    /* JoinableQueue: task_done, join, and leased gets. */
+    bool joinable;
+    /* Seconds for connecting and for each exchange with Redis; 0 is 10. */
+    double timeout;
+    /* Joinable: seconds an item stays leased to a getter that stopped
+     * renewing it (renewed every lease / 3 while the process lives); 0 is
+     * 5. */
+    double lease;
+} mp_queue_open_options;
+
+/* Errors: MP_EINVAL (NULL, no name, a bad address or option),
+ * MP_EUNSUPPORTED (rediss://), MP_ETYPE (joinable or not, against the
+ * queue's), and the connection's (MP_ETIMEDOUT, MP_ECONNRESET, MP_EAUTH,
+ * MP_EREMOTE, MP_EOS). */
+int mp_queue_open(mp_queue **out, const char *address, const mp_queue_open_options *opts);
 
 #ifdef __cplusplus
 }

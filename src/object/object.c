@@ -13,16 +13,16 @@ static const mp_object_ops *const ops_of[MP_KIND_COUNT_] = {
     [MP_KIND_CONDITION] = &mp_condition_ops, [MP_KIND_EVENT] = &mp_event_ops,
     [MP_KIND_BARRIER] = &mp_barrier_ops,     [MP_KIND_QUEUE] = &mp_queue_ops,
     [MP_KIND_VALUE] = &mp_value_ops,         [MP_KIND_SHM] = &mp_shm_ops,
-    [MP_KIND_PROXY] = &mp_proxy_ops,
+    [MP_KIND_PROXY] = &mp_proxy_ops,         [MP_KIND_REDIS_QUEUE] = &mp_rqueue_ops,
 };
 
 static const char *kind_name(mp_kind k)
 {
     static const char *const names[MP_KIND_COUNT_] = {
-        [MP_KIND_CONN] = "Connection", [MP_KIND_LOCK] = "Lock",         [MP_KIND_RLOCK] = "RLock",
+        [MP_KIND_CONN] = "Connection",     [MP_KIND_LOCK] = "Lock",           [MP_KIND_RLOCK] = "RLock",
         [MP_KIND_SEMAPHORE] = "Semaphore", [MP_KIND_CONDITION] = "Condition", [MP_KIND_EVENT] = "Event",
-        [MP_KIND_BARRIER] = "Barrier", [MP_KIND_QUEUE] = "Queue",       [MP_KIND_VALUE] = "Value",
-        [MP_KIND_SHM] = "SharedMemory", [MP_KIND_PROXY] = "proxy",
+        [MP_KIND_BARRIER] = "Barrier",     [MP_KIND_QUEUE] = "Queue",         [MP_KIND_VALUE] = "Value",
+        [MP_KIND_SHM] = "SharedMemory",    [MP_KIND_PROXY] = "proxy",         [MP_KIND_REDIS_QUEUE] = "Queue",
     };
     return k > 0 && k < MP_KIND_COUNT_ ? names[k] : "object";
 }

@@ -30,7 +30,8 @@ typedef enum mp_kind {
     MP_KIND_QUEUE,
     MP_KIND_VALUE,
     MP_KIND_SHM,
-    MP_KIND_PROXY, /* a manager's proxy (manager/): no handle, so it also travels in messages */
+    MP_KIND_PROXY,       /* a manager's proxy (manager/): no handle, so it also travels in messages */
+    MP_KIND_REDIS_QUEUE, /* a Queue on Redis (redis/): opened anew where it travels */
     MP_KIND_COUNT_
 } mp_kind;
 
@@ -75,7 +76,7 @@ typedef struct mp_object_ops {
 
 /* Each kind's table, defined in its own file. */
 extern const mp_object_ops mp_conn_ops, mp_lock_ops, mp_semaphore_ops, mp_condition_ops, mp_event_ops,
-    mp_barrier_ops, mp_queue_ops, mp_value_ops, mp_shm_ops, mp_proxy_ops;
+    mp_barrier_ops, mp_queue_ops, mp_value_ops, mp_shm_ops, mp_proxy_ops, mp_rqueue_ops;
 
 void mp_object_init(mp_object *o, mp_kind kind);
 /* The error of a failed mp_object_check: MP_EINVAL (NULL) or MP_ETYPE,

@@ -95,6 +95,7 @@ static void pool_free_memory(mp_pool *p)
         mp_buf_free(&p->slots[i].reply);
         mp_pool_scratch_free(&p->slots[i].scratch);
     }
+    mp_pool_remote_free(p);
     free(p->slots);
     free(p->initargs);
     mp_pool_programs_free(p->programs);
@@ -128,22 +129,21 @@ static int check_options(const mp_pool_options *o, bool threads, const char *wha
 }
 
 int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, pool_programs *programs,
-                   const char *what)
+                   pool_remote *remote, const char *what)
 {
-    if (out == NULL) {
-        mp_pool_programs_free(programs);
-        return mp_fail(MP_EINVAL, "%s: NULL out", what);
-    }
-    *out = NULL;
     mp_pool_options o = opts ? *opts : (mp_pool_options){0};
-    int rc = check_options(&o, threads, what);
+    int rc = out != NULL ? check_options(&o, threads, what) : mp_fail(MP_EINVAL, "%s: NULL out", what);
     mp_pool *p = rc == MP_OK ? calloc(1, sizeof *p) : NULL;
     if (p == NULL) {
         mp_pool_programs_free(programs);
+        mp_pool unmade = {.remote = remote};
+        mp_pool_remote_free(&unmade);
         return rc != MP_OK ? rc : mp_fail(MP_ENOMEM, "%s: out of memory", what);
     }
+    *out = NULL;
     p->threads = threads;
     p->programs = programs;
+    p->remote = remote;
     p->nslots = o.processes ? (size_t)o.processes : (size_t)mp_cpu_count();
     if (p->nslots == 0)
         p->nslots = 1;
@@ -167,7 +167,7 @@ int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, poo
         rc = mp_os_cond_new(&p->slots[i].wake);
     }
     for (size_t i = 0; rc == MP_OK && i < p->nslots; i++) {
-        if (!threads)
+        if (!threads && !remote)
             rc = mp_pool_start_worker(&p->slots[i]);
     }
     for (size_t i = 0; rc == MP_OK && i < p->nslots; i++) {
@@ -175,6 +175,7 @@ int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, poo
         snprintf(name, sizeof name, "%s-%zu",
                  threads    ? "ThreadPool"
                  : programs ? "ProgramPool"
+                 : remote   ? "RedisPool"
                             : "PoolWorker",
                  i + 1);
         rc = mp_thread_start_daemon(&p->slots[i].thread, mp_pool_slot_main, &p->slots[i], name);
@@ -198,12 +199,16 @@ int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, poo
 
 int mp_pool_new(mp_pool **out, const mp_pool_options *opts)
 {
-    return mp_pool_create(out, opts, false, NULL, "mp_pool_new");
+    if (opts != NULL && opts->backend != NULL)
+        return mp_pool_remote_new(out, opts);
+    return mp_pool_create(out, opts, false, NULL, NULL, "mp_pool_new");
 }
 
 int mp_thread_pool_new(mp_pool **out, const mp_pool_options *opts)
 {
-    return mp_pool_create(out, opts, true, NULL, "mp_thread_pool_new");
+    if (opts != NULL && opts->backend != NULL)
+        return mp_fail(MP_EINVAL, "mp_thread_pool_new: a ThreadPool has no backend");
+    return mp_pool_create(out, opts, true, NULL, NULL, "mp_thread_pool_new");
 }
 
 int mp_pool_close(mp_pool *p)

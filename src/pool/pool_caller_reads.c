@@ -9,7 +9,7 @@
  * ends or the time runs out, the slot thread takes over. */
 void mp_pool_read_reply(mp_pool *p, pool_chunk *c, double timeout)
 {
-    if (p->threads || p->programs || p->maxtasks > 0)
+    if (p->threads || p->programs || p->remote || p->maxtasks > 0)
         return;
     mp_os_mutex_lock(p->lock);
     pool_slot *s = NULL;

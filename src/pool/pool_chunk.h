@@ -65,6 +65,8 @@ size_t mp_pool_worker_count(const mp_pool *pool);
 /* MP_OK if the pool takes calls, else its error (closed, broken). */
 int mp_pool_check_open(mp_pool *pool, const char *what);
 bool mp_pool_uses_threads(const mp_pool *pool);
+/* A pool on Redis (pool.h)? */
+bool mp_pool_is_remote(const mp_pool *pool);
 /* A program pool's program (its argv[0]), or NULL for any other pool. */
 const char *mp_pool_program_name(const mp_pool *pool);
 /* For a program pool: MP_OK if its framing carries the task value

@@ -14,7 +14,7 @@
  * work, close, terminate) has the slot thread read it instead. */
 void mp_pool_hand_to_idle_locked(mp_pool *p)
 {
-    if (p->threads || p->programs)
+    if (p->threads || p->programs || p->remote)
         return;
     mp_buf msg = MP_BUF_INIT;
     for (size_t i = 0; i < p->nslots && p->head && p->head->len <= POOL_PIPE_BYTES; i++) {

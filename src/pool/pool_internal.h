@@ -9,7 +9,9 @@
  * after maxtasksperchild chunks. In a ThreadPool the slot runs the chunk
  * itself. In a program pool (mproc/program_pool.h) the slot tends one
  * external program instead of a worker process and has it answer one
- * chunk at a time (pool_program_slot.c).
+ * chunk at a time (pool_program_slot.c). In a pool on Redis (pool.h) a
+ * slot has no worker: it queues one chunk at a time in Redis for workers
+ * elsewhere and waits for its result (pool_remote_slot.c).
  *
  * The scheduler is every file that includes this header. It reaches a job
  * only through the task its chunks carry (pool_chunk.h); the job's files
@@ -20,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error_internal.h"
 #include "ipc/conn_reader.h"
@@ -29,6 +32,7 @@
 #include "pool/pool_chunk.h"
 #include "pool/pool_exec.h"
 #include "pool/pool_reply.h"
+#include "redis/remote_pool.h"
 #include "subprocess/program.h"
 
 /* The chunks waiting in a worker's pipe stay this small, so that a send
@@ -42,6 +46,8 @@ typedef struct pool_slot {
     mp_thread *thread;
     mp_process *worker; /* written under the pool's lock */
     mp_program *program; /* a program pool's, instead; written under the lock */
+    mp_redis *redis;     /* a pool on Redis's: this slot's connection, */
+    char *reply_key;     /* and where its chunks' results come */
     mp_conn *conn;
     bool ready;
     bool proven; /* its program has printed its ready line or answered */
@@ -74,10 +80,24 @@ typedef struct pool_programs {
     int failures; /* in a row, under the pool's lock */
 } pool_programs;
 
+/* A pool on Redis's caller side (pool_remote.c). */
+typedef struct pool_remote {
+    char *backend;
+    mp_backend_options o;
+    char *prefix, *k_tasks, *k_caller;
+    char id[33];     /* this caller's */
+    uint64_t issued; /* task ids, under the pool's lock */
+    mp_thread *presence;
+    mp_os_mutex *lock;
+    mp_os_cond *wake;
+    bool stopping;
+} pool_remote;
+
 struct mp_pool {
     mp_os_mutex *lock;
     bool threads;
     pool_programs *programs; /* NULL unless a program pool */
+    pool_remote *remote;     /* NULL unless a pool on Redis */
     int state;
     bool joined;
     int broken_code;
@@ -97,10 +117,11 @@ struct mp_pool {
 
 /* ---- the pool's states (pool.c) ----------------------------------------- */
 
-/* Make a pool of worker processes, of threads, or (programs not NULL,
- * which it then owns, also on failure) of programs. */
+/* Make a pool of worker processes, of threads, of programs (programs not
+ * NULL) or on Redis (remote not NULL); it owns programs and remote, also
+ * on failure. */
 int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, pool_programs *programs,
-                   const char *what);
+                   pool_remote *remote, const char *what);
 
 void mp_pool_wake_all_locked(mp_pool *p);
 /* Break the pool: every queued and later call fails with code. Called with
@@ -205,6 +226,16 @@ void mp_pool_program_run(pool_slot *s);
 /* Ask the program to quit (retire true) or kill it, reap it, forget it. */
 void mp_pool_program_end(pool_slot *s, bool retire);
 void mp_pool_programs_free(pool_programs *pp);
+
+/* ---- a pool on Redis (pool_remote.c, pool_remote_slot.c) ----------------- */
+
+/* mp_pool_new with a backend. */
+int mp_pool_remote_new(mp_pool **out, const mp_pool_options *opts);
+/* Queue the slot's one chunk in Redis and wait for its result. */
+void mp_pool_remote_run(pool_slot *s);
+/* Stop the caller's presence and free what the pool and its slots hold
+ * of Redis. */
+void mp_pool_remote_free(mp_pool *p);
 
 /* ---- a ThreadPool's slot (pool_thread_slot.c) ---------------------------- */
 

@@ -193,6 +193,8 @@ int mp_pool_job_new(job **out, job_kind kind, mp_pool *pool, mp_any_fn fn, mp_re
             return mp_fail(MP_EUNSUPPORTED, "%s: a program takes one value per task", what);
     } else if (fn == NULL) {
         return mp_fail(MP_EINVAL, "%s: NULL task function", what);
+    } else if (kind == JOB_FIXED && mp_pool_is_remote(pool)) {
+        return mp_fail(MP_EUNSUPPORTED, "%s: a pool on Redis has no map_fixed", what);
     } else if ((name = mp_registry_name(reg, fn)) == NULL) {
         if (!mp_pool_uses_threads(pool))
             return mp_fail(MP_ENOTREG, "%s: the task function is not registered; add %s(fn)", what,

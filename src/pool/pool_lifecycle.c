@@ -46,6 +46,8 @@ int mp_pool_start_worker(pool_slot *s)
 int mp_pool_reap_worker(pool_slot *s, bool kill)
 {
     mp_pool *p = s->pool;
+    if (p->remote)
+        return 0;
     if (p->programs) {
         mp_pool_program_end(s, !kill);
         return 0;
@@ -70,6 +72,8 @@ int mp_pool_reap_worker(pool_slot *s, bool kill)
 
 void mp_pool_retire_worker(pool_slot *s)
 {
+    if (s->pool->remote)
+        return;
     if (s->pool->programs) {
         mp_pool_program_end(s, true);
         return;
@@ -86,6 +90,8 @@ void mp_pool_retire_worker(pool_slot *s)
 bool mp_pool_tend_worker_locked(pool_slot *s)
 {
     mp_pool *p = s->pool;
+    if (p->remote)
+        return false;
     if (p->programs)
         return mp_pool_program_tend_locked(s);
     if (s->worker == NULL) {

@@ -41,6 +41,6 @@ bool mp_pool_slot_can_take_locked(const pool_slot *s)
         return false;
     if (s->ninflight == 0)
         return true;
-    return !p->threads && !p->programs && s->ninflight < depth(s) && p->queued >= p->nslots &&
+    return !p->threads && !p->programs && !p->remote && s->ninflight < depth(s) && p->queued >= p->nslots &&
            s->inflight_bytes + p->head->len <= POOL_PIPE_BYTES;
 }

@@ -116,7 +116,7 @@ int mp_program_pool_new(mp_pool **out, const mp_program_pool_options *opts)
         return rc;
     }
     mp_pool_options po = {.processes = opts->programs, .maxtasksperchild = opts->maxtasksperchild};
-    return mp_pool_create(out, &po, false, pp, "mp_program_pool_new");
+    return mp_pool_create(out, &po, false, pp, NULL, "mp_program_pool_new");
 }
 
 /* ---- what a job asks (pool_chunk.h) ----------------------------------------- */

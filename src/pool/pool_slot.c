@@ -101,6 +101,8 @@ int mp_pool_slot_main(void *arg)
             mp_pool_thread_slot_run(s);
         else if (p->programs)
             mp_pool_program_run(s);
+        else if (p->remote)
+            mp_pool_remote_run(s);
         else
             run_on_worker(s, fresh, was_idle);
         mp_os_mutex_lock(p->lock);

@@ -1,5 +1,5 @@
-/* system.c - this process's pid, whether another process lives, and how
- * many CPUs this process may run on. */
+/* system.c - this process's pid, whether another process lives, how
+ * many CPUs this process may run on, and the machine's name. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -71,4 +71,13 @@ int mp_os_cpu_count(void)
 #endif
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+void mp_os_hostname(char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    if (gethostname(buf, size) != 0)
+        snprintf(buf, size, "unknown");
+    buf[size - 1] = '\0';
 }

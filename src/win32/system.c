@@ -1,8 +1,9 @@
-/* system.c - this process's pid, whether another process lives, and how
- * many CPUs the machine has. */
+/* system.c - this process's pid, whether another process lives, how
+ * many CPUs the machine has, and its name. */
 #include <windows.h>
 
 #include <limits.h>
+#include <stdio.h>
 
 #include "platform.h"
 
@@ -25,4 +26,17 @@ int mp_os_cpu_count(void)
 {
     DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
     return n >= 1 && n <= INT_MAX ? (int)n : 1;
+}
+
+void mp_os_hostname(char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    wchar_t name[256];
+    DWORD n = sizeof name / sizeof name[0];
+    if (!GetComputerNameExW(ComputerNameDnsHostname, name, &n) ||
+        WideCharToMultiByte(CP_UTF8, 0, name, -1, buf, (int)(size > INT_MAX ? INT_MAX : size), NULL, NULL) ==
+            0)
+        snprintf(buf, size, "unknown");
+    buf[size - 1] = '\0';
 }

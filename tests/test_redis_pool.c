@@ -1,0 +1,273 @@
+/* test_redis_pool.c - a pool on Redis (pool.h, "A pool on Redis"): a
+ * caller here, workers in child processes (mp_worker_serve), against real
+ * redis-server instances of the test's own (redis_server.h), natively and
+ * under Wine. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "redis_server.h"
+
+static mpt_redis server;
+static int pools_made;
+
+/* A pool name of its own for each test, so that no test sees another's
+ * tasks. */
+static void backend(char *out, size_t size)
+{
+    snprintf(out, size, "%s/0/pool%d", server.url, ++pools_made);
+}
+
+/* ---- the tasks ---------------------------------------------------------------- */
+
+static int square(const mp_value *args, mp_buf *result)
+{
+    int64_t x;
+    int rc = mp_args(args, "q", &x);
+    if (rc == MP_OK && x < 0)
+        return mp_raise(MP_EINVAL, "negative: %lld", (long long)x);
+    return rc ? rc : mp_pack(result, "q", x * x);
+}
+MP_TASK(square)
+
+static int add(const mp_value *args, mp_buf *result)
+{
+    int64_t a, b;
+    int rc = mp_args(args, "qq", &a, &b);
+    return rc ? rc : mp_pack(result, "q", a + b);
+}
+MP_TASK(add)
+
+static int twice(const void *in, void *out)
+{
+    *(int *)out = 2 * *(const int *)in;
+    return MP_OK;
+}
+MP_ELEM_TASK(twice)
+
+/* Kills its worker process when asked to. */
+static int die_on_zero(const mp_value *args, mp_buf *result)
+{
+    int64_t x;
+    int rc = mp_args(args, "q", &x);
+    if (rc == MP_OK && x == 0)
+        abort();
+    return rc ? rc : mp_pack(result, "q", x);
+}
+MP_TASK(die_on_zero)
+
+/* Sleeps, then gives its worker's pid. */
+static int slow_pid(const mp_value *args, mp_buf *result)
+{
+    double s;
+    int rc = mp_args(args, "d", &s);
+    mp_event *never;
+    if (rc == MP_OK && (rc = mp_event_new(&never)) == MP_OK) {
+        mp_event_wait(never, s);
+        mp_event_free(never);
+    }
+    return rc ? rc : mp_pack(result, "q", (int64_t)mp_current_pid());
+}
+MP_TASK(slow_pid)
+
+/* ---- workers ------------------------------------------------------------------- */
+
+static int serve(const mp_value *args)
+{
+    const char *url;
+    int processes;
+    double lease;
+    int rc = mp_args(args, "sid", &url, &processes, &lease);
+    mp_backend_options bo = {.lease = lease};
+    mp_worker_options o = {.processes = processes, .backend_options = &bo};
+    if (rc == MP_OK)
+        rc = mp_worker_serve(url, &o);
+    if (rc != MP_OK)
+        fprintf(stderr, "serve: %s\n", mp_last_error());
+    return rc == MP_OK ? 0 : 1;
+}
+MP_TARGET(serve)
+
+static mp_process *start_worker(const char *url, int processes, double lease)
+{
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, serve, NULL, "sid", url, processes, lease));
+    MPT_OK(mp_process_start(p));
+    return p;
+}
+
+static void stop_workers(const char *url, mp_process **ps, size_t n)
+{
+    MPT_OK(mp_worker_stop(url, NULL));
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(mpt_join_child(ps[i]), 0);
+}
+
+static mp_pool *caller(const char *url, double lease)
+{
+    mp_backend_options bo = {.lease = lease, .timeout = 5};
+    mp_pool *pool = NULL;
+    MPT_OK(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bo}));
+    return pool;
+}
+
+static void calls_through_redis(void **state)
+{
+    (void)state;
+    char url[160];
+    backend(url, sizeof url);
+    mp_process *w = start_worker(url, 2, 0);
+    mp_pool *pool = caller(url, 0);
+    mp_value *v = NULL;
+    MPT_OK(mp_pool_apply(pool, square, &v, "q", (int64_t)7));
+    assert_int_equal(v->as.i, 49);
+    mp_value_free(v);
+
+    enum { N = 1000 };
+    mp_buf items = MP_BUF_INIT, pairs = MP_BUF_INIT;
+    for (int i = 0; i < N; i++) {
+        MPT_OK(mp_pack(&items, "q", (int64_t)i));
+        MPT_OK(mp_pack(&pairs, "(qq)", (int64_t)i, (int64_t)1));
+    }
+    MPT_OK(mp_pool_map(pool, square, items.data, items.len, 0, &v));
+    assert_int_equal(v->as.array.len, N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(v->as.array.items[i].as.i, (int64_t)i * i);
+    mp_value_free(v);
+    MPT_OK(mp_pool_starmap(pool, add, pairs.data, pairs.len, 0, &v));
+    for (int i = 0; i < N; i++)
+        assert_int_equal(v->as.array.items[i].as.i, i + 1);
+    mp_value_free(v);
+    /* the first 100 items are one byte each (positive fixints) */
+    mp_imap_iter *it;
+    MPT_OK(mp_pool_imap_unordered(pool, square, items.data, 100, &(mp_async_options){.chunksize = 7}, &it));
+    int64_t sum = 0;
+    int count = 0;
+    while (mp_imap_next(it, 30, &v) == MP_OK) {
+        sum += v->as.i;
+        count++;
+        mp_value_free(v);
+    }
+    mp_imap_free(it);
+    assert_int_equal(count, 100);
+    assert_int_equal(sum, 328350);
+    mp_buf_free(&items);
+    mp_buf_free(&pairs);
+
+    /* a task that raises: its message says where */
+    mp_async_result *r;
+    MPT_OK(mp_pool_apply_async(pool, square, NULL, &r, "q", (int64_t)-3));
+    MPT_CODE(mp_async_result_get(r, 30, &v), MP_EREMOTE);
+    const mp_remote_error *e = mp_async_result_error(r);
+    assert_int_equal(e->code, MP_EINVAL);
+    assert_non_null(strstr(e->message, "negative: -3"));
+    assert_non_null(strstr(e->message, "on host"));
+    mp_async_result_free(r);
+    int in[2] = {1, 2}, out[2];
+    MPT_CODE(mp_pool_map_fixed(pool, twice, in, sizeof in[0], out, sizeof out[0], 2, 0), MP_EUNSUPPORTED);
+
+    MPT_OK(mp_pool_close(pool));
+    MPT_OK(mp_pool_join(pool, 30));
+    mp_pool_free(pool);
+    stop_workers(url, &w, 1);
+}
+
+static void killer_task_fails_after_three(void **state)
+{
+    (void)state;
+    char url[160];
+    backend(url, sizeof url);
+    mp_process *w = start_worker(url, 1, 0);
+    mp_pool *pool = caller(url, 0);
+    mp_value *v = NULL;
+    MPT_CODE(mp_pool_apply(pool, die_on_zero, &v, "q", (int64_t)0), MP_EWORKERDIED);
+    assert_non_null(strstr(mp_last_error(), "killed 3 workers"));
+    MPT_OK(mp_pool_apply(pool, die_on_zero, &v, "q", (int64_t)5));
+    assert_int_equal(v->as.i, 5);
+    mp_value_free(v);
+    mp_pool_free(pool);
+    stop_workers(url, &w, 1);
+}
+
+static void dead_worker_host_task_comes_back(void **state)
+{
+    (void)state;
+    char url[160];
+    backend(url, sizeof url);
+    mp_process *first = start_worker(url, 1, 1);
+    mp_pool *pool = caller(url, 1);
+    mp_async_result *r;
+    MPT_OK(mp_pool_apply_async(pool, slow_pid, NULL, &r, "d", 1.5));
+    /* wait until the first worker holds it, then kill that whole worker */
+    mp_value *v = NULL;
+    MPT_CODE(mp_async_result_get(r, 0.5, &v), MP_ETIMEDOUT);
+    MPT_OK(mp_process_kill(first));
+    assert_int_equal(mpt_join_child(first) != 0, 1);
+    mp_process *second = start_worker(url, 1, 1);
+    MPT_OK(mp_async_result_get(r, 30, &v));
+    assert_true(v->as.i > 0);
+    mp_value_free(v);
+    mp_async_result_free(r);
+    mp_pool_free(pool);
+    stop_workers(url, &second, 1);
+}
+
+static void redis_stopped_then_back(void **state)
+{
+    (void)state;
+    mpt_redis own;
+    mpt_redis_start(&own);
+    char url[160];
+    snprintf(url, sizeof url, "%s/0/outage", own.url);
+    mp_process *w = start_worker(url, 1, 0);
+    mp_backend_options bo = {.timeout = 1};
+    mp_pool *pool = NULL;
+    MPT_OK(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bo}));
+    mp_value *v = NULL;
+    MPT_OK(mp_pool_apply(pool, square, &v, "q", (int64_t)3));
+    mp_value_free(v);
+    mpt_redis_do(&own, "stop");
+    int rc = mp_pool_apply(pool, square, &v, "q", (int64_t)4);
+    assert_true(rc == MP_ETIMEDOUT || rc == MP_ECONNRESET);
+    mpt_redis_do(&own, "cont");
+    MPT_OK(mp_pool_apply(pool, square, &v, "q", (int64_t)5));
+    assert_int_equal(v->as.i, 25);
+    mp_value_free(v);
+    mp_pool_free(pool);
+    stop_workers(url, &w, 1);
+    mpt_redis_do(&own, "close");
+}
+
+static void bad_input(void **state)
+{
+    (void)state;
+    mp_pool *pool = (mp_pool *)1;
+    MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = "tcp://x/0/p"}), MP_EINVAL);
+    char url[160];
+    snprintf(url, sizeof url, "%s/0", server.url);
+    MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = url}), MP_EINVAL);
+    backend(url, sizeof url);
+    MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .maxtasksperchild = 2}), MP_EINVAL);
+    mp_backend_options bad = {.lease = -1};
+    MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bad}), MP_EINVAL);
+    MPT_CODE(mp_worker_serve(NULL, NULL), MP_EINVAL);
+    MPT_CODE(mp_thread_pool_new(&pool, &(mp_pool_options){.backend = url}), MP_EINVAL);
+}
+
+int main(int argc, char **argv)
+{
+    mp_main(argc, argv);
+    mpt_start_sockets();
+    mpt_redis_start(&server);
+    const struct CMUnitTest tests[] = {
+        MPT_TEST(calls_through_redis),
+        MPT_TEST(killer_task_fails_after_three),
+        MPT_TEST(dead_worker_host_task_comes_back),
+        MPT_TEST(redis_stopped_then_back),
+        MPT_TEST(bad_input),
+    };
+    int failed = MPT_RUN(tests);
+    mpt_redis_do(&server, "close");
+    return failed;
+}
