@@ -14,3 +14,16 @@ add_test(NAME redis_supervisor_stop
 set_tests_properties(redis_supervisor_stop PROPERTIES FIXTURES_CLEANUP redis TIMEOUT 60)
 
 set_tests_properties(test_redis_client test_redis_pool test_redis_queue PROPERTIES FIXTURES_REQUIRED redis)
+
+# redis_queue_interop: a Queue on Redis shared with a Python program that
+# speaks RESP and msgpack (docs/redis.md's key layout), both ways.
+add_executable(redis_queue_peer redis_queue_peer.c)
+target_link_libraries(redis_queue_peer PRIVATE mproc)
+if(WIN32)
+  target_link_options(redis_queue_peer PRIVATE -static)
+endif()
+mproc_target_settings(redis_queue_peer)
+add_test(NAME redis_queue_interop
+  COMMAND ${MPROC_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/redis_queue_interop.py "${CMAKE_CROSSCOMPILING_EMULATOR}"
+          $<TARGET_FILE:redis_queue_peer>)
+set_tests_properties(redis_queue_interop PROPERTIES FIXTURES_REQUIRED redis TIMEOUT 300)

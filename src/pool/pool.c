@@ -131,6 +131,8 @@ static int check_options(const mp_pool_options *o, bool threads, const char *wha
 int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, pool_programs *programs,
                    pool_remote *remote, const char *what)
 {
+    if (out != NULL)
+        *out = NULL;
     mp_pool_options o = opts ? *opts : (mp_pool_options){0};
     int rc = out != NULL ? check_options(&o, threads, what) : mp_fail(MP_EINVAL, "%s: NULL out", what);
     mp_pool *p = rc == MP_OK ? calloc(1, sizeof *p) : NULL;
@@ -140,7 +142,6 @@ int mp_pool_create(mp_pool **out, const mp_pool_options *opts, bool threads, poo
         mp_pool_remote_free(&unmade);
         return rc != MP_OK ? rc : mp_fail(MP_ENOMEM, "%s: out of memory", what);
     }
-    *out = NULL;
     p->threads = threads;
     p->programs = programs;
     p->remote = remote;

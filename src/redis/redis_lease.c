@@ -29,7 +29,8 @@ static int renew(mp_rqueue *q)
     mp_redis_cmd cmds[] = {{3, add}, {5, set}, {6, reclaim}};
     mp_resp_reply *replies[3];
     mp_redis *c;
-    int rc = mp_rq_conn(q, &c);
+    bool idle;
+    int rc = mp_rq_conn(q, &c, &idle);
     if (rc != MP_OK)
         return rc;
     rc = mp_redis_pipeline(c, 3, cmds, q->opts.timeout, replies);

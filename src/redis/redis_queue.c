@@ -13,11 +13,12 @@
 #define DEFAULT_TIMEOUT 10.0
 #define DEFAULT_LEASE 5.0
 
-int mp_rq_conn(mp_rqueue *q, mp_redis **out)
+int mp_rq_conn(mp_rqueue *q, mp_redis **out, bool *was_idle)
 {
     mp_os_mutex_lock(q->lock);
     mp_redis *c = q->nidle > 0 ? q->idle[--q->nidle] : NULL;
     mp_os_mutex_unlock(q->lock);
+    *was_idle = c != NULL;
     if (c != NULL) {
         *out = c;
         return MP_OK;
@@ -40,11 +41,16 @@ int mp_rq_call(mp_rqueue *q, double extra, size_t argc, const mp_resp_arg *argv,
 {
     *reply = NULL;
     mp_redis *c;
-    int rc = mp_rq_conn(q, &c);
+    bool idle;
+    int rc = mp_rq_conn(q, &c, &idle);
     if (rc != MP_OK)
         return rc;
     mp_redis_cmd cmd = {argc, argv};
     rc = mp_redis_pipeline(c, 1, &cmd, q->opts.timeout + extra, reply);
+    /* A connection that sat idle while Redis restarted fails its first
+     * call: the call goes once more, on a connection made anew. */
+    if (rc == MP_ECONNRESET && idle)
+        rc = mp_redis_pipeline(c, 1, &cmd, q->opts.timeout + extra, reply);
     if (rc == MP_OK && (rc = mp_redis_check(*reply)) != MP_OK) {
         mp_resp_free(*reply);
         *reply = NULL;

@@ -40,8 +40,9 @@ typedef struct mp_rqueue {
     bool stopping;
 } mp_rqueue;
 
-/* A connection for one call, and back when done (redis_queue.c). */
-int mp_rq_conn(mp_rqueue *q, mp_redis **out);
+/* A connection for one call (*was_idle: one kept from an earlier call),
+ * and back when done (redis_queue.c). */
+int mp_rq_conn(mp_rqueue *q, mp_redis **out, bool *was_idle);
 void mp_rq_release(mp_rqueue *q, mp_redis *c);
 
 /* One command on a connection of q's, in its timeout plus extra seconds
