@@ -108,4 +108,8 @@ void mpt_remove_copy(const char *dir, const char *path);
 /* A temporary directory path for this process, UTF-8, no trailing slash. */
 void mpt_temp_dir(char *out, size_t size);
 
+/* The path of the file called name in this executable's directory (the
+ * helper programs built next to the tests). */
+void mpt_sibling_path(const char *name, char *out, size_t size);
+
 #endif

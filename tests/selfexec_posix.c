@@ -101,6 +101,17 @@ void mpt_remove_copy(const char *dir, const char *path)
     rmdir(dir);
 }
 
+void mpt_sibling_path(const char *name, char *out, size_t size)
+{
+    char self[4096] = "";
+    if (self_path(self, sizeof self) != 0)
+        self[0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash != NULL)
+        slash[1] = '\0';
+    snprintf(out, size, "%s%s", self, name);
+}
+
 void mpt_temp_dir(char *out, size_t size)
 {
     const char *base = getenv("TMPDIR");

@@ -135,6 +135,17 @@ void mpt_remove_copy(const char *dir, const char *path)
     free(wpath);
 }
 
+void mpt_sibling_path(const char *name, char *out, size_t size)
+{
+    char self[4096] = "";
+    DWORD n = GetModuleFileNameA(NULL, self, sizeof self);
+    self[n < sizeof self ? n : 0] = '\0';
+    char *slash = strrchr(self, '\\');
+    if (slash != NULL)
+        slash[1] = '\0';
+    snprintf(out, size, "%s%s", self, name);
+}
+
 void mpt_temp_dir(char *out, size_t size)
 {
     wchar_t wbase[MAX_PATH + 1];

@@ -2,39 +2,14 @@
  * (mproc/program_pool.h) with a real program: pp_worker
  * (subprocess_helpers/pp_worker.c), built next to this executable,
  * natively and as a Windows .exe run under Wine. */
-#ifndef _WIN32
-#define _GNU_SOURCE
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <unistd.h>
-#endif
 
 static char worker[4200];
-
-static void find_worker(void)
-{
-    char self[4096] = "";
-#ifdef _WIN32
-    DWORD n = GetModuleFileNameA(NULL, self, sizeof self);
-    self[n < sizeof self ? n : 0] = '\0';
-    char *slash = strrchr(self, '\\');
-#else
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(self, '/');
-#endif
-    if (slash != NULL)
-        slash[1] = '\0';
-    snprintf(worker, sizeof worker, "%s%s", self, PP_WORKER_NAME);
-}
 
 #ifdef _WIN32
 #define ON_WINDOWS true
@@ -540,7 +515,7 @@ static void pass_stderr_reaches_ours(void **state)
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
-    find_worker();
+    mpt_sibling_path(PP_WORKER_NAME, worker, sizeof worker);
     if (argc > 1 && strcmp(argv[1], "pass-stderr") == 0)
         return pass_stderr_main();
     snprintf(self_path, sizeof self_path, "%s", argv[0]);

@@ -39,23 +39,6 @@
 
 static char helper[4200];
 
-static void find_helper(void)
-{
-    char self[4096] = "";
-#ifdef _WIN32
-    DWORD n = GetModuleFileNameA(NULL, self, sizeof self);
-    self[n < sizeof self ? n : 0] = '\0';
-    char *slash = strrchr(self, '\\');
-#else
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(self, '/');
-#endif
-    if (slash != NULL)
-        slash[1] = '\0';
-    snprintf(helper, sizeof helper, "%s%s", self, SP_HELPER_NAME);
-}
-
 #ifdef _WIN32
 #define ON_WINDOWS true
 #else
@@ -829,7 +812,7 @@ static void batch_files_are_refused(void **state)
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
-    find_helper();
+    mpt_sibling_path(SP_HELPER_NAME, helper, sizeof helper);
     const struct CMUnitTest tests[] = {
         MPT_TEST(not_found_is_enoent),
         MPT_TEST(echo_lines),

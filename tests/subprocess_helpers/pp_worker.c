@@ -54,22 +54,13 @@
 #include <unistd.h>
 #endif
 
+#include "pause.h"
+
 enum { LINE, LENGTH, MSGPACK };
 static int frame = LINE;
 static bool noflush, ignore_quit;
 static int g_argc;
 static char **g_argv;
-
-static void pause_for(double s)
-{
-#ifdef _WIN32
-    Sleep((DWORD)(s * 1000));
-#else
-    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&t, &t) != 0)
-        ;
-#endif
-}
 
 static long own_pid(void)
 {

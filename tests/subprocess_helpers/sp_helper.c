@@ -44,16 +44,7 @@
 #include <unistd.h>
 #endif
 
-static void pause_for(double s)
-{
-#ifdef _WIN32
-    Sleep((DWORD)(s * 1000));
-#else
-    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&t, &t) != 0)
-        ;
-#endif
-}
+#include "pause.h"
 
 static void cat(void)
 {
