@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "platform.h"
+#include "redis/redis_client.h"
 #include "redis_server.h"
 
 static mpt_redis server;
@@ -239,6 +241,89 @@ static void redis_stopped_then_back(void **state)
     mpt_redis_do(&own, "close");
 }
 
+/* Says it ran, on the queue on Redis whose address it gets. */
+static int mark(const mp_value *args, mp_buf *result)
+{
+    const char *address;
+    int rc = mp_args(args, "s", &address);
+    mp_queue *q = NULL;
+    if (rc == MP_OK)
+        rc = mp_queue_open(&q, address, NULL);
+    if (rc == MP_OK)
+        rc = mp_queue_put(q, 5, "s", "ran");
+    mp_queue_free(q);
+    return rc ? rc : mp_pack(result, "n");
+}
+MP_TASK(mark)
+
+/* A caller that queues a task and waits for it, to be killed meanwhile. */
+static int doomed_caller(const mp_value *args)
+{
+    const char *url, *ran;
+    mp_event *queued;
+    int rc = mp_args(args, "ssO", &url, &ran, &queued);
+    mp_backend_options bo = {.lease = 1, .result_ttl = 1};
+    mp_pool *pool = NULL;
+    if (rc == MP_OK)
+        rc = mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bo});
+    mp_async_result *r = NULL;
+    if (rc == MP_OK)
+        rc = mp_pool_apply_async(pool, mark, NULL, &r, "s", ran);
+    if (rc != MP_OK)
+        return 1;
+    /* the test sees the task in Redis, then kills us */
+    mp_event_set(queued);
+    mp_value *v;
+    mp_async_result_get(r, MP_FOREVER, &v);
+    return 2;
+}
+MP_TARGET(doomed_caller)
+
+static void dead_callers_tasks_are_dropped(void **state)
+{
+    (void)state;
+    char url[160], ran[200];
+    backend(url, sizeof url);
+    snprintf(ran, sizeof ran, "%s/0/ran-%d", server.url, pools_made);
+    mp_queue *marks = NULL;
+    MPT_OK(mp_queue_open(&marks, ran, NULL));
+    mp_event *queued;
+    MPT_OK(mp_event_new(&queued));
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, doomed_caller, NULL, "ssO", url, ran, queued));
+    MPT_OK(mp_process_start(p));
+    MPT_OK(mp_event_wait(queued, 30));
+    /* no worker yet: the task waits in Redis while its caller dies */
+    mp_redis *c;
+    MPT_OK(mp_redis_open(&c, url, NULL));
+    char tasks[200];
+    snprintf(tasks, sizeof tasks, "mproc:p:{%s}:tasks", mp_redis_path(c));
+    int64_t waiting = 0;
+    for (int i = 0; i < 100 && waiting == 0; i++) {
+        mp_resp_reply *r;
+        MPT_OK(mp_redis_callv(c, &r, "LLEN", tasks, (const char *)NULL));
+        waiting = r->integer;
+        mp_resp_free(r);
+        if (waiting == 0)
+            mp_os_sleep(0.05);
+    }
+    mp_redis_free(c);
+    assert_int_equal(waiting, 1);
+    mp_value *v = NULL;
+    MPT_OK(mp_process_kill(p));
+    assert_true(mpt_join_child(p) != 0);
+    mp_event_free(queued);
+    /* once its presence has expired, a worker drops the task unrun */
+    mp_queue *wait = NULL;
+    MPT_OK(mp_queue_open(&wait, ran, NULL));
+    MPT_CODE(mp_queue_get(wait, 1.5, &v), MP_EEMPTY);
+    mp_queue_free(wait);
+    mp_process *w = start_worker(url, 1, 1);
+    MPT_CODE(mp_queue_get(marks, 3, &v), MP_EEMPTY);
+    stop_workers(url, &w, 1);
+    mp_queue_free(marks);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -265,6 +350,7 @@ int main(int argc, char **argv)
         MPT_TEST(killer_task_fails_after_three),
         MPT_TEST(dead_worker_host_task_comes_back),
         MPT_TEST(redis_stopped_then_back),
+        MPT_TEST(dead_callers_tasks_are_dropped),
         MPT_TEST(bad_input),
     };
     int failed = MPT_RUN(tests);

@@ -55,6 +55,10 @@ static int send_task(pool_slot *s, const pool_chunk *c, const char *id)
     mp_resp_arg push[] = {text("LPUSH"), text(r->k_tasks), {s->reply.data, s->reply.len}};
     mp_resp_reply *reply;
     rc = mp_redis_call(s->redis, 3, push, &reply);
+    /* The slot's connection may have sat idle while Redis restarted: its
+     * first call fails, and goes once more on a connection made anew. */
+    if (rc == MP_ECONNRESET)
+        rc = mp_redis_call(s->redis, 3, push, &reply);
     if (rc == MP_OK)
         mp_resp_free(reply);
     return rc;
