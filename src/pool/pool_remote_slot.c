@@ -14,11 +14,6 @@
 /* The longest one wait for a result lasts. */
 #define WAIT_SLICE 0.5
 
-static mp_resp_arg text(const char *s)
-{
-    return (mp_resp_arg){s, strlen(s)};
-}
-
 static void fail(pool_chunk *c, int code, const char *message, long pid)
 {
     mp_remote_error err = {code, message, c->task->name, pid, 0};
@@ -52,7 +47,7 @@ static int send_task(pool_slot *s, const pool_chunk *c, const char *id)
         rc = mp_pack(&s->reply, "[s s s y#]", id, r->id, s->reply_key, s->out.data, s->out.len);
     if (rc != MP_OK)
         return rc;
-    mp_resp_arg push[] = {text("LPUSH"), text(r->k_tasks), {s->reply.data, s->reply.len}};
+    mp_resp_arg push[] = {mp_resp_text("LPUSH"), mp_resp_text(r->k_tasks), {s->reply.data, s->reply.len}};
     mp_resp_reply *reply;
     rc = mp_redis_call(s->redis, 3, push, &reply);
     /* The slot's connection may have sat idle while Redis restarted: its
@@ -94,8 +89,7 @@ static int await_reply(pool_slot *s, pool_chunk *c, const char *id)
     mp_pool *p = s->pool;
     char secs[16];
     snprintf(secs, sizeof secs, "%.3f", WAIT_SLICE);
-    mp_resp_arg pop[] = {text("BLPOP"), text(s->reply_key), text(secs)};
-    mp_redis_cmd cmd = {3, pop};
+    mp_resp_arg pop[] = {mp_resp_text("BLPOP"), mp_resp_text(s->reply_key), mp_resp_text(secs)};
     for (;;) {
         mp_os_mutex_lock(p->lock);
         int state = p->state;
@@ -105,9 +99,7 @@ static int await_reply(pool_slot *s, pool_chunk *c, const char *id)
             return MP_OK;
         }
         mp_resp_reply *reply;
-        int rc = mp_redis_pipeline(s->redis, 1, &cmd, p->remote->o.timeout + WAIT_SLICE, &reply);
-        if (rc == MP_OK && (rc = mp_redis_check(reply)) != MP_OK)
-            mp_resp_free(reply);
+        int rc = mp_redis_call_within(s->redis, p->remote->o.timeout + WAIT_SLICE, 3, pop, &reply);
         if (rc != MP_OK)
             return rc;
         if (reply->type != MP_RESP_ARRAY || reply->len != 2) {

@@ -286,16 +286,39 @@ int mp_redis_pipeline(mp_redis *c, size_t n, const mp_redis_cmd *cmds, double ti
     return rc == MP_OK ? exchange(c, n, cmds, deadline, replies) : rc;
 }
 
-int mp_redis_call(mp_redis *c, size_t argc, const mp_resp_arg *argv, mp_resp_reply **reply)
+int mp_redis_call_within(mp_redis *c, double timeout, size_t argc, const mp_resp_arg *argv,
+                         mp_resp_reply **reply)
 {
     if (reply == NULL || c == NULL)
         return mp_fail(MP_EINVAL, "mp_redis_call: NULL argument");
     mp_redis_cmd cmd = {argc, argv};
-    int rc = mp_redis_pipeline(c, 1, &cmd, c->opts.command_timeout, reply);
+    int rc = mp_redis_pipeline(c, 1, &cmd, timeout, reply);
     if (rc == MP_OK && (rc = mp_redis_check(*reply)) != MP_OK) {
         mp_resp_free(*reply);
         *reply = NULL;
     }
+    return rc;
+}
+
+int mp_redis_call(mp_redis *c, size_t argc, const mp_resp_arg *argv, mp_resp_reply **reply)
+{
+    return mp_redis_call_within(c, c != NULL ? c->opts.command_timeout : 0, argc, argv, reply);
+}
+
+int mp_redis_run(mp_redis *c, size_t n, const mp_redis_cmd *cmds, double timeout)
+{
+    mp_resp_reply *stack[8];
+    mp_resp_reply **replies = n <= 8 ? stack : malloc(n * sizeof *replies);
+    if (replies == NULL)
+        return mp_fail(MP_ENOMEM, "mp_redis_run: out of memory");
+    int rc = mp_redis_pipeline(c, n, cmds, timeout, replies);
+    bool came = rc == MP_OK;
+    for (size_t i = 0; rc == MP_OK && i < n; i++)
+        rc = mp_redis_check(replies[i]);
+    for (size_t i = 0; came && i < n; i++)
+        mp_resp_free(replies[i]);
+    if (replies != stack)
+        free(replies);
     return rc;
 }
 

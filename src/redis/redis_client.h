@@ -68,6 +68,10 @@ const char *mp_redis_path(const mp_redis *c);
  * is its reply, never an error one; free it with mp_resp_free. On any
  * failure *reply is NULL. */
 int mp_redis_call(mp_redis *c, size_t argc, const mp_resp_arg *argv, mp_resp_reply **reply);
+/* The same within timeout seconds rather than the command timeout (a
+ * blocking command wants its own block time and a margin). */
+int mp_redis_call_within(mp_redis *c, double timeout, size_t argc, const mp_resp_arg *argv,
+                         mp_resp_reply **reply);
 /* The same with C strings for arguments, NULL after the last one. */
 int mp_redis_callv(mp_redis *c, mp_resp_reply **reply, const char *arg, ...)
 #if defined(__GNUC__)
@@ -88,6 +92,11 @@ typedef struct mp_redis_cmd {
  * is NULL. MULTI ... EXEC goes through here as n commands. */
 int mp_redis_pipeline(mp_redis *c, size_t n, const mp_redis_cmd *cmds, double timeout,
                       mp_resp_reply **replies);
+
+/* mp_redis_pipeline for commands whose replies matter only as errors:
+ * MP_OK once all n came and none is an error reply; the replies are
+ * dropped. */
+int mp_redis_run(mp_redis *c, size_t n, const mp_redis_cmd *cmds, double timeout);
 
 /* MP_OK for a reply that is not an error; MP_EREMOTE (MP_EAUTH for NOAUTH)
  * with the server's message as mp_last_error() for one that is. */

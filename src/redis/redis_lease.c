@@ -11,34 +11,25 @@
 #include "redis/redis_queue.h"
 #include "thread/thread_internal.h"
 
-static mp_resp_arg text(const char *s)
-{
-    return (mp_resp_arg){s, strlen(s)};
-}
-
 /* Say this handle lives for another lease, and reclaim the dead's items:
  * one round trip. */
 static int renew(mp_rqueue *q)
 {
     char ms[32];
     snprintf(ms, sizeof ms, "%lld", (long long)(q->opts.lease * 1000));
-    mp_resp_arg add[] = {text("SADD"), text(q->k_getters), text(q->id)};
-    mp_resp_arg set[] = {text("SET"), text(q->k_alive), text("1"), text("PX"), text(ms)};
-    mp_resp_arg reclaim[] = {text("EVAL"),       text(mp_rq_script_reclaim), text("2"),
-                             text(q->k_getters), text(q->k_items),           text(q->prefix)};
+    mp_resp_arg add[] = {mp_resp_text("SADD"), mp_resp_text(q->k_getters), mp_resp_text(q->id)};
+    mp_resp_arg set[] = {mp_resp_text("SET"), mp_resp_text(q->k_alive), mp_resp_text("1"), mp_resp_text("PX"),
+                         mp_resp_text(ms)};
+    mp_resp_arg reclaim[] = {mp_resp_text("EVAL"),     mp_resp_text(mp_rq_script_reclaim),
+                             mp_resp_text("2"),        mp_resp_text(q->k_getters),
+                             mp_resp_text(q->k_items), mp_resp_text(q->prefix)};
     mp_redis_cmd cmds[] = {{3, add}, {5, set}, {6, reclaim}};
-    mp_resp_reply *replies[3];
     mp_redis *c;
     bool idle;
     int rc = mp_rq_conn(q, &c, &idle);
     if (rc != MP_OK)
         return rc;
-    rc = mp_redis_pipeline(c, 3, cmds, q->opts.timeout, replies);
-    for (size_t i = 0; rc == MP_OK && i < 3; i++)
-        rc = mp_redis_check(replies[i]);
-    if (replies[0] != NULL)
-        for (size_t i = 0; i < 3; i++)
-            mp_resp_free(replies[i]);
+    rc = mp_redis_run(c, 3, cmds, q->opts.timeout);
     mp_rq_release(q, c);
     return rc;
 }
@@ -77,10 +68,10 @@ void mp_rq_lease_stop(mp_rqueue *q)
     mp_os_mutex_unlock(q->lock);
     mp_thread_join(q->lease_thread, MP_FOREVER, NULL);
     q->lease_thread = NULL;
-    mp_resp_arg give[] = {text("EVAL"),     text(mp_rq_script_give_back),
-                          text("4"),        text(q->k_getters),
-                          text(q->k_items), text(q->k_taken),
-                          text(q->k_alive), text(q->id)};
+    mp_resp_arg give[] = {mp_resp_text("EVAL"),     mp_resp_text(mp_rq_script_give_back),
+                          mp_resp_text("4"),        mp_resp_text(q->k_getters),
+                          mp_resp_text(q->k_items), mp_resp_text(q->k_taken),
+                          mp_resp_text(q->k_alive), mp_resp_text(q->id)};
     mp_resp_reply *r;
     if (mp_rq_call(q, 0, sizeof give / sizeof give[0], give, &r) == MP_OK)
         mp_resp_free(r);

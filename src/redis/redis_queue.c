@@ -45,16 +45,11 @@ int mp_rq_call(mp_rqueue *q, double extra, size_t argc, const mp_resp_arg *argv,
     int rc = mp_rq_conn(q, &c, &idle);
     if (rc != MP_OK)
         return rc;
-    mp_redis_cmd cmd = {argc, argv};
-    rc = mp_redis_pipeline(c, 1, &cmd, q->opts.timeout + extra, reply);
+    rc = mp_redis_call_within(c, q->opts.timeout + extra, argc, argv, reply);
     /* A connection that sat idle while Redis restarted fails its first
      * call: the call goes once more, on a connection made anew. */
     if (rc == MP_ECONNRESET && idle)
-        rc = mp_redis_pipeline(c, 1, &cmd, q->opts.timeout + extra, reply);
-    if (rc == MP_OK && (rc = mp_redis_check(*reply)) != MP_OK) {
-        mp_resp_free(*reply);
-        *reply = NULL;
-    }
+        rc = mp_redis_call_within(c, q->opts.timeout + extra, argc, argv, reply);
     mp_rq_release(q, c);
     return rc;
 }

@@ -34,11 +34,6 @@ static int joinable(const mp_rqueue *q, const char *where)
     return q->opts.joinable ? usable(q, where) : mp_fail(MP_ETYPE, "%s: the queue is not joinable", where);
 }
 
-static mp_resp_arg text(const char *s)
-{
-    return (mp_resp_arg){s, strlen(s)};
-}
-
 /* Sleep before the next poll; false once the deadline has passed. */
 static bool poll_again(double deadline, double *pause)
 {
@@ -58,13 +53,13 @@ static int put_packed(mp_queue *qh, double timeout, const void *data, size_t len
         return rc;
     char max[24];
     snprintf(max, sizeof max, "%d", q->opts.maxsize > 0 ? q->opts.maxsize : 0);
-    mp_resp_arg eval[] = {text("EVAL"),
-                          text(mp_rq_script_put),
-                          text("2"),
-                          text(q->k_items),
-                          text(q->k_unfinished),
-                          text(max),
-                          text(q->opts.joinable ? "1" : "0"),
+    mp_resp_arg eval[] = {mp_resp_text("EVAL"),
+                          mp_resp_text(mp_rq_script_put),
+                          mp_resp_text("2"),
+                          mp_resp_text(q->k_items),
+                          mp_resp_text(q->k_unfinished),
+                          mp_resp_text(max),
+                          mp_resp_text(q->opts.joinable ? "1" : "0"),
                           {data, len}};
     double deadline = mp_deadline(timeout), pause = POLL_FIRST;
     for (;;) {
@@ -90,17 +85,17 @@ static int take(mp_rqueue *q, double block, mp_resp_reply **item)
     size_t argc;
     if (q->opts.joinable) {
         /* leased: the item waits in this handle's taken list until task_done */
-        argv[0] = text(block > 0 ? "BLMOVE" : "LMOVE");
-        argv[1] = text(q->k_items);
-        argv[2] = text(q->k_taken);
-        argv[3] = text("RIGHT");
-        argv[4] = text("LEFT");
-        argv[5] = text(secs);
+        argv[0] = mp_resp_text(block > 0 ? "BLMOVE" : "LMOVE");
+        argv[1] = mp_resp_text(q->k_items);
+        argv[2] = mp_resp_text(q->k_taken);
+        argv[3] = mp_resp_text("RIGHT");
+        argv[4] = mp_resp_text("LEFT");
+        argv[5] = mp_resp_text(secs);
         argc = block > 0 ? 6 : 5;
     } else {
-        argv[0] = text(block > 0 ? "BRPOP" : "RPOP");
-        argv[1] = text(q->k_items);
-        argv[2] = text(secs);
+        argv[0] = mp_resp_text(block > 0 ? "BRPOP" : "RPOP");
+        argv[1] = mp_resp_text(q->k_items);
+        argv[2] = mp_resp_text(secs);
         argc = block > 0 ? 3 : 2;
     }
     mp_resp_reply *r;
@@ -152,7 +147,7 @@ static int items_waiting(mp_rqueue *q, const char *where)
     int rc = usable(q, where);
     if (rc != MP_OK)
         return rc;
-    mp_resp_arg argv[] = {text("LLEN"), text(q->k_items)};
+    mp_resp_arg argv[] = {mp_resp_text("LLEN"), mp_resp_text(q->k_items)};
     mp_resp_reply *r;
     if ((rc = mp_rq_call(q, 0, 2, argv, &r)) != MP_OK)
         return rc;
@@ -196,8 +191,8 @@ static int task_done(mp_queue *qh)
     int rc = joinable(q, "mp_queue_task_done");
     if (rc != MP_OK)
         return rc;
-    mp_resp_arg eval[] = {text("EVAL"), text(mp_rq_script_task_done), text("2"), text(q->k_taken),
-                          text(q->k_unfinished)};
+    mp_resp_arg eval[] = {mp_resp_text("EVAL"), mp_resp_text(mp_rq_script_task_done), mp_resp_text("2"),
+                          mp_resp_text(q->k_taken), mp_resp_text(q->k_unfinished)};
     mp_resp_reply *r;
     if ((rc = mp_rq_call(q, 0, sizeof eval / sizeof eval[0], eval, &r)) != MP_OK)
         return rc;
@@ -212,7 +207,7 @@ static int join(mp_queue *qh, double timeout)
     int rc = joinable(q, "mp_queue_join");
     if (rc != MP_OK)
         return rc;
-    mp_resp_arg argv[] = {text("GET"), text(q->k_unfinished)};
+    mp_resp_arg argv[] = {mp_resp_text("GET"), mp_resp_text(q->k_unfinished)};
     double deadline = mp_deadline(timeout), pause = POLL_FIRST;
     for (;;) {
         mp_resp_reply *r;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mproc/pack.h"
 
@@ -29,6 +30,12 @@ typedef struct mp_resp_arg {
     const void *data;
     size_t len;
 } mp_resp_arg;
+
+/* A C string as an argument. */
+static inline mp_resp_arg mp_resp_text(const char *s)
+{
+    return (mp_resp_arg){s, strlen(s)};
+}
 
 /* Append the command argv[0..argc) to out. MP_EINVAL for argc 0 or an
  * argument with NULL data and a nonzero length; MP_ENOMEM, MP_ETOOBIG. */

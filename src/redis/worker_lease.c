@@ -42,18 +42,13 @@ static const char reclaim[] = "local function id_of(v)\n"
                               "end\n"
                               "return moved\n";
 
-static mp_resp_arg text(const char *s)
-{
-    return (mp_resp_arg){s, strlen(s)};
-}
-
 /* Tell the callers of the dead list's tasks. */
 static void bury(serve *sv, mp_redis *c)
 {
-    mp_resp_arg pop[] = {text("RPOP"), text(sv->k_dead)};
+    mp_resp_arg pop[] = {mp_resp_text("RPOP"), mp_resp_text(sv->k_dead)};
     for (;;) {
         mp_resp_reply *r;
-        if (mp_serve_call(sv, c, 0, 2, pop, &r) != MP_OK)
+        if (mp_redis_call_within(c, sv->o.timeout, 2, pop, &r) != MP_OK)
             return;
         if (r->type != MP_RESP_BULK) {
             mp_resp_free(r);
@@ -75,12 +70,14 @@ static int round_trip(serve *sv, mp_redis *c)
     char ms[32], max[16];
     snprintf(ms, sizeof ms, "%lld", (long long)(sv->o.lease * 1000));
     snprintf(max, sizeof max, "%d", sv->o.max_deliveries);
-    mp_resp_arg add[] = {text("SADD"), text(sv->k_workers), text(sv->id)};
-    mp_resp_arg set[] = {text("SET"), text(sv->k_alive), text("1"), text("PX"), text(ms)};
-    mp_resp_arg take_back[] = {text("EVAL"),        text(reclaim),     text("4"),
-                               text(sv->k_workers), text(sv->k_tasks), text(sv->k_deliveries),
-                               text(sv->k_dead),    text(sv->prefix),  text(max)};
-    mp_resp_arg stop[] = {text("GET"), text(sv->k_stop)};
+    mp_resp_arg add[] = {mp_resp_text("SADD"), mp_resp_text(sv->k_workers), mp_resp_text(sv->id)};
+    mp_resp_arg set[] = {mp_resp_text("SET"), mp_resp_text(sv->k_alive), mp_resp_text("1"),
+                         mp_resp_text("PX"), mp_resp_text(ms)};
+    mp_resp_arg take_back[] = {
+        mp_resp_text("EVAL"),        mp_resp_text(reclaim),     mp_resp_text("4"),
+        mp_resp_text(sv->k_workers), mp_resp_text(sv->k_tasks), mp_resp_text(sv->k_deliveries),
+        mp_resp_text(sv->k_dead),    mp_resp_text(sv->prefix),  mp_resp_text(max)};
+    mp_resp_arg stop[] = {mp_resp_text("GET"), mp_resp_text(sv->k_stop)};
     mp_redis_cmd cmds[] = {{3, add}, {5, set}, {9, take_back}, {2, stop}};
     mp_resp_reply *replies[4];
     int rc = mp_redis_pipeline(c, 4, cmds, sv->o.timeout, replies);

@@ -22,36 +22,6 @@
 /* After Redis failed us, wait this long before trying again. */
 #define OUTAGE_PAUSE 0.5
 
-static mp_resp_arg text(const char *s)
-{
-    return (mp_resp_arg){s, strlen(s)};
-}
-
-int mp_serve_call(const serve *sv, mp_redis *c, double extra, size_t argc, const mp_resp_arg *argv,
-                  mp_resp_reply **reply)
-{
-    mp_redis_cmd cmd = {argc, argv};
-    int rc = mp_redis_pipeline(c, 1, &cmd, sv->o.timeout + extra, reply);
-    if (rc == MP_OK && (rc = mp_redis_check(*reply)) != MP_OK) {
-        mp_resp_free(*reply);
-        *reply = NULL;
-    }
-    return rc;
-}
-
-/* Run n commands, checking each reply; the replies are dropped. */
-static int run_all(const serve *sv, mp_redis *c, size_t n, const mp_redis_cmd *cmds)
-{
-    mp_resp_reply *replies[4];
-    int rc = mp_redis_pipeline(c, n, cmds, sv->o.timeout, replies);
-    for (size_t i = 0; rc == MP_OK && i < n; i++)
-        rc = mp_redis_check(replies[i]);
-    if (replies[0] != NULL)
-        for (size_t i = 0; i < n; i++)
-            mp_resp_free(replies[i]);
-    return rc;
-}
-
 /* Send the reply envelope to the task's caller and forget the task. */
 static int answer(serve *sv, mp_redis *c, const mp_task_envelope *t, const void *env, size_t env_len,
                   bool died, const void *reply, size_t reply_len, long pid)
@@ -61,13 +31,14 @@ static int answer(serve *sv, mp_redis *c, const mp_task_envelope *t, const void 
     int rc = mp_reply_envelope_write(&out, &e);
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", (long long)(sv->o.result_ttl * 1000));
-    mp_resp_arg push[] = {text("LPUSH"), text(t->reply_key), {out.data, out.len}};
-    mp_resp_arg expire[] = {text("PEXPIRE"), text(t->reply_key), text(ttl)};
-    mp_resp_arg forget[] = {text("LREM"), text(sv->k_taken), text("1"), {env, env_len}};
-    mp_resp_arg count[] = {text("HDEL"), text(sv->k_deliveries), text(t->id)};
+    mp_resp_arg push[] = {mp_resp_text("LPUSH"), mp_resp_text(t->reply_key), {out.data, out.len}};
+    mp_resp_arg expire[] = {mp_resp_text("PEXPIRE"), mp_resp_text(t->reply_key), mp_resp_text(ttl)};
+    mp_resp_arg forget[] = {
+        mp_resp_text("LREM"), mp_resp_text(sv->k_taken), mp_resp_text("1"), {env, env_len}};
+    mp_resp_arg count[] = {mp_resp_text("HDEL"), mp_resp_text(sv->k_deliveries), mp_resp_text(t->id)};
     mp_redis_cmd cmds[] = {{3, push}, {3, expire}, {4, forget}, {3, count}};
     if (rc == MP_OK)
-        rc = run_all(sv, c, 4, cmds);
+        rc = mp_redis_run(c, 4, cmds, sv->o.timeout);
     mp_buf_free(&out);
     return rc;
 }
@@ -157,9 +128,10 @@ static void task_failed(pool_chunk *c, int ret, const mp_remote_error *err)
 static int on_death(fetcher *f, const mp_task_envelope *t, const void *env, size_t env_len)
 {
     serve *sv = f->sv;
-    mp_resp_arg incr[] = {text("HINCRBY"), text(sv->k_deliveries), text(t->id), text("1")};
+    mp_resp_arg incr[] = {mp_resp_text("HINCRBY"), mp_resp_text(sv->k_deliveries), mp_resp_text(t->id),
+                          mp_resp_text("1")};
     mp_resp_reply *r;
-    int rc = mp_serve_call(sv, f->c, 0, 4, incr, &r);
+    int rc = mp_redis_call_within(f->c, sv->o.timeout, 4, incr, &r);
     if (rc != MP_OK)
         return rc;
     int64_t deaths = r->type == MP_RESP_INTEGER ? r->integer : 0;
@@ -170,10 +142,11 @@ static int on_death(fetcher *f, const mp_task_envelope *t, const void *env, size
                  (long long)deaths, (const char *)f->reply.data, sv->host);
         return mp_serve_fail_task(sv, f->c, env, env_len, true, MP_EWORKERDIED, message, f->pid);
     }
-    mp_resp_arg again[] = {text("RPUSH"), text(sv->k_tasks), {env, env_len}};
-    mp_resp_arg forget[] = {text("LREM"), text(sv->k_taken), text("1"), {env, env_len}};
+    mp_resp_arg again[] = {mp_resp_text("RPUSH"), mp_resp_text(sv->k_tasks), {env, env_len}};
+    mp_resp_arg forget[] = {
+        mp_resp_text("LREM"), mp_resp_text(sv->k_taken), mp_resp_text("1"), {env, env_len}};
     mp_redis_cmd cmds[] = {{3, again}, {4, forget}};
-    return run_all(sv, f->c, 2, cmds);
+    return mp_redis_run(f->c, 2, cmds, sv->o.timeout);
 }
 
 /* Run one task through the local Pool and answer its caller. */
@@ -187,18 +160,19 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
         rc = mp_task_envelope_read(v, &t);
     if (rc != MP_OK) {
         /* not ours to run, nor to answer: drop it */
-        mp_resp_arg forget[] = {text("LREM"), text(sv->k_taken), text("1"), {env, env_len}};
+        mp_resp_arg forget[] = {
+            mp_resp_text("LREM"), mp_resp_text(sv->k_taken), mp_resp_text("1"), {env, env_len}};
         mp_resp_reply *r;
-        if (mp_serve_call(sv, f->c, 0, 4, forget, &r) == MP_OK)
+        if (mp_redis_call_within(f->c, sv->o.timeout, 4, forget, &r) == MP_OK)
             mp_resp_free(r);
         mp_value_free(v);
         return MP_OK;
     }
     char caller[64];
     snprintf(caller, sizeof caller, "%scaller:%s", sv->prefix, t.caller);
-    mp_resp_arg exists[] = {text("EXISTS"), text(caller)};
+    mp_resp_arg exists[] = {mp_resp_text("EXISTS"), mp_resp_text(caller)};
     mp_resp_reply *r;
-    if ((rc = mp_serve_call(sv, f->c, 0, 2, exists, &r)) != MP_OK) {
+    if ((rc = mp_redis_call_within(f->c, sv->o.timeout, 2, exists, &r)) != MP_OK) {
         mp_value_free(v);
         return rc;
     }
@@ -206,8 +180,9 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
     mp_resp_free(r);
     if (!wanted) {
         /* its caller is gone: nobody would read the result */
-        mp_resp_arg forget[] = {text("LREM"), text(sv->k_taken), text("1"), {env, env_len}};
-        if ((rc = mp_serve_call(sv, f->c, 0, 4, forget, &r)) == MP_OK)
+        mp_resp_arg forget[] = {
+            mp_resp_text("LREM"), mp_resp_text(sv->k_taken), mp_resp_text("1"), {env, env_len}};
+        if ((rc = mp_redis_call_within(f->c, sv->o.timeout, 4, forget, &r)) == MP_OK)
             mp_resp_free(r);
         mp_value_free(v);
         return rc;
@@ -229,10 +204,11 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
         /* the local Pool is broken: the task goes back for another worker */
         sv->failure = f->ret;
         atomic_store(&sv->stopping, true);
-        mp_resp_arg again[] = {text("RPUSH"), text(sv->k_tasks), {env, env_len}};
-        mp_resp_arg forget[] = {text("LREM"), text(sv->k_taken), text("1"), {env, env_len}};
+        mp_resp_arg again[] = {mp_resp_text("RPUSH"), mp_resp_text(sv->k_tasks), {env, env_len}};
+        mp_resp_arg forget[] = {
+            mp_resp_text("LREM"), mp_resp_text(sv->k_taken), mp_resp_text("1"), {env, env_len}};
         mp_redis_cmd cmds[] = {{3, again}, {4, forget}};
-        rc = run_all(sv, f->c, 2, cmds);
+        rc = mp_redis_run(f->c, 2, cmds, sv->o.timeout);
     }
     mp_value_free(v);
     return rc;
@@ -245,13 +221,13 @@ static int fetcher_main(void *arg)
     char secs[16];
     snprintf(secs, sizeof secs, "%.3f", TAKE_SLICE);
     mp_redis_options ro = {.connect_timeout = sv->o.timeout, .command_timeout = sv->o.timeout};
-    mp_resp_arg take[] = {text("BLMOVE"), text(sv->k_tasks), text(sv->k_taken),
-                          text("RIGHT"),  text("LEFT"),      text(secs)};
+    mp_resp_arg take[] = {mp_resp_text("BLMOVE"), mp_resp_text(sv->k_tasks), mp_resp_text(sv->k_taken),
+                          mp_resp_text("RIGHT"),  mp_resp_text("LEFT"),      mp_resp_text(secs)};
     while (!atomic_load(&sv->stopping)) {
         mp_resp_reply *r;
         int rc = f->c != NULL ? MP_OK : mp_redis_open(&f->c, sv->backend, &ro);
         if (rc == MP_OK)
-            rc = mp_serve_call(sv, f->c, TAKE_SLICE, 6, take, &r);
+            rc = mp_redis_call_within(f->c, sv->o.timeout + TAKE_SLICE, 6, take, &r);
         if (rc == MP_OK && r->type == MP_RESP_BULK)
             rc = run_task(f, r->str, r->len);
         if (rc == MP_OK)

@@ -30,9 +30,6 @@ typedef struct serve {
     mp_thread *lease_thread;
 } serve;
 
-/* One exchange on c within the backend's timeout plus extra seconds. */
-int mp_serve_call(const serve *sv, mp_redis *c, double extra, size_t argc, const mp_resp_arg *argv,
-                  mp_resp_reply **reply);
 /* Tell the caller of the task in env (an envelope as it lay in Redis)
  * that it failed with code and message, and forget it. */
 int mp_serve_fail_task(serve *sv, mp_redis *c, const void *env, size_t env_len, bool died, int code,
