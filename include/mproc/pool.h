@@ -194,8 +194,10 @@ size_t mp_pool_pids(mp_pool *pool, long *pids, size_t cap);
  *     again once it is back;
  *   - a caller that dies: its tasks are not run (workers see that it no
  *     longer renews its presence) and its results expire after result_ttl.
- * terminate fails the calls in flight with MP_ESTATE at once; the workers
- * may still run them, and their results expire unread. */
+ * terminate fails the queued calls with MP_ESTATE at once and those a
+ * slot has sent to Redis within half a second (its wait for a result is
+ * cut that fine); the workers may still run them, and their results
+ * expire unread. */
 typedef struct mp_backend_options {
     /* Seconds for connecting and each exchange with Redis; 0 is 10. */
     double timeout;
