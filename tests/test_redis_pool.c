@@ -59,19 +59,35 @@ static int die_on_zero(const mp_value *args, mp_buf *result)
 }
 MP_TASK(die_on_zero)
 
+static int pause_for(double seconds)
+{
+    mp_event *never;
+    int rc = mp_event_new(&never);
+    if (rc == MP_OK) {
+        mp_event_wait(never, seconds);
+        mp_event_free(never);
+    }
+    return rc;
+}
+
 /* Sleeps, then gives its worker's pid. */
 static int slow_pid(const mp_value *args, mp_buf *result)
 {
     double s;
     int rc = mp_args(args, "d", &s);
-    mp_event *never;
-    if (rc == MP_OK && (rc = mp_event_new(&never)) == MP_OK) {
-        mp_event_wait(never, s);
-        mp_event_free(never);
-    }
+    if (rc == MP_OK)
+        rc = pause_for(s);
     return rc ? rc : mp_pack(result, "q", (int64_t)mp_current_pid());
 }
 MP_TASK(slow_pid)
+
+/* square, a quarter of a second later */
+static int slow_square(const mp_value *args, mp_buf *result)
+{
+    int rc = pause_for(0.25);
+    return rc ? rc : square(args, result);
+}
+MP_TASK(slow_square)
 
 /* ---- workers ------------------------------------------------------------------- */
 
@@ -241,17 +257,21 @@ static void redis_stopped_then_back(void **state)
     mpt_redis_do(&own, "close");
 }
 
-/* Says it ran, on the queue on Redis whose address it gets. */
+/* Says it runs, on the queue on Redis whose address it gets, then takes
+ * the seconds it gets to end. */
 static int mark(const mp_value *args, mp_buf *result)
 {
     const char *address;
-    int rc = mp_args(args, "s", &address);
+    double seconds;
+    int rc = mp_args(args, "sd", &address, &seconds);
     mp_queue *q = NULL;
     if (rc == MP_OK)
         rc = mp_queue_open(&q, address, NULL);
     if (rc == MP_OK)
         rc = mp_queue_put(q, 5, "s", "ran");
     mp_queue_free(q);
+    if (rc == MP_OK)
+        rc = pause_for(seconds);
     return rc ? rc : mp_pack(result, "n");
 }
 MP_TASK(mark)
@@ -260,15 +280,16 @@ MP_TASK(mark)
 static int doomed_caller(const mp_value *args)
 {
     const char *url, *ran;
+    double seconds;
     mp_event *queued;
-    int rc = mp_args(args, "ssO", &url, &ran, &queued);
+    int rc = mp_args(args, "ssdO", &url, &ran, &seconds, &queued);
     mp_backend_options bo = {.lease = 1, .result_ttl = 1};
     mp_pool *pool = NULL;
     if (rc == MP_OK)
         rc = mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bo});
     mp_async_result *r = NULL;
     if (rc == MP_OK)
-        rc = mp_pool_apply_async(pool, mark, NULL, &r, "s", ran);
+        rc = mp_pool_apply_async(pool, mark, NULL, &r, "sd", ran, seconds);
     if (rc != MP_OK)
         return 1;
     /* the test sees the task in Redis, then kills us */
@@ -290,7 +311,7 @@ static void dead_callers_tasks_are_dropped(void **state)
     mp_event *queued;
     MPT_OK(mp_event_new(&queued));
     mp_process *p;
-    MPT_OK(mp_process_new(&p, doomed_caller, NULL, "ssO", url, ran, queued));
+    MPT_OK(mp_process_new(&p, doomed_caller, NULL, "ssdO", url, ran, 0.0, queued));
     MPT_OK(mp_process_start(p));
     MPT_OK(mp_event_wait(queued, 30));
     /* no worker yet: the task waits in Redis while its caller dies */
@@ -324,6 +345,130 @@ static void dead_callers_tasks_are_dropped(void **state)
     mp_queue_free(marks);
 }
 
+/* How many keys of the pool whose path a connection has match suffix, a
+ * glob. */
+static int64_t keys_like(mp_redis *c, const char *suffix)
+{
+    char pattern[300];
+    snprintf(pattern, sizeof pattern, "mproc:p:{%s}:%s", mp_redis_path(c), suffix);
+    mp_resp_reply *r;
+    MPT_OK(mp_redis_callv(c, &r, "KEYS", pattern, (const char *)NULL));
+    int64_t n = r->type == MP_RESP_ARRAY ? (int64_t)r->len : -1;
+    mp_resp_free(r);
+    return n;
+}
+
+/* A caller killed while its task runs: the result is still written, and
+ * lives the caller's result_ttl (not the worker's default of a minute);
+ * the caller's presence is gone after its lease. */
+static void dead_callers_results_expire(void **state)
+{
+    (void)state;
+    char url[160], ran[200];
+    backend(url, sizeof url);
+    snprintf(ran, sizeof ran, "%s/0/ran-%d", server.url, pools_made);
+    mp_queue *marks = NULL;
+    MPT_OK(mp_queue_open(&marks, ran, NULL));
+    mp_process *w = start_worker(url, 1, 1);
+    mp_event *queued;
+    MPT_OK(mp_event_new(&queued));
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, doomed_caller, NULL, "ssdO", url, ran, 1.0, queued));
+    MPT_OK(mp_process_start(p));
+    MPT_OK(mp_event_wait(queued, 30));
+    mp_value *v = NULL;
+    MPT_OK(mp_queue_get(marks, 30, &v));
+    mp_value_free(v);
+    MPT_OK(mp_process_kill(p));
+    assert_true(mpt_join_child(p) != 0);
+    mp_event_free(queued);
+    mp_redis *c;
+    MPT_OK(mp_redis_open(&c, url, NULL));
+    bool written = false, expired = false;
+    for (int i = 0; i < 300 && !expired; i++) {
+        int64_t n = keys_like(c, "reply:*");
+        written = written || n > 0;
+        expired = written && n == 0;
+        if (!expired)
+            mp_os_sleep(0.05);
+    }
+    assert_true(written);
+    assert_true(expired);
+    assert_int_equal(keys_like(c, "caller:*"), 0);
+    mp_redis_free(c);
+    stop_workers(url, &w, 1);
+    mp_queue_free(marks);
+}
+
+/* square, except that 0 kills its worker process */
+static int square_or_die(const mp_value *args, mp_buf *result)
+{
+    int64_t x;
+    int rc = mp_args(args, "q", &x);
+    if (rc == MP_OK && x == 0)
+        abort();
+    return rc ? rc : square(args, result);
+}
+MP_TASK(square_or_die)
+
+/* imap through Redis: a task that kills its workers and one that raises
+ * are errors in their places, the others come in order; with a worker
+ * host killed mid-way, every result still comes once, in order. */
+static void imap_under_failures(void **state)
+{
+    (void)state;
+    char url[160];
+    backend(url, sizeof url);
+    mp_process *hosts[2] = {start_worker(url, 2, 1), NULL};
+    mp_pool *pool = caller(url, 1);
+    const int64_t items[] = {1, 2, 3, 4, 0, 6, 7, -8, 9, 10};
+    enum { N = sizeof items / sizeof items[0] };
+    mp_buf packed = MP_BUF_INIT;
+    for (int i = 0; i < N; i++)
+        MPT_OK(mp_pack(&packed, "q", items[i]));
+    mp_imap_iter *it;
+    MPT_OK(mp_pool_imap(pool, square_or_die, packed.data, packed.len, NULL, &it));
+    mp_value *v = NULL;
+    for (int i = 0; i < N; i++) {
+        int rc = mp_imap_next(it, 60, &v);
+        if (items[i] == 0) {
+            MPT_CODE(rc, MP_EWORKERDIED);
+        } else if (items[i] < 0) {
+            MPT_CODE(rc, MP_EREMOTE);
+            assert_int_equal(mp_imap_error(it)->code, MP_EINVAL);
+        } else {
+            MPT_OK(rc);
+            assert_int_equal(v->as.i, items[i] * items[i]);
+            mp_value_free(v);
+        }
+    }
+    MPT_CODE(mp_imap_next(it, 0, &v), MP_EEOF);
+    mp_imap_free(it);
+
+    hosts[1] = start_worker(url, 1, 1);
+    MPT_OK(mp_pool_imap(pool, slow_square, packed.data, packed.len, NULL, &it));
+    MPT_OK(mp_imap_next(it, 60, &v));
+    assert_int_equal(v->as.i, 1);
+    mp_value_free(v);
+    MPT_OK(mp_process_kill(hosts[0]));
+    assert_true(mpt_join_child(hosts[0]) != 0);
+    for (int i = 1; i < N; i++) {
+        int rc = mp_imap_next(it, 60, &v);
+        if (items[i] < 0) {
+            MPT_CODE(rc, MP_EREMOTE);
+        } else {
+            MPT_OK(rc);
+            assert_int_equal(v->as.i, items[i] * items[i]);
+            mp_value_free(v);
+        }
+    }
+    MPT_CODE(mp_imap_next(it, 0, &v), MP_EEOF);
+    mp_imap_free(it);
+    mp_buf_free(&packed);
+    mp_pool_free(pool);
+    stop_workers(url, &hosts[1], 1);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -334,8 +479,11 @@ static void bad_input(void **state)
     MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = url}), MP_EINVAL);
     backend(url, sizeof url);
     MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .maxtasksperchild = 2}), MP_EINVAL);
-    mp_backend_options bad = {.lease = -1};
-    MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bad}), MP_EINVAL);
+    const mp_backend_options bad[] = {
+        {.lease = -1}, {.lease = 1e-6}, {.result_ttl = 1e12}, {.timeout = 1e300 * 1e300}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        MPT_CODE(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bad[i]}),
+                 MP_EINVAL);
     MPT_CODE(mp_worker_serve(NULL, NULL), MP_EINVAL);
     MPT_CODE(mp_thread_pool_new(&pool, &(mp_pool_options){.backend = url}), MP_EINVAL);
 }
@@ -351,6 +499,8 @@ int main(int argc, char **argv)
         MPT_TEST(dead_worker_host_task_comes_back),
         MPT_TEST(redis_stopped_then_back),
         MPT_TEST(dead_callers_tasks_are_dropped),
+        MPT_TEST(dead_callers_results_expire),
+        MPT_TEST(imap_under_failures),
         MPT_TEST(bad_input),
     };
     int failed = MPT_RUN(tests);

@@ -199,6 +199,8 @@ size_t mp_pool_pids(mp_pool *pool, long *pids, size_t cap);
  * cut that fine); the workers may still run them, and their results
  * expire unread. */
 typedef struct mp_backend_options {
+    /* Each time is 0 (its default) or from 0.001 to 365 days; else
+     * MP_EINVAL. */
     /* Seconds for connecting and each exchange with Redis; 0 is 10. */
     double timeout;
     /* Seconds a chunk stays with a worker that stopped renewing it, and
@@ -207,7 +209,9 @@ typedef struct mp_backend_options {
     /* Deliveries after which a chunk that killed its workers fails; 0 is
      * 3. */
     int max_deliveries;
-    /* Seconds an unread result of a caller lives; 0 is 60. */
+    /* Seconds an unread result of this caller lives in Redis; 0 is 60.
+     * The caller's own setting: it travels with the caller's presence. A
+     * worker's is for the results of callers whose presence has lapsed. */
     double result_ttl;
 } mp_backend_options;
 
@@ -220,7 +224,8 @@ typedef struct mp_worker_options {
     size_t initargs_len;
     int maxtasksperchild;
     const mp_context *context;
-    /* Must match the callers' where they set it; NULL: the defaults. */
+    /* timeout, lease and max_deliveries must match the callers' where
+     * they set them; NULL: the defaults. */
     const mp_backend_options *backend_options;
 } mp_worker_options;
 

@@ -12,13 +12,16 @@
 
 #define DEFAULT_IN_FLIGHT 16
 
-/* Say this caller is here for another lease. */
+/* Say this caller is here for another lease. The presence holds how long
+ * this caller's results are to live: the workers set that on its reply
+ * lists. */
 static int renew(pool_remote *r, mp_redis *c)
 {
-    char ms[32];
+    char ms[32], ttl[32];
     snprintf(ms, sizeof ms, "%lld", (long long)(r->o.lease * 1000));
+    snprintf(ttl, sizeof ttl, "%lld", (long long)(r->o.result_ttl * 1000));
     mp_resp_arg set[] = {
-        {"SET", 3}, {r->k_caller, strlen(r->k_caller)}, {"1", 1}, {"PX", 2}, {ms, strlen(ms)}};
+        {"SET", 3}, {r->k_caller, strlen(r->k_caller)}, {ttl, strlen(ttl)}, {"PX", 2}, {ms, strlen(ms)}};
     mp_resp_reply *reply;
     int rc = mp_redis_call(c, 5, set, &reply);
     if (rc == MP_OK)

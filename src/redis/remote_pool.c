@@ -13,11 +13,22 @@
 #define DEFAULT_DELIVERIES 3
 #define DEFAULT_RESULT_TTL 60.0
 
+/* Redis keeps expiry times in milliseconds; a year bounds what a lease
+ * or a result's life can sensibly be. */
+#define MAX_SECONDS (365 * 86400.0)
+
+static bool seconds_ok(double s)
+{
+    return s == 0 || (s >= 0.001 && s <= MAX_SECONDS);
+}
+
 int mp_backend_settle(const mp_backend_options *opts, mp_backend_options *out, const char *what)
 {
     mp_backend_options o = opts ? *opts : (mp_backend_options){0};
-    if (!(o.timeout >= 0) || !(o.lease >= 0) || !(o.result_ttl >= 0) || o.max_deliveries < 0)
-        return mp_fail(MP_EINVAL, "%s: backend options are 0 (the default) or more", what);
+    if (!seconds_ok(o.timeout) || !seconds_ok(o.lease) || !seconds_ok(o.result_ttl) || o.max_deliveries < 0)
+        return mp_fail(MP_EINVAL,
+                       "%s: backend options are 0 (the default) or more; times from 0.001 to %g seconds",
+                       what, MAX_SECONDS);
     out->timeout = o.timeout ? o.timeout : DEFAULT_TIMEOUT;
     out->lease = o.lease ? o.lease : DEFAULT_LEASE;
     out->max_deliveries = o.max_deliveries ? o.max_deliveries : DEFAULT_DELIVERIES;

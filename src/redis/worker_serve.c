@@ -22,15 +22,43 @@
 /* After Redis failed us, wait this long before trying again. */
 #define OUTAGE_PAUSE 0.5
 
-/* Send the reply envelope to the task's caller and forget the task. */
+int mp_serve_caller(serve *sv, mp_redis *c, const char *caller, bool *present, long long *ttl_ms)
+{
+    *present = false;
+    *ttl_ms = (long long)(sv->o.result_ttl * 1000);
+    size_t n = strlen(sv->prefix) + strlen("caller:") + strlen(caller) + 1;
+    char *key = malloc(n);
+    if (key == NULL)
+        return mp_fail(MP_ENOMEM, "mp_worker_serve: out of memory");
+    snprintf(key, n, "%scaller:%s", sv->prefix, caller);
+    mp_resp_arg get[] = {mp_resp_text("GET"), mp_resp_text(key)};
+    mp_resp_reply *r;
+    int rc = mp_redis_call_within(c, sv->o.timeout, 2, get, &r);
+    free(key);
+    if (rc != MP_OK)
+        return rc;
+    if (r->type == MP_RESP_BULK) {
+        *present = true;
+        char ms[24];
+        snprintf(ms, sizeof ms, "%.*s", (int)(r->len < sizeof ms ? r->len : sizeof ms - 1), r->str);
+        char *end;
+        long long v = strtoll(ms, &end, 10);
+        if (*end == '\0' && v > 0)
+            *ttl_ms = v;
+    }
+    mp_resp_free(r);
+    return MP_OK;
+}
+
+/* Send the reply envelope e to the task's caller, to live ttl_ms there,
+ * and forget the task. */
 static int answer(serve *sv, mp_redis *c, const mp_task_envelope *t, const void *env, size_t env_len,
-                  bool died, const void *reply, size_t reply_len, long pid)
+                  const mp_reply_envelope *e, long long ttl_ms)
 {
     mp_buf out = MP_BUF_INIT;
-    mp_reply_envelope e = {t->id, sv->host, pid, died, reply, reply_len};
-    int rc = mp_reply_envelope_write(&out, &e);
+    int rc = mp_reply_envelope_write(&out, e);
     char ttl[32];
-    snprintf(ttl, sizeof ttl, "%lld", (long long)(sv->o.result_ttl * 1000));
+    snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
     mp_resp_arg push[] = {mp_resp_text("LPUSH"), mp_resp_text(t->reply_key), {out.data, out.len}};
     mp_resp_arg expire[] = {mp_resp_text("PEXPIRE"), mp_resp_text(t->reply_key), mp_resp_text(ttl)};
     mp_resp_arg forget[] = {
@@ -51,11 +79,16 @@ int mp_serve_fail_task(serve *sv, mp_redis *c, const void *env, size_t env_len, 
     int rc = mp_decode(env, env_len, NULL, &v);
     if (rc == MP_OK)
         rc = mp_task_envelope_read(v, &t);
+    bool present;
+    long long ttl_ms;
+    if (rc == MP_OK)
+        rc = mp_serve_caller(sv, c, t.caller, &present, &ttl_ms);
     mp_buf reply = MP_BUF_INIT;
     if (rc == MP_OK)
         rc = mp_pack(&reply, "(iis)", POOL_FAILED, code, message);
     if (rc == MP_OK)
-        rc = answer(sv, c, &t, env, env_len, died, reply.data, reply.len, pid);
+        rc = answer(sv, c, &t, env, env_len,
+                    &(mp_reply_envelope){t.id, sv->host, pid, died, reply.data, reply.len}, ttl_ms);
     mp_buf_free(&reply);
     mp_value_free(v);
     return rc;
@@ -73,6 +106,7 @@ typedef struct fetcher {
     mp_os_mutex *lock;
     mp_os_cond *ended;
     bool done;
+    long long ttl_ms; /* how long the task's result is to live */
     int ret;
     int code;
     long pid;
@@ -168,20 +202,16 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
         mp_value_free(v);
         return MP_OK;
     }
-    char caller[64];
-    snprintf(caller, sizeof caller, "%scaller:%s", sv->prefix, t.caller);
-    mp_resp_arg exists[] = {mp_resp_text("EXISTS"), mp_resp_text(caller)};
-    mp_resp_reply *r;
-    if ((rc = mp_redis_call_within(f->c, sv->o.timeout, 2, exists, &r)) != MP_OK) {
+    bool wanted;
+    if ((rc = mp_serve_caller(sv, f->c, t.caller, &wanted, &f->ttl_ms)) != MP_OK) {
         mp_value_free(v);
         return rc;
     }
-    bool wanted = r->type == MP_RESP_INTEGER && r->integer == 1;
-    mp_resp_free(r);
     if (!wanted) {
         /* its caller is gone: nobody would read the result */
         mp_resp_arg forget[] = {
             mp_resp_text("LREM"), mp_resp_text(sv->k_taken), mp_resp_text("1"), {env, env_len}};
+        mp_resp_reply *r;
         if ((rc = mp_redis_call_within(f->c, sv->o.timeout, 4, forget, &r)) == MP_OK)
             mp_resp_free(r);
         mp_value_free(v);
@@ -195,7 +225,9 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
         mp_os_cond_wait(f->ended, f->lock, MP_FOREVER);
     mp_os_mutex_unlock(f->lock);
     if (rc == MP_OK && f->ret == MP_OK)
-        rc = answer(sv, f->c, &t, env, env_len, false, f->reply.data, f->reply.len, f->pid);
+        rc = answer(sv, f->c, &t, env, env_len,
+                    &(mp_reply_envelope){t.id, sv->host, f->pid, false, f->reply.data, f->reply.len},
+                    f->ttl_ms);
     else if (rc == MP_OK && f->ret == MP_EREMOTE)
         rc = mp_serve_fail_task(sv, f->c, env, env_len, false, f->code, (const char *)f->reply.data, f->pid);
     else if (rc == MP_OK && f->ret == MP_EWORKERDIED)

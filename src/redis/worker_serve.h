@@ -30,8 +30,13 @@ typedef struct serve {
     mp_thread *lease_thread;
 } serve;
 
+/* The task's caller, as its presence says: whether it is still there,
+ * and how long its results are to live in ms (its result_ttl, which its
+ * presence holds; this worker's own once the presence has lapsed). */
+int mp_serve_caller(serve *sv, mp_redis *c, const char *caller, bool *present, long long *ttl_ms);
+
 /* Tell the caller of the task in env (an envelope as it lay in Redis)
- * that it failed with code and message, and forget it. */
+ * that it failed with code and message, and forget the task. */
 int mp_serve_fail_task(serve *sv, mp_redis *c, const void *env, size_t env_len, bool died, int code,
                        const char *message, long pid);
 
