@@ -252,6 +252,18 @@ static void redis_stopped_then_back(void **state)
     MPT_OK(mp_pool_apply(pool, square, &v, "q", (int64_t)5));
     assert_int_equal(v->as.i, 25);
     mp_value_free(v);
+    /* killed: a call fails; restarted empty (no persistence): the first
+     * call works, though the caller's presence went with the data */
+    mpt_redis_do(&own, "kill");
+    rc = mp_pool_apply(pool, square, &v, "q", (int64_t)6);
+    assert_true(rc == MP_ETIMEDOUT || rc == MP_ECONNRESET);
+    mpt_redis_do(&own, "restart");
+    mp_async_result *r;
+    MPT_OK(mp_pool_apply_async(pool, square, NULL, &r, "q", (int64_t)7));
+    MPT_OK(mp_async_result_get(r, 30, &v));
+    assert_int_equal(v->as.i, 49);
+    mp_value_free(v);
+    mp_async_result_free(r);
     mp_pool_free(pool);
     stop_workers(url, &w, 1);
     mpt_redis_do(&own, "close");

@@ -86,12 +86,18 @@ typedef struct pool_remote {
     mp_backend_options o;
     char *prefix, *k_tasks, *k_caller;
     char id[33];     /* this caller's */
+    /* The presence's SET (mp_pool_remote_presence), its strings made once */
+    char lease_ms[24], ttl_ms[24];
     uint64_t issued; /* task ids, under the pool's lock */
     mp_thread *presence;
     mp_os_mutex *lock;
     mp_os_cond *wake;
     bool stopping;
 } pool_remote;
+
+/* The SET that says r's caller is here for another lease, into cmd (args
+ * of 5). */
+void mp_pool_remote_presence(const pool_remote *r, mp_resp_arg args[5], mp_redis_cmd *cmd);
 
 struct mp_pool {
     mp_os_mutex *lock;

@@ -12,21 +12,25 @@
 
 #define DEFAULT_IN_FLIGHT 16
 
-/* Say this caller is here for another lease. The presence holds how long
- * this caller's results are to live: the workers set that on its reply
- * lists. */
+/* The presence holds how long this caller's results are to live: the
+ * workers set that on its reply lists. */
+void mp_pool_remote_presence(const pool_remote *r, mp_resp_arg args[5], mp_redis_cmd *cmd)
+{
+    args[0] = mp_resp_text("SET");
+    args[1] = mp_resp_text(r->k_caller);
+    args[2] = mp_resp_text(r->ttl_ms);
+    args[3] = mp_resp_text("PX");
+    args[4] = mp_resp_text(r->lease_ms);
+    *cmd = (mp_redis_cmd){5, args};
+}
+
+/* Say this caller is here for another lease. */
 static int renew(pool_remote *r, mp_redis *c)
 {
-    char ms[32], ttl[32];
-    snprintf(ms, sizeof ms, "%lld", (long long)(r->o.lease * 1000));
-    snprintf(ttl, sizeof ttl, "%lld", (long long)(r->o.result_ttl * 1000));
-    mp_resp_arg set[] = {
-        {"SET", 3}, {r->k_caller, strlen(r->k_caller)}, {ttl, strlen(ttl)}, {"PX", 2}, {ms, strlen(ms)}};
-    mp_resp_reply *reply;
-    int rc = mp_redis_call(c, 5, set, &reply);
-    if (rc == MP_OK)
-        mp_resp_free(reply);
-    return rc;
+    mp_resp_arg args[5];
+    mp_redis_cmd set;
+    mp_pool_remote_presence(r, args, &set);
+    return mp_redis_run(c, 1, &set, r->o.timeout);
 }
 
 static int presence_main(void *arg)
@@ -87,6 +91,8 @@ static int make_remote(pool_remote *r, const mp_pool_options *opts)
     if (rc == MP_OK) {
         char caller[64];
         snprintf(caller, sizeof caller, "caller:%s", r->id);
+        snprintf(r->lease_ms, sizeof r->lease_ms, "%lld", (long long)(r->o.lease * 1000));
+        snprintf(r->ttl_ms, sizeof r->ttl_ms, "%lld", (long long)(r->o.result_ttl * 1000));
         r->backend = mp_strdup(opts->backend);
         r->k_tasks = mp_backend_key(r->prefix, "tasks");
         r->k_caller = mp_backend_key(r->prefix, caller);

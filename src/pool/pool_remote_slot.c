@@ -47,15 +47,19 @@ static int send_task(pool_slot *s, const pool_chunk *c, const char *id)
         rc = mp_pack(&s->reply, "[s s s y#]", id, r->id, s->reply_key, s->out.data, s->out.len);
     if (rc != MP_OK)
         return rc;
+    /* The presence goes with the task: after a Redis restart lost it, a
+     * worker would otherwise drop the task as a gone caller's until the
+     * next renewal. */
+    mp_resp_arg presence[5];
+    mp_redis_cmd cmds[2];
+    mp_pool_remote_presence(r, presence, &cmds[0]);
     mp_resp_arg push[] = {mp_resp_text("LPUSH"), mp_resp_text(r->k_tasks), {s->reply.data, s->reply.len}};
-    mp_resp_reply *reply;
-    rc = mp_redis_call(s->redis, 3, push, &reply);
+    cmds[1] = (mp_redis_cmd){3, push};
+    rc = mp_redis_run(s->redis, 2, cmds, r->o.timeout);
     /* The slot's connection may have sat idle while Redis restarted: its
      * first call fails, and goes once more on a connection made anew. */
     if (rc == MP_ECONNRESET)
-        rc = mp_redis_call(s->redis, 3, push, &reply);
-    if (rc == MP_OK)
-        mp_resp_free(reply);
+        rc = mp_redis_run(s->redis, 2, cmds, r->o.timeout);
     return rc;
 }
 
