@@ -90,6 +90,120 @@ static void lock_rules(void **state)
     }
 }
 
+/* A Lock taken and given back without a system call unless contended:
+ * processes and threads contending count exactly, and a holder that dies
+ * while others sleep on the Lock is taken over from (they were counted as
+ * sleepers, and what they leave behind must not break the Lock). */
+#define CONTENDED_ROUNDS 20000
+
+static int count_under(mp_lock *l, mp_shared *counter)
+{
+    int64_t *n = mp_shared_ptr(counter);
+    for (int i = 0; i < CONTENDED_ROUNDS; i++) {
+        int rc = mp_lock_acquire(l, MP_FOREVER);
+        if (rc != MP_OK)
+            return rc;
+        ++*n;
+        if ((rc = mp_lock_release(l)) != MP_OK)
+            return rc;
+    }
+    return 0;
+}
+
+static int count_in_child(const mp_value *args)
+{
+    mp_lock *l;
+    mp_shared *counter;
+    int rc = mp_args(args, "OO", &l, &counter);
+    return rc == MP_OK ? count_under(l, counter) : rc;
+}
+MP_TARGET(count_in_child)
+
+struct counting {
+    mp_lock *l;
+    mp_shared *counter;
+};
+
+/* One acquire and release; the acquire's code, MP_OK or MP_EOWNERDEAD. */
+static int acquire_once(void *l)
+{
+    int rc = mp_lock_acquire(l, 10);
+    if (rc != MP_OK && rc != MP_EOWNERDEAD)
+        return rc;
+    int released = mp_lock_release(l);
+    return released == MP_OK ? rc : released;
+}
+
+static int count_in_thread(void *arg)
+{
+    struct counting *c = arg;
+    return count_under(c->l, c->counter);
+}
+
+static int hold_and_die(const mp_value *args)
+{
+    mp_lock *l;
+    mp_event *held, *never;
+    int rc = mp_args(args, "OOO", &l, &held, &never);
+    if (rc == MP_OK)
+        rc = mp_lock_acquire(l, MP_FOREVER);
+    if (rc == MP_OK)
+        rc = mp_event_set(held);
+    if (rc == MP_OK)
+        mp_event_wait(never, 0.3); /* the parent is asleep on the Lock by now */
+    return rc; /* exits holding it */
+}
+MP_TARGET(hold_and_die)
+
+static void lock_contended(void **state)
+{
+    (void)state;
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_lock *l;
+        mp_shared *counter;
+        MPT_OK(mp_lock_new(&l));
+        MPT_OK(mp_shared_value_new(&counter, 'q', false));
+        mp_process *p[2];
+        for (int i = 0; i < 2; i++) {
+            MPT_OK(mp_process_new(&p[i], count_in_child, mpt_opts(methods[k]), "OO", l, counter));
+            MPT_OK(mp_process_start(p[i]));
+        }
+        struct counting c = {l, counter};
+        mp_thread *t;
+        int result;
+        MPT_OK(mp_thread_start(&t, count_in_thread, &c, NULL));
+        assert_int_equal(count_under(l, counter), 0);
+        MPT_OK(mp_thread_join(t, MP_FOREVER, &result));
+        assert_int_equal(result, 0);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(join(p[i]), 0);
+        assert_int_equal(*(int64_t *)mp_shared_ptr(counter), 4 * CONTENDED_ROUNDS);
+
+        mp_event *held, *never;
+        MPT_OK(mp_event_new(&held));
+        MPT_OK(mp_event_new(&never));
+        MPT_OK(mp_process_new(&p[0], hold_and_die, mpt_opts(methods[k]), "OOO", l, held, never));
+        MPT_OK(mp_process_start(p[0]));
+        MPT_OK(mp_event_wait(held, 10));
+        /* two sleepers: one of them is told the holder died */
+        MPT_OK(mp_thread_start(&t, acquire_once, l, NULL));
+        int mine = acquire_once(l);
+        MPT_OK(mp_thread_join(t, MP_FOREVER, &result));
+        assert_int_equal(join(p[0]), 0);
+        assert_true((mine == MP_EOWNERDEAD && result == MP_OK) || (mine == MP_OK && result == MP_EOWNERDEAD));
+        /* nothing the sleepers left lets two hold it */
+        MPT_OK(mp_lock_acquire(l, 0));
+        MPT_CODE(mp_lock_acquire(l, 0.05), MP_ETIMEDOUT);
+        MPT_OK(mp_lock_release(l));
+        MPT_CODE(mp_lock_release(l), MP_ESTATE);
+        mp_event_free(held);
+        mp_event_free(never);
+        mp_shared_free(counter);
+        mp_lock_free(l);
+    }
+}
+
 /* ---- Semaphore --------------------------------------------------------- */
 
 static int take_two(const mp_value *args)
@@ -374,7 +488,7 @@ int main(int argc, char **argv)
 {
     mp_main(argc, argv);
     const struct CMUnitTest tests[] = {
-        MPT_TEST(lock_rules), MPT_TEST(semaphores), MPT_TEST(condition_notify), MPT_TEST(events),
+        MPT_TEST(lock_rules), MPT_TEST(lock_contended), MPT_TEST(semaphores), MPT_TEST(condition_notify), MPT_TEST(events),
         MPT_TEST(barrier_lockstep), MPT_TEST(barrier_abort_reset_timeout), MPT_TEST(short_block_refused),
     };
     return MPT_RUN(tests);
