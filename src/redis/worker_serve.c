@@ -168,11 +168,21 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
         mp_value_free(v);
         return MP_OK;
     }
-    char caller[64];
-    snprintf(caller, sizeof caller, "%scaller:%s", sv->prefix, t.caller);
+    /* The caller's presence key. Not in a fixed buffer: the prefix holds
+     * the pool's name, of any length, and a key cut short would name no
+     * caller, so that every task would be dropped as its caller's. */
+    size_t klen = strlen(sv->prefix) + strlen("caller:") + strlen(t.caller) + 1;
+    char *caller = malloc(klen);
+    if (caller == NULL) {
+        mp_value_free(v);
+        return mp_fail(MP_ENOMEM, "mp_worker_serve: out of memory");
+    }
+    snprintf(caller, klen, "%scaller:%s", sv->prefix, t.caller);
     mp_resp_arg exists[] = {mp_resp_text("EXISTS"), mp_resp_text(caller)};
     mp_resp_reply *r;
-    if ((rc = mp_redis_call_within(f->c, sv->o.timeout, 2, exists, &r)) != MP_OK) {
+    rc = mp_redis_call_within(f->c, sv->o.timeout, 2, exists, &r);
+    free(caller);
+    if (rc != MP_OK) {
         mp_value_free(v);
         return rc;
     }
