@@ -2,12 +2,14 @@
  * §5): a caller here (mp_pool_new with a redis:// backend) and worker hosts
  * (mp_worker_serve) in child processes of its own, started by spawn, on a
  * Redis server that bench/run started. redis_peers.py times RQ and Celery
- * on the same server; bench_redis_raw.c the raw LPUSH + BRPOP ping-pong.
+ * on the same server.
  *
  *   - map: MAP_N ints through mp_pool_map (default chunksize) to one host
  *     of 2 worker processes; tasks/s, packing the items included;
  *   - apply_async: APPLY_N calls made, then all their results got; tasks/s;
  *   - round trip: RTT_N apply_async + get, one after the other; us each;
+ *     its batches alternate with those of the raw LPUSH + BRPOP ping-pong
+ *     (bench_redis_resp.h), so that both see the same load;
  *   - a host killed: two hosts of 2 processes serve a caller with the
  *     given lease; a task that reports its host is killed there with its
  *     whole process group (SIGKILL), and the time from the kill to its
@@ -33,6 +35,7 @@
 #include <mproc.h>
 
 #include "bench_common.h"
+#include "bench_redis_resp.h"
 
 #define MAX_REPS 64
 #define HOST_PROCESSES 2
@@ -199,9 +202,9 @@ static void apply_many(mp_pool *pool, int n, int reps)
     bench_report("mproc redis apply_async", "tasks/s", samples, reps);
 }
 
-static void roundtrip(mp_pool *pool, int n, int reps)
+static void roundtrip(mp_pool *pool, raw_pingpong *raw, int n, int reps)
 {
-    double samples[MAX_REPS];
+    double samples[MAX_REPS], raw_samples[MAX_REPS];
     for (int r = -1; r < reps; r++) {
         double t0 = bench_now();
         for (int i = 0; i < n; i++) {
@@ -213,10 +216,15 @@ static void roundtrip(mp_pool *pool, int n, int reps)
             mp_value_free(v);
             mp_async_result_free(ar);
         }
-        if (r >= 0)
-            samples[r] = (bench_now() - t0) / n * 1e6;
+        double dt = bench_now() - t0;
+        double raw_us = raw_pingpong_batch(raw, n);
+        if (r >= 0) {
+            samples[r] = dt / n * 1e6;
+            raw_samples[r] = raw_us;
+        }
     }
     bench_report("mproc redis apply_async roundtrip", "us", samples, reps);
+    bench_report("raw redis lpush brpop pingpong", "us", raw_samples, reps);
 }
 
 /* ---- a host killed ------------------------------------------------------------------ */
@@ -290,6 +298,7 @@ int main(int argc, char **argv)
     }
     snprintf(base, sizeof base, "redis://127.0.0.1:%d", port);
     ok(mp_get_context(MP_START_SPAWN, &spawn_ctx), "mp_get_context");
+    raw_pingpong *raw = raw_pingpong_start(port); /* forks: before any thread */
 
     char url[128];
     snprintf(url, sizeof url, "%s/0/bench-%d", base, (int)getpid());
@@ -297,9 +306,10 @@ int main(int argc, char **argv)
     mp_pool *pool = caller(url, 0);
     map(pool, map_n, reps);
     apply_many(pool, apply_n, reps);
-    roundtrip(pool, rtt_n, reps);
+    roundtrip(pool, raw, rtt_n, reps);
     mp_pool_free(pool);
     stop_hosts(url, &host, 1);
+    raw_pingpong_stop(raw);
 
     kill_latency(rounds, lease);
     return 0;

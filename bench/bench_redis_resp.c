@@ -1,16 +1,5 @@
-/* bench_redis_raw.c - the raw baseline of the Redis pool's round trip: two
- * processes ping-pong one byte through two Redis lists, speaking RESP by
- * hand over plain TCP sockets (no mproc, no client library). The pinger
- * does LPUSH req x, then BRPOP resp 0; the ponger BRPOP req 0, then
- * LPUSH resp x. That is the least any call through Redis costs: one push
- * and one blocking pop each way.
- *
- * Usage: bench_redis_raw PORT ROUNDS REPS
- *   one JSON line (bench_common.h): the median over REPS timed batches of
- *   ROUNDS round trips each (after one untimed batch) of the time per
- *   round trip, in us.
- *
- * POSIX only. */
+/* bench_redis_resp.c - the raw ping-pong through Redis (bench_redis_resp.h),
+ * RESP by hand over plain TCP sockets: no mproc, no client library. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,12 +13,11 @@
 #include <unistd.h>
 
 #include "bench_common.h"
-
-#define MAX_REPS 64
+#include "bench_redis_resp.h"
 
 static _Noreturn void fail(const char *what)
 {
-    fprintf(stderr, "bench_redis_raw: %s: %s\n", what, errno ? strerror(errno) : "unexpected reply");
+    fprintf(stderr, "bench_redis_resp: %s: %s\n", what, errno ? strerror(errno) : "unexpected reply");
     exit(1);
 }
 
@@ -157,53 +145,56 @@ static void ponger(int port, const char *req, const char *resp)
     }
 }
 
-int main(int argc, char **argv)
+struct raw_pingpong {
+    pid_t ponger;
+    conn c;
+    char push[256], pop[256], quit[256];
+    size_t npush, npop, nquit;
+};
+
+raw_pingpong *raw_pingpong_start(int port)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: bench_redis_raw PORT ROUNDS REPS\n");
-        return 2;
-    }
-    int port = atoi(argv[1]), rounds = atoi(argv[2]), reps = atoi(argv[3]);
-    if (port <= 0 || rounds <= 0 || reps <= 0 || reps > MAX_REPS) {
-        fprintf(stderr, "bench_redis_raw: bad arguments\n");
-        return 2;
-    }
+    raw_pingpong *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        fail("calloc");
     char req[64], resp[64];
     snprintf(req, sizeof req, "bench:raw:%d:req", (int)getpid());
     snprintf(resp, sizeof resp, "bench:raw:%d:resp", (int)getpid());
-    pid_t pid = fork();
-    if (pid < 0)
+    p->npush = command(p->push, sizeof p->push, 3, (const char *[]){"LPUSH", req, "x"});
+    p->npop = command(p->pop, sizeof p->pop, 3, (const char *[]){"BRPOP", resp, "0"});
+    /* the ponger ends on "q" */
+    p->nquit = command(p->quit, sizeof p->quit, 3, (const char *[]){"LPUSH", req, "q"});
+    if ((p->ponger = fork()) < 0)
         fail("fork");
-    if (pid == 0)
+    if (p->ponger == 0)
         ponger(port, req, resp);
+    dial(&p->c, port);
+    return p;
+}
 
-    conn c;
-    dial(&c, port);
-    char push[256], pop[256], quit[256];
-    size_t npush = command(push, sizeof push, 3, (const char *[]){"LPUSH", req, "x"});
-    size_t npop = command(pop, sizeof pop, 3, (const char *[]){"BRPOP", resp, "0"});
-    size_t nquit = command(quit, sizeof quit, 3, (const char *[]){"LPUSH", req, "q"});
-    double samples[MAX_REPS];
-    for (int r = -1; r < reps; r++) {
-        double t0 = bench_now();
-        for (int i = 0; i < rounds; i++) {
-            send_all(&c, push, npush);
-            reply(&c);
-            send_all(&c, pop, npop);
-            reply(&c);
-        }
-        if (r >= 0)
-            samples[r] = (bench_now() - t0) / rounds * 1e6;
+double raw_pingpong_batch(raw_pingpong *p, int rounds)
+{
+    double t0 = bench_now();
+    for (int i = 0; i < rounds; i++) {
+        send_all(&p->c, p->push, p->npush);
+        reply(&p->c);
+        send_all(&p->c, p->pop, p->npop);
+        reply(&p->c);
     }
-    send_all(&c, quit, nquit);
-    reply(&c);
+    return (bench_now() - t0) / rounds * 1e6;
+}
+
+void raw_pingpong_stop(raw_pingpong *p)
+{
+    send_all(&p->c, p->quit, p->nquit);
+    reply(&p->c);
+    close(p->c.fd);
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid(p->ponger, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_redis_raw: the ponger failed\n");
-        return 1;
+        fprintf(stderr, "bench_redis_resp: the ponger failed\n");
+        exit(1);
     }
-    bench_report("raw redis lpush brpop pingpong", "us", samples, reps);
-    return 0;
+    free(p);
 }
