@@ -90,6 +90,15 @@ static int first_run_sleeps(const mp_value *args, mp_buf *result)
 }
 MP_TASK(first_run_sleeps)
 
+/* Holds its worker a while and says which host it ran on. */
+static int where(const mp_value *args, mp_buf *result)
+{
+    (void)args;
+    usleep(50000);
+    return mp_pack(result, "q", (int64_t)getpgrp());
+}
+MP_TASK(where)
+
 /* ---- worker hosts ---------------------------------------------------------------- */
 
 static int serve(const mp_value *args)
@@ -229,6 +238,32 @@ static void roundtrip(mp_pool *pool, raw_pingpong *raw, int n, int reps)
 
 /* ---- a host killed ------------------------------------------------------------------ */
 
+/* Wait until host serves: tasks that each hold a worker a while spread
+ * over every serving worker, so one reaches it once it serves. Without
+ * this a round could start while a new host (started by spawn on a loaded
+ * machine) is still starting, and time its start as well. */
+static void wait_serving(mp_pool *pool, pid_t host)
+{
+    enum { N = 4 };
+    for (double deadline = bench_now() + 60; bench_now() < deadline;) {
+        mp_async_result *rs[N];
+        bool seen = false;
+        for (int i = 0; i < N; i++)
+            ok(mp_pool_apply_async(pool, where, NULL, &rs[i], ""), "mp_pool_apply_async");
+        for (int i = 0; i < N; i++) {
+            mp_value *v;
+            ok(mp_async_result_get(rs[i], 30, &v), "mp_async_result_get");
+            seen |= v->as.i == host;
+            mp_value_free(v);
+            mp_async_result_free(rs[i]);
+        }
+        if (seen)
+            return;
+    }
+    fprintf(stderr, "bench_redis_pool: a new worker host is not serving after 60 s\n");
+    exit(1);
+}
+
 static void kill_latency(int rounds, double lease)
 {
     char url[128], marks_url[128], tokens_url[128];
@@ -241,8 +276,9 @@ static void kill_latency(int rounds, double lease)
     ok(mp_queue_open(&marks, marks_url, NULL), "mp_queue_open");
     ok(mp_queue_open(&tokens, tokens_url, NULL), "mp_queue_open");
     mp_value *v;
-    ok(mp_pool_apply(pool, inc, &v, "q", (int64_t)1), "mp_pool_apply"); /* both up */
-    mp_value_free(v);
+    wait_serving(pool, (pid_t)mp_process_pid(hosts[0]));
+    wait_serving(pool, (pid_t)mp_process_pid(hosts[1]));
+    srand((unsigned)getpid());
     double samples[MAX_REPS];
     for (int r = 0; r < rounds; r++) {
         ok(mp_queue_put(tokens, 10, "i", 1), "mp_queue_put");
@@ -252,6 +288,10 @@ static void kill_latency(int rounds, double lease)
         ok(mp_queue_get(marks, 30, &v), "mp_queue_get (the task's host)");
         pid_t victim = (pid_t)v->as.i;
         mp_value_free(v);
+        /* The hosts renew their leases every lease / 3 from when they
+         * started, and one round follows the last: kill at a random phase
+         * of those ticks, or the rounds would sample one phase only. */
+        usleep((useconds_t)(rand() / (RAND_MAX + 1.0) * lease / 3 * 1e6));
         double t0 = bench_now();
         if (killpg(victim, SIGKILL) != 0) {
             perror("bench_redis_pool: killpg");
@@ -270,9 +310,7 @@ static void kill_latency(int rounds, double lease)
         mp_process_join(hosts[i], 30);
         mp_process_close(hosts[i]);
         hosts[i] = start_host(url, lease);
-        ok(mp_pool_apply(pool, inc, &v, "q", (int64_t)1), "mp_pool_apply");
-        mp_value_free(v);
-        sleep(1);
+        wait_serving(pool, (pid_t)mp_process_pid(hosts[i]));
     }
     mp_queue_free(marks);
     mp_queue_free(tokens);
