@@ -25,8 +25,10 @@ void bench_report(const char *name, const char *unit, double *samples, int n)
 {
     qsort(samples, (size_t)n, sizeof *samples, by_double);
     double median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-    printf("{\"name\": \"%s\", \"median\": %.3f, \"unit\": \"%s\", \"p10\": %.3f, \"p90\": %.3f, \"samples\": %d}\n",
-           name, median, unit, samples[n / 10], samples[n * 9 / 10], n);
+    printf(
+        "{\"name\": \"%s\", \"median\": %.3f, \"unit\": \"%s\", \"p10\": %.3f, \"p90\": %.3f, \"max\": %.3f, "
+        "\"samples\": %d}\n",
+        name, median, unit, samples[n / 10], samples[n * 9 / 10], samples[n - 1], n);
     fflush(stdout);
 }
 

@@ -8,7 +8,7 @@
 /* Seconds on the monotonic clock. */
 double bench_now(void);
 
-/* Print {"name", "median", "unit", "p10", "p90", "samples"} for n samples
+/* Print {"name", "median", "unit", "p10", "p90", "max", "samples"} for n samples
  * (sorted in place), one line, flushed. */
 void bench_report(const char *name, const char *unit, double *samples, int n);
 

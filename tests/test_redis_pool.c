@@ -191,6 +191,26 @@ static void calls_through_redis(void **state)
     stop_workers(url, &w, 1);
 }
 
+/* A name longer than a short fixed buffer holds: workers once cut the
+ * caller's key short, found no such caller and dropped every task. */
+static void long_pool_name(void **state)
+{
+    (void)state;
+    char url[400];
+    snprintf(url, sizeof url, "%s/0/a-pool-whose-name-is-long-%d-%0200d", server.url, ++pools_made, 0);
+    mp_process *w = start_worker(url, 1, 0);
+    mp_pool *pool = caller(url, 0);
+    mp_async_result *r;
+    mp_value *v = NULL;
+    MPT_OK(mp_pool_apply_async(pool, square, NULL, &r, "q", (int64_t)9));
+    MPT_OK(mp_async_result_get(r, 10, &v));
+    assert_int_equal(v->as.i, 81);
+    mp_value_free(v);
+    mp_async_result_free(r);
+    mp_pool_free(pool);
+    stop_workers(url, &w, 1);
+}
+
 static void killer_task_fails_after_three(void **state)
 {
     (void)state;
@@ -507,6 +527,7 @@ int main(int argc, char **argv)
     mpt_redis_start(&server);
     const struct CMUnitTest tests[] = {
         MPT_TEST(calls_through_redis),
+        MPT_TEST(long_pool_name),
         MPT_TEST(killer_task_fails_after_three),
         MPT_TEST(dead_worker_host_task_comes_back),
         MPT_TEST(redis_stopped_then_back),

@@ -22,31 +22,37 @@
 /* After Redis failed us, wait this long before trying again. */
 #define OUTAGE_PAUSE 0.5
 
-int mp_serve_caller(serve *sv, mp_redis *c, const char *caller, bool *present, long long *ttl_ms)
+int mp_serve_caller(serve *sv, mp_redis *c, const char *caller, mp_serve_caller_seen *seen)
 {
-    *present = false;
-    *ttl_ms = (long long)(sv->o.result_ttl * 1000);
+    seen->present = false;
+    seen->ttl_ms = (long long)(sv->o.result_ttl * 1000);
+    seen->lives = 0;
     size_t n = strlen(sv->prefix) + strlen("caller:") + strlen(caller) + 1;
     char *key = malloc(n);
     if (key == NULL)
         return mp_fail(MP_ENOMEM, "mp_worker_serve: out of memory");
     snprintf(key, n, "%scaller:%s", sv->prefix, caller);
     mp_resp_arg get[] = {mp_resp_text("GET"), mp_resp_text(key)};
-    mp_resp_reply *r;
-    int rc = mp_redis_call_within(c, sv->o.timeout, 2, get, &r);
+    mp_resp_arg pttl[] = {mp_resp_text("PTTL"), mp_resp_text(key)};
+    mp_redis_cmd cmds[] = {{2, get}, {2, pttl}};
+    mp_resp_reply *r[2];
+    int rc = mp_redis_pipeline(c, 2, cmds, sv->o.timeout, r);
     free(key);
     if (rc != MP_OK)
         return rc;
-    if (r->type == MP_RESP_BULK) {
-        *present = true;
+    if (r[0]->type == MP_RESP_BULK) {
+        seen->present = true;
         char ms[24];
-        snprintf(ms, sizeof ms, "%.*s", (int)(r->len < sizeof ms ? r->len : sizeof ms - 1), r->str);
+        snprintf(ms, sizeof ms, "%.*s", (int)(r[0]->len < sizeof ms ? r[0]->len : sizeof ms - 1), r[0]->str);
         char *end;
         long long v = strtoll(ms, &end, 10);
         if (*end == '\0' && v > 0)
-            *ttl_ms = v;
+            seen->ttl_ms = v;
+        if (r[1]->type == MP_RESP_INTEGER && r[1]->integer > 0)
+            seen->lives = (double)r[1]->integer / 1000;
     }
-    mp_resp_free(r);
+    mp_resp_free(r[0]);
+    mp_resp_free(r[1]);
     return MP_OK;
 }
 
@@ -79,16 +85,15 @@ int mp_serve_fail_task(serve *sv, mp_redis *c, const void *env, size_t env_len, 
     int rc = mp_decode(env, env_len, NULL, &v);
     if (rc == MP_OK)
         rc = mp_task_envelope_read(v, &t);
-    bool present;
-    long long ttl_ms;
+    mp_serve_caller_seen seen;
     if (rc == MP_OK)
-        rc = mp_serve_caller(sv, c, t.caller, &present, &ttl_ms);
+        rc = mp_serve_caller(sv, c, t.caller, &seen);
     mp_buf reply = MP_BUF_INIT;
     if (rc == MP_OK)
         rc = mp_pack(&reply, "(iis)", POOL_FAILED, code, message);
     if (rc == MP_OK)
         rc = answer(sv, c, &t, env, env_len,
-                    &(mp_reply_envelope){t.id, sv->host, pid, died, reply.data, reply.len}, ttl_ms);
+                    &(mp_reply_envelope){t.id, sv->host, pid, died, reply.data, reply.len}, seen.ttl_ms);
     mp_buf_free(&reply);
     mp_value_free(v);
     return rc;
@@ -106,7 +111,13 @@ typedef struct fetcher {
     mp_os_mutex *lock;
     mp_os_cond *ended;
     bool done;
-    long long ttl_ms; /* how long the task's result is to live */
+    /* The caller last found present, until when its presence lives for
+     * sure (its PTTL then), and its result_ttl: tasks of that caller until
+     * then need no look in Redis. Callers only ever extend their presence,
+     * never delete it. */
+    char seen_caller[40];
+    double seen_until;
+    mp_serve_caller_seen seen;
     int ret;
     int code;
     long pid;
@@ -183,6 +194,21 @@ static int on_death(fetcher *f, const mp_task_envelope *t, const void *env, size
     return mp_redis_run(f->c, 2, cmds, sv->o.timeout);
 }
 
+/* The task's caller as its presence says, into f->seen. */
+static int look_up_caller(fetcher *f, const mp_task_envelope *t)
+{
+    double now = mp_os_monotonic();
+    if (strcmp(f->seen_caller, t->caller) == 0 && now < f->seen_until)
+        return MP_OK;
+    f->seen_caller[0] = '\0';
+    int rc = mp_serve_caller(f->sv, f->c, t->caller, &f->seen);
+    if (rc == MP_OK && f->seen.lives > 0 && strlen(t->caller) < sizeof f->seen_caller) {
+        snprintf(f->seen_caller, sizeof f->seen_caller, "%s", t->caller);
+        f->seen_until = now + f->seen.lives; /* now: before Redis answered */
+    }
+    return rc;
+}
+
 /* Run one task through the local Pool and answer its caller. */
 static int run_task(fetcher *f, const void *env, size_t env_len)
 {
@@ -202,12 +228,11 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
         mp_value_free(v);
         return MP_OK;
     }
-    bool wanted;
-    if ((rc = mp_serve_caller(sv, f->c, t.caller, &wanted, &f->ttl_ms)) != MP_OK) {
+    if ((rc = look_up_caller(f, &t)) != MP_OK) {
         mp_value_free(v);
         return rc;
     }
-    if (!wanted) {
+    if (!f->seen.present) {
         /* its caller is gone: nobody would read the result */
         mp_resp_arg forget[] = {
             mp_resp_text("LREM"), mp_resp_text(sv->k_taken), mp_resp_text("1"), {env, env_len}};
@@ -227,7 +252,7 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
     if (rc == MP_OK && f->ret == MP_OK)
         rc = answer(sv, f->c, &t, env, env_len,
                     &(mp_reply_envelope){t.id, sv->host, f->pid, false, f->reply.data, f->reply.len},
-                    f->ttl_ms);
+                    f->seen.ttl_ms);
     else if (rc == MP_OK && f->ret == MP_EREMOTE)
         rc = mp_serve_fail_task(sv, f->c, env, env_len, false, f->code, (const char *)f->reply.data, f->pid);
     else if (rc == MP_OK && f->ret == MP_EWORKERDIED)
@@ -256,15 +281,14 @@ static int fetcher_main(void *arg)
     mp_resp_arg take[] = {mp_resp_text("BLMOVE"), mp_resp_text(sv->k_tasks), mp_resp_text(sv->k_taken),
                           mp_resp_text("RIGHT"),  mp_resp_text("LEFT"),      mp_resp_text(secs)};
     while (!atomic_load(&sv->stopping)) {
-        mp_resp_reply *r;
+        mp_resp_reply *r = NULL;
         int rc = f->c != NULL ? MP_OK : mp_redis_open(&f->c, sv->backend, &ro);
         if (rc == MP_OK)
             rc = mp_redis_call_within(f->c, sv->o.timeout + TAKE_SLICE, 6, take, &r);
         if (rc == MP_OK && r->type == MP_RESP_BULK)
             rc = run_task(f, r->str, r->len);
-        if (rc == MP_OK)
-            mp_resp_free(r);
-        else
+        mp_resp_free(r);
+        if (rc != MP_OK)
             mp_os_sleep(OUTAGE_PAUSE); /* Redis is away: wait it out */
     }
     return 0;

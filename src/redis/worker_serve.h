@@ -30,10 +30,15 @@ typedef struct serve {
     mp_thread *lease_thread;
 } serve;
 
-/* The task's caller, as its presence says: whether it is still there,
- * and how long its results are to live in ms (its result_ttl, which its
- * presence holds; this worker's own once the presence has lapsed). */
-int mp_serve_caller(serve *sv, mp_redis *c, const char *caller, bool *present, long long *ttl_ms);
+/* A task's caller, as its presence says. */
+typedef struct mp_serve_caller_seen {
+    bool present;     /* still there */
+    long long ttl_ms; /* how long its results are to live (its result_ttl,
+                       * which its presence holds; this worker's own once
+                       * the presence has lapsed) */
+    double lives;     /* seconds the presence lives for sure (0: unknown) */
+} mp_serve_caller_seen;
+int mp_serve_caller(serve *sv, mp_redis *c, const char *caller, mp_serve_caller_seen *seen);
 
 /* Tell the caller of the task in env (an envelope as it lay in Redis)
  * that it failed with code and message, and forget the task. */
