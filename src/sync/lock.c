@@ -130,11 +130,16 @@ static bool take_over_from_dead(lock_state *s, uint64_t me)
 
 /* A sleeper whose wait ended without a wake-up stops being counted. If a
  * release counted it out already, the wake-up posted for it is its to
- * take; should that never come (the releaser died between the two), any
- * later sleeper's count does instead, so nobody waits forever. */
+ * take, or any later sleeper's count instead. Should neither come in
+ * LEAVE_WAITS checks (the releaser died between counting out and
+ * posting), it leaves all the same: the count is right without it, and a
+ * wake-up posted late only wakes some later sleeper early, who looks at
+ * the word again. */
+#define LEAVE_WAITS 10
+
 static void leave(lock_state *s, mp_os_sem *sem)
 {
-    for (;;) {
+    for (int i = 0; i < LEAVE_WAITS; i++) {
         uint64_t word = atomic_load(&s->word);
         while (sleepers_of(word) > 0)
             if (atomic_compare_exchange_weak(&s->word, &word, word - ONE_SLEEPER))
