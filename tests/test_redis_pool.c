@@ -332,6 +332,19 @@ static int doomed_caller(const mp_value *args)
 }
 MP_TARGET(doomed_caller)
 
+/* A doomed caller whose task (mark, taking seconds) is queued. */
+static mp_process *start_doomed_caller(const char *url, const char *ran, double seconds)
+{
+    mp_event *queued;
+    MPT_OK(mp_event_new(&queued));
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, doomed_caller, NULL, "ssdO", url, ran, seconds, queued));
+    MPT_OK(mp_process_start(p));
+    MPT_OK(mp_event_wait(queued, 30));
+    mp_event_free(queued);
+    return p;
+}
+
 static void dead_callers_tasks_are_dropped(void **state)
 {
     (void)state;
@@ -340,12 +353,7 @@ static void dead_callers_tasks_are_dropped(void **state)
     snprintf(ran, sizeof ran, "%s/0/ran-%d", server.url, pools_made);
     mp_queue *marks = NULL;
     MPT_OK(mp_queue_open(&marks, ran, NULL));
-    mp_event *queued;
-    MPT_OK(mp_event_new(&queued));
-    mp_process *p;
-    MPT_OK(mp_process_new(&p, doomed_caller, NULL, "ssdO", url, ran, 0.0, queued));
-    MPT_OK(mp_process_start(p));
-    MPT_OK(mp_event_wait(queued, 30));
+    mp_process *p = start_doomed_caller(url, ran, 0);
     /* no worker yet: the task waits in Redis while its caller dies */
     mp_redis *c;
     MPT_OK(mp_redis_open(&c, url, NULL));
@@ -365,7 +373,6 @@ static void dead_callers_tasks_are_dropped(void **state)
     mp_value *v = NULL;
     MPT_OK(mp_process_kill(p));
     assert_true(mpt_join_child(p) != 0);
-    mp_event_free(queued);
     /* once its presence has expired, a worker drops the task unrun */
     mp_queue *wait = NULL;
     MPT_OK(mp_queue_open(&wait, ran, NULL));
@@ -402,18 +409,12 @@ static void dead_callers_results_expire(void **state)
     mp_queue *marks = NULL;
     MPT_OK(mp_queue_open(&marks, ran, NULL));
     mp_process *w = start_worker(url, 1, 1);
-    mp_event *queued;
-    MPT_OK(mp_event_new(&queued));
-    mp_process *p;
-    MPT_OK(mp_process_new(&p, doomed_caller, NULL, "ssdO", url, ran, 1.0, queued));
-    MPT_OK(mp_process_start(p));
-    MPT_OK(mp_event_wait(queued, 30));
+    mp_process *p = start_doomed_caller(url, ran, 1);
     mp_value *v = NULL;
     MPT_OK(mp_queue_get(marks, 30, &v));
     mp_value_free(v);
     MPT_OK(mp_process_kill(p));
     assert_true(mpt_join_child(p) != 0);
-    mp_event_free(queued);
     mp_redis *c;
     MPT_OK(mp_redis_open(&c, url, NULL));
     bool written = false, expired = false;
