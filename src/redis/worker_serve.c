@@ -245,6 +245,11 @@ static int run_task(fetcher *f, const void *env, size_t env_len)
     f->chunk = (pool_chunk){.task = &f->task, .data = t.message, .len = t.message_len};
     f->done = false;
     rc = mp_pool_submit(sv->local, &f->chunk, &f->chunk, 1);
+    /* The task went straight to an idle worker: read its reply here, with
+     * no slot thread woken on either side (pool_caller_reads.c); after a
+     * lease of waiting, or should the worker end, the slot thread does. */
+    if (rc == MP_OK)
+        mp_pool_read_reply(sv->local, &f->chunk, sv->o.lease);
     mp_os_mutex_lock(f->lock);
     while (rc == MP_OK && !f->done)
         mp_os_cond_wait(f->ended, f->lock, MP_FOREVER);
@@ -376,7 +381,12 @@ int mp_worker_serve(const char *backend, const mp_worker_options *opts)
         f->sv = &sv;
         f->reply = (mp_buf)MP_BUF_INIT;
         f->task = (pool_task){
-            .header = no_header, .done = task_done, .failed = task_failed, .name = "(a task from Redis)"};
+            .header = no_header,
+            .done = task_done,
+            .failed = task_failed,
+            .name = "(a task from Redis)",
+            .waited_only = true, /* only this fetcher waits for it */
+        };
         rc = mp_os_mutex_new(&f->lock);
         if (rc == MP_OK)
             rc = mp_os_cond_new(&f->ended);
