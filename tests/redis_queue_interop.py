@@ -106,8 +106,9 @@ def main():
             r.call("LPUSH", "mproc:q:{jobs}:items", msgpack.packb([i, f"job {i}"]))
             r.call("INCR", "mproc:q:{jobs}:unfinished")
         run(emulator, peer, "work", base + "jobs", str(n))
-        if int(r.call("GET", "mproc:q:{jobs}:unfinished")) != 0:
-            sys.exit("unfinished is not 0 after the work")
+        unfinished = int(r.call("GET", "mproc:q:{jobs}:unfinished"))
+        if unfinished != 0:
+            sys.exit(f"unfinished is {unfinished} after the work, not 0")
     finally:
         supervisor(f"close {port}")
     print("redis_queue_interop: ok")
