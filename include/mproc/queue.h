@@ -13,9 +13,14 @@
  *   - An item that cannot be packed is an error from put (Python's feeder
  *     thread drops it with a traceback).
  *   - Items wait in a shared ring of `capacity` bytes (default 64 MiB,
- *     taken from the OS only as it is used). An item larger than the ring
- *     is MP_ETOOBIG. put also blocks, like a full Queue, while the ring has
- *     no room for the item.
+ *     taken from the OS only as it is used). Memory the ring has used is
+ *     kept for the next items, up to 32 MiB, while the queue lives; what
+ *     it used beyond 32 MiB goes back to the OS whenever the queue is
+ *     empty. An item larger than the ring is MP_ETOOBIG. put also blocks,
+ *     like a full Queue, while the ring has no room for the item.
+ *   - A large item is copied once on each side: put copies its bytes and
+ *     strings from the caller's memory straight into the ring, get
+ *     decodes it straight from there.
  *   - qsize works on every system.
  *   - Python's get(timeout) raises Empty and put(timeout) raises Full; here
  *     the same: MP_EEMPTY and MP_EFULL, also after a timeout.
