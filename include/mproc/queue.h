@@ -42,7 +42,9 @@
  * MP_EFULL, MP_ETOOBIG (item larger than the ring), MP_ERANGE (task_done
  * called more times than items were put), MP_ETIMEDOUT (join), packing
  * errors from put (MP_EFORMAT, MP_EUNSUPPORTED), decoding errors from get
- * (MP_EPROTO), MP_ENOMEM, MP_EOS.
+ * (MP_EPROTO), MP_ENOMEM, MP_EOS. get's MP_ENOMEM leaves an item of more
+ * than 1 KiB in the queue; a smaller one, decoded after it left the ring
+ * as Python unpickles after the item left the pipe, is lost with it.
  */
 #ifndef MPROC_QUEUE_H
 #define MPROC_QUEUE_H

@@ -48,6 +48,13 @@
 #define UNLOCKED_COPY ((size_t)64 << 10)
 #define SLEEP_SLICE 0.5
 #define SPIN_READS 2000
+/* Tries at the mutex before sleeping in the OS, each after watching the
+ * hint for up to LOCK_SPINS reads. */
+#define LOCK_TRIES 16
+#define LOCK_SPINS 200
+/* Items up to this size are copied out of the ring and decoded after the
+ * mutex is let go. */
+#define COPIED_OUT 1024
 
 enum { NOT_EMPTY, ROOM, ALL_DONE, NSEMS };
 
@@ -70,7 +77,8 @@ typedef struct ring {
     int64_t writer, reader;
     uint64_t read_end; /* where the reader's item ends */
     uint32_t joinable;
-    uint32_t pad_;
+    /* 1 while someone holds the mutex: a hint, for spinning on. */
+    atomic_uint held;
     waitq getters, putters, joiners;
     unsigned char data[];
 } ring;
@@ -140,8 +148,6 @@ static int check(mp_queue *q, const char *where)
 
 static void ring_write(ring *r, uint64_t pos, const void *src, size_t n)
 {
-    if (n == 0)
-        return;
     size_t at = (size_t)(pos % r->capacity), first = n < r->capacity - at ? n : (size_t)(r->capacity - at);
     memcpy(r->data + at, src, first);
     memcpy(r->data, (const unsigned char *)src + first, n - first);
@@ -183,6 +189,14 @@ static uint64_t ring_reserve(ring *r, size_t need)
     return r->tail;
 }
 
+/* Bytes from..to of g's packed part at pos; where the next ones go. */
+static uint64_t ring_put_packed(ring *r, uint64_t pos, const mp_gather *g, size_t from, size_t to)
+{
+    if (to > from)
+        ring_write(r, pos, g->packed.data + from, to - from);
+    return pos + (to - from);
+}
+
 /* The item g as it lies in the ring from pos: its length, then its bytes,
  * the packed ones and the referenced payloads in their order. */
 static void ring_put(ring *r, uint64_t pos, const mp_gather *g)
@@ -195,13 +209,12 @@ static void ring_put(ring *r, uint64_t pos, const mp_gather *g)
     size_t done = 0;
     for (size_t i = 0; i < g->npieces; i++) {
         const mp_gather_piece *p = &g->pieces[i];
-        ring_write(r, pos, g->packed.data + done, p->at - done);
-        pos += p->at - done;
+        pos = ring_put_packed(r, pos, g, done, p->at);
         ring_write(r, pos, p->data, p->len);
         pos += p->len;
         done = p->at;
     }
-    ring_write(r, pos, g->packed.data + done, g->packed.len - done);
+    ring_put_packed(r, pos, g, done, g->packed.len);
 }
 
 /* The item written up to end counts from here on: a process that dies
@@ -263,18 +276,32 @@ static void reap_slots(mp_queue *q)
 
 /* ---- locking and sleeping ----------------------------------------------- */
 
+/* The mutex is held for a fraction of a microsecond: a caller that finds
+ * it held watches it for a few microseconds before it sleeps in the OS,
+ * which costs a system call on each side and, on a busy machine, the CPU. */
 static int lock(mp_queue *q)
 {
-    int rc = mp_os_rmutex_lock(q->base.block.mutex, MP_FOREVER);
+    ring *r = ring_of(q);
+    int rc = MP_ETIMEDOUT;
+    for (int t = 0; t < LOCK_TRIES && rc == MP_ETIMEDOUT; t++) {
+        for (int i = 0; i < LOCK_SPINS && atomic_load_explicit(&r->held, memory_order_relaxed); i++)
+            ;
+        rc = mp_os_rmutex_lock(q->base.block.mutex, 0);
+    }
+    if (rc == MP_ETIMEDOUT)
+        rc = mp_os_rmutex_lock(q->base.block.mutex, MP_FOREVER);
     if (rc == MP_EOWNERDEAD) {
-        ring_repair(ring_of(q));
+        ring_repair(r);
         rc = MP_OK;
     }
+    if (rc == MP_OK)
+        atomic_store_explicit(&r->held, 1, memory_order_relaxed);
     return rc;
 }
 
 static void unlock(mp_queue *q)
 {
+    atomic_store_explicit(&ring_of(q)->held, 0, memory_order_relaxed);
     mp_os_rmutex_unlock(q->base.block.mutex);
 }
 
@@ -459,7 +486,10 @@ static int decode_at(const ring *r, uint64_t pos, uint64_t len, mp_value **out)
 }
 
 /* With the mutex held, an item there and the reader slot free: take it out
- * and decode it. Returns with the mutex held unless *held is false. */
+ * and decode it. Returns with the mutex held unless *held is false. A
+ * small item is copied out and decoded after the mutex is let go, so that
+ * the decoder's allocation does not keep a producer waiting; a large one
+ * is decoded where it lies, in the reader slot beyond some size. */
 static int pop(mp_queue *q, mp_value **out, bool *held)
 {
     ring *r = ring_of(q);
@@ -471,6 +501,19 @@ static int pop(mp_queue *q, mp_value **out, bool *held)
         return mp_fail(MP_EPROTO, "Queue.get: the queue's memory is corrupt; its items were dropped");
     }
     uint64_t end = r->head + LENGTH_SIZE + len;
+    if (len <= COPIED_OUT) {
+        unsigned char item[COPIED_OUT];
+        ring_read(r, r->head + LENGTH_SIZE, item, (size_t)len);
+        r->head = end;
+        if (--r->count == 0)
+            ring_emptied(q);
+        wake(q, &r->putters, ROOM, UINT32_MAX);
+        unlock(q);
+        *held = false;
+        int rc = mp_decode(item, (size_t)len, NULL, out);
+        return rc == MP_OK || rc == MP_ENOMEM ? rc
+                                              : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
+    }
     bool unlocked = LENGTH_SIZE + len >= UNLOCKED_COPY;
     if (unlocked) {
         r->reader = mp_os_getpid();
