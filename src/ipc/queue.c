@@ -77,8 +77,7 @@ typedef struct ring {
     int64_t writer, reader;
     uint64_t read_end; /* where the reader's item ends */
     uint32_t joinable;
-    /* 1 while someone holds the mutex: a hint, for spinning on. */
-    atomic_uint held;
+    uint32_t pad_;
     waitq getters, putters, joiners;
     unsigned char data[];
 } ring;
@@ -279,12 +278,20 @@ static void reap_slots(mp_queue *q)
 /* The mutex is held for a fraction of a microsecond: a caller that finds
  * it held watches it for a few microseconds before it sleeps in the OS,
  * which costs a system call on each side and, on a busy machine, the CPU. */
+/* 1 while someone holds the mutex: a hint to spin on, kept beside the mutex
+ * so that spinning leaves the ring's fields to the holder. */
+static atomic_uint *held(const mp_queue *q)
+{
+    return mp_block_spare(&q->base.block, NSEMS);
+}
+
 static int lock(mp_queue *q)
 {
     ring *r = ring_of(q);
+    atomic_uint *h = held(q);
     int rc = MP_ETIMEDOUT;
     for (int t = 0; t < LOCK_TRIES && rc == MP_ETIMEDOUT; t++) {
-        for (int i = 0; i < LOCK_SPINS && atomic_load_explicit(&r->held, memory_order_relaxed); i++)
+        for (int i = 0; i < LOCK_SPINS && atomic_load_explicit(h, memory_order_relaxed); i++)
             ;
         rc = mp_os_rmutex_lock(q->base.block.mutex, 0);
     }
@@ -295,13 +302,13 @@ static int lock(mp_queue *q)
         rc = MP_OK;
     }
     if (rc == MP_OK)
-        atomic_store_explicit(&r->held, 1, memory_order_relaxed);
+        atomic_store_explicit(h, 1, memory_order_relaxed);
     return rc;
 }
 
 static void unlock(mp_queue *q)
 {
-    atomic_store_explicit(&ring_of(q)->held, 0, memory_order_relaxed);
+    atomic_store_explicit(held(q), 0, memory_order_relaxed);
     mp_os_rmutex_unlock(q->base.block.mutex);
 }
 
