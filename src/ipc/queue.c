@@ -275,9 +275,6 @@ static void reap_slots(mp_queue *q)
 
 /* ---- locking and sleeping ----------------------------------------------- */
 
-/* The mutex is held for a fraction of a microsecond: a caller that finds
- * it held watches it for a few microseconds before it sleeps in the OS,
- * which costs a system call on each side and, on a busy machine, the CPU. */
 /* 1 while someone holds the mutex: a hint to spin on, kept beside the mutex
  * so that spinning leaves the ring's fields to the holder. */
 static atomic_uint *held(const mp_queue *q)
@@ -285,6 +282,9 @@ static atomic_uint *held(const mp_queue *q)
     return mp_block_spare(&q->base.block, NSEMS);
 }
 
+/* The mutex is held for a fraction of a microsecond: a caller that finds
+ * it held watches it for a few microseconds before it sleeps in the OS,
+ * which costs a system call on each side and, on a busy machine, the CPU. */
 static int lock(mp_queue *q)
 {
     ring *r = ring_of(q);
@@ -355,10 +355,10 @@ static bool wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
 
 /* ---- put and get -------------------------------------------------------- */
 
-/* Called with the mutex held; returns with it held unless *held is false. A
+/* Called with the mutex held; returns with it held unless *locked is false. A
  * busy writer slot is waited for whatever the timeout, as the mutex is:
  * the item before is being written. */
-static int put_locked(mp_queue *q, double timeout, const mp_gather *g, bool *held, bool *woke_getter)
+static int put_locked(mp_queue *q, double timeout, const mp_gather *g, bool *locked, bool *woke_getter)
 {
     ring *r = ring_of(q);
     size_t need = LENGTH_SIZE + g->total;
@@ -388,7 +388,7 @@ static int put_locked(mp_queue *q, double timeout, const mp_gather *g, bool *hel
     if (unlocked) {
         int rc = lock(q);
         if (rc != MP_OK) {
-            *held = false;
+            *locked = false;
             return rc;
         }
     }
@@ -411,9 +411,9 @@ static int put_item(mp_queue *q, double timeout, const mp_gather *g)
     int rc = lock(q);
     if (rc != MP_OK)
         return rc;
-    bool held = true, woke_getter = false;
-    rc = put_locked(q, timeout, g, &held, &woke_getter);
-    if (held)
+    bool locked = true, woke_getter = false;
+    rc = put_locked(q, timeout, g, &locked, &woke_getter);
+    if (locked)
         unlock(q);
     /* A getter that waited for this large item reads it best while it is
      * still in this CPU's cache: on a shared CPU, it goes first. */
@@ -493,11 +493,11 @@ static int decode_at(const ring *r, uint64_t pos, uint64_t len, mp_value **out)
 }
 
 /* With the mutex held, an item there and the reader slot free: take it out
- * and decode it. Returns with the mutex held unless *held is false. A
+ * and decode it. Returns with the mutex held unless *locked is false. A
  * small item is copied out and decoded after the mutex is let go, so that
  * the decoder's allocation does not keep a producer waiting; a large one
  * is decoded where it lies, in the reader slot beyond some size. */
-static int pop(mp_queue *q, mp_value **out, bool *held)
+static int pop(mp_queue *q, mp_value **out, bool *locked)
 {
     ring *r = ring_of(q);
     uint64_t len = item_length(r, r->head);
@@ -516,7 +516,7 @@ static int pop(mp_queue *q, mp_value **out, bool *held)
             ring_emptied(q);
         wake(q, &r->putters, ROOM, UINT32_MAX);
         unlock(q);
-        *held = false;
+        *locked = false;
         int rc = mp_decode(item, (size_t)len, NULL, out);
         return rc == MP_OK || rc == MP_ENOMEM ? rc
                                               : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
@@ -534,7 +534,7 @@ static int pop(mp_queue *q, mp_value **out, bool *held)
         if (lrc != MP_OK) {
             mp_value_free(*out);
             *out = NULL;
-            *held = false;
+            *locked = false;
             return lrc;
         }
         /* The slot is given up last, as the item is published last. */
@@ -568,10 +568,10 @@ static int spin_for_item(mp_queue *q)
     return lock(q);
 }
 
-/* Called with the mutex held; returns with it held unless *held is false.
+/* Called with the mutex held; returns with it held unless *locked is false.
  * A busy reader slot is waited for whatever the timeout, as the mutex is:
  * the item before is being read. */
-static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *held)
+static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *locked)
 {
     ring *r = ring_of(q);
     double deadline = mp_deadline(timeout), slice = SLEEP_SLICE;
@@ -579,14 +579,14 @@ static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *held)
     for (;;) {
         if (r->reader == 0) {
             if (r->count > 0)
-                return pop(q, out, held);
+                return pop(q, out, locked);
             if (time_left(deadline, &slice) != MP_OK)
                 return mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
             if (!spun) {
                 spun = true;
                 int rc = spin_for_item(q);
                 if (rc != MP_OK) {
-                    *held = false;
+                    *locked = false;
                     return rc;
                 }
                 continue;
@@ -595,7 +595,7 @@ static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *held)
         }
         int rc = sleep_on(q, &r->getters, NOT_EMPTY, r->reader != 0 ? SLEEP_SLICE : slice);
         if (rc != MP_OK) {
-            *held = false;
+            *locked = false;
             return rc;
         }
     }
@@ -618,9 +618,9 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
     *out = NULL;
     if ((rc = lock(q)) != MP_OK)
         return rc;
-    bool held = true;
-    rc = get_locked(q, timeout, out, &held);
-    if (held)
+    bool locked = true;
+    rc = get_locked(q, timeout, out, &locked);
+    if (locked)
         unlock(q);
     return rc;
 }
