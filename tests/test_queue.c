@@ -185,6 +185,16 @@ static void large_items_wrap(void **state)
     for (int i = 0; i < 10; i++)
         check_item(d[i], l[i], 5000, 1, i);
     mp_value_free(v);
+    /* an item packed already goes in the same way, in one piece */
+    mp_buf packed = MP_BUF_INIT;
+    fill_item(blob, LARGE, 2, 0);
+    MPT_OK(mp_pack_bin(&packed, blob, LARGE));
+    MPT_OK(mp_queue_put_packed(q, 0, packed.data, packed.len));
+    mp_buf_free(&packed);
+    MPT_OK(mp_queue_get(q, 0, &v));
+    MPT_OK(mp_unpack(v, "y#", &data, &len));
+    check_item(data, len, LARGE, 2, 0);
+    mp_value_free(v);
     /* a string that is not UTF-8 is refused, taken by reference or not */
     text[6000] = (char)0xff;
     MPT_CODE(mp_queue_put(q, 0, "s", text), MP_EINVAL);
