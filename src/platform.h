@@ -50,6 +50,8 @@ void mp_os_error_text(int oserr, char *buf, size_t size);
 
 double mp_os_monotonic(void); /* seconds, monotonic clock */
 void mp_os_sleep(double seconds);
+/* Let another thread that is ready to run have this CPU first, if any. */
+void mp_os_yield(void);
 
 /* ---- randomness: random.c ---------------------------------------------- */
 

@@ -2,7 +2,9 @@
  * threads under every start method: Full and Empty with and without
  * timeouts, order of items from a child, task_done called too many times,
  * many producers and consumers (FIFO per producer), a child that puts a
- * 10 MiB item and exits before anyone reads it, and bad input. */
+ * 10 MiB item and exits before anyone reads it, large items that wrap
+ * around the ring's end or are copied by several threads at once, a
+ * producer or consumer killed while it copies, and bad input. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +96,177 @@ static void ring_limits(void **state)
             mp_value_free(v);
         }
     }
+    mp_queue_free(q);
+}
+
+/* Bytes for item seq of producer who, recognisable wherever they end up. */
+static void fill_item(unsigned char *b, size_t len, int who, int seq)
+{
+    for (size_t i = 0; i < len; i++)
+        b[i] = (unsigned char)(who * 31 + seq * 7 + i / 251);
+}
+
+static void check_item(const void *data, size_t len, size_t want_len, int who, int seq)
+{
+    assert_int_equal(len, want_len);
+    unsigned char *want = malloc(want_len);
+    assert_non_null(want);
+    fill_item(want, want_len, who, seq);
+    assert_memory_equal(data, want, want_len);
+    free(want);
+}
+
+#define LARGE ((size_t)100 << 10)
+
+/* Items large enough to be copied outside the queue's mutex, from a format
+ * with large payloads among small values, the ring's end falling inside
+ * them; and more large payloads in one item than are taken by reference. */
+static void large_items_wrap(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 256 << 10}));
+    unsigned char *blob = malloc(LARGE);
+    char *text = malloc(LARGE + 1);
+    assert_non_null(blob);
+    assert_non_null(text);
+    for (size_t i = 0; i < LARGE; i++)
+        text[i] = (char)('a' + i % 26);
+    text[LARGE] = '\0';
+    /* one item always stays in, so the places move on round the ring */
+    fill_item(blob, LARGE, 0, 0);
+    MPT_OK(mp_queue_put(q, 0, "(iy#)", 0, blob, LARGE));
+    for (int seq = 1; seq < 20; seq++) {
+        size_t n = LARGE - (size_t)seq * 1000;
+        fill_item(blob, n, 0, seq);
+        MPT_OK(mp_queue_put(q, 0, "iy#s#i", seq, blob, n, text, (size_t)5000 + seq, -seq));
+        mp_value *v;
+        MPT_OK(mp_queue_get(q, 0, &v));
+        int got, tail = 0;
+        const void *data;
+        size_t len, slen = 0;
+        const char *s;
+        if (seq == 1) {
+            MPT_OK(mp_unpack(v, "(iy#)", &got, &data, &len));
+            check_item(data, len, LARGE, 0, 0);
+        } else {
+            MPT_OK(mp_unpack(v, "(iy#s#i)", &got, &data, &len, &s, &slen, &tail));
+            check_item(data, len, LARGE - (size_t)got * 1000, 0, got);
+            assert_int_equal(slen, 5000 + got);
+            assert_memory_equal(s, text, slen);
+            assert_int_equal(tail, -got);
+        }
+        assert_int_equal(got, seq - 1);
+        mp_value_free(v);
+    }
+    mp_value *v;
+    int got;
+    const void *data;
+    size_t len;
+    MPT_OK(mp_queue_get(q, 0, &v));
+    MPT_OK(mp_unpack(v, "(iy#s#i)", &got, &data, &len, &(const char *){NULL}, &(size_t){0}, &(int){0}));
+    assert_int_equal(got, 19);
+    check_item(data, len, LARGE - (size_t)got * 1000, 0, got);
+    mp_value_free(v);
+    /* ten payloads of 5000 bytes: the last ones are packed as copies */
+    unsigned char *p[10];
+    for (int i = 0; i < 10; i++) {
+        p[i] = blob + (size_t)i * 5000;
+        fill_item(p[i], 5000, 1, i);
+    }
+    MPT_OK(mp_queue_put(q, 0, "y#y#y#y#y#y#y#y#y#y#", p[0], (size_t)5000, p[1], (size_t)5000, p[2], (size_t)5000,
+                        p[3], (size_t)5000, p[4], (size_t)5000, p[5], (size_t)5000, p[6], (size_t)5000, p[7],
+                        (size_t)5000, p[8], (size_t)5000, p[9], (size_t)5000));
+    MPT_OK(mp_queue_get(q, 0, &v));
+    const void *d[10];
+    size_t l[10];
+    MPT_OK(mp_unpack(v, "(y#y#y#y#y#y#y#y#y#y#)", &d[0], &l[0], &d[1], &l[1], &d[2], &l[2], &d[3], &l[3], &d[4],
+                     &l[4], &d[5], &l[5], &d[6], &l[6], &d[7], &l[7], &d[8], &l[8], &d[9], &l[9]));
+    for (int i = 0; i < 10; i++)
+        check_item(d[i], l[i], 5000, 1, i);
+    mp_value_free(v);
+    /* an item packed already goes in the same way, in one piece */
+    mp_buf packed = MP_BUF_INIT;
+    fill_item(blob, LARGE, 2, 0);
+    MPT_OK(mp_pack_bin(&packed, blob, LARGE));
+    MPT_OK(mp_queue_put_packed(q, 0, packed.data, packed.len));
+    mp_buf_free(&packed);
+    MPT_OK(mp_queue_get(q, 0, &v));
+    MPT_OK(mp_unpack(v, "y#", &data, &len));
+    check_item(data, len, LARGE, 2, 0);
+    mp_value_free(v);
+    /* a string that is not UTF-8 is refused, taken by reference or not */
+    text[6000] = (char)0xff;
+    MPT_CODE(mp_queue_put(q, 0, "s", text), MP_EINVAL);
+    MPT_CODE(mp_queue_get_nowait(q, &(mp_value *){NULL}), MP_EEMPTY);
+    free(text);
+    free(blob);
+    mp_queue_free(q);
+}
+
+#define LARGE_PER_THREAD 40
+
+static int large_putter_thread(void *arg)
+{
+    mp_queue *q = *(mp_queue **)arg;
+    int who = (int)(((mp_queue **)arg)[1] != NULL);
+    unsigned char *b = malloc(LARGE);
+    int rc = b != NULL ? MP_OK : MP_ENOMEM;
+    for (int seq = 0; rc == MP_OK && seq < LARGE_PER_THREAD; seq++) {
+        fill_item(b, LARGE, who, seq);
+        rc = mp_queue_put(q, MP_FOREVER, "iiy#", who, seq, b, LARGE);
+    }
+    free(b);
+    return rc;
+}
+
+static int large_getter_thread(void *arg)
+{
+    mp_queue *q = arg;
+    int next[2] = {0, 0};
+    for (int i = 0; i < LARGE_PER_THREAD; i++) {
+        mp_value *v;
+        int who, seq, rc = mp_queue_get(q, 30, &v);
+        const void *data;
+        size_t len;
+        if (rc == MP_OK)
+            rc = mp_unpack(v, "(iiy#)", &who, &seq, &data, &len);
+        if (rc != MP_OK)
+            return rc;
+        unsigned char *want = malloc(LARGE);
+        if (want != NULL)
+            fill_item(want, LARGE, who, seq);
+        /* each producer's items come out in its order */
+        bool ok = want != NULL && len == LARGE && memcmp(data, want, LARGE) == 0 && seq >= next[who & 1];
+        next[who & 1] = seq + 1;
+        free(want);
+        mp_value_free(v);
+        if (!ok)
+            return 99;
+    }
+    return 0;
+}
+
+/* Two threads put large items while two get them, through a ring that
+ * holds three: the copies outside the mutex take turns, and every item
+ * comes out whole. */
+static void large_items_threads(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 3 * (LARGE + 64)}));
+    mp_queue *args[2][2] = {{q, NULL}, {q, q}};
+    mp_thread *t[4];
+    MPT_OK(mp_thread_start(&t[0], large_putter_thread, args[0], NULL));
+    MPT_OK(mp_thread_start(&t[1], large_putter_thread, args[1], NULL));
+    MPT_OK(mp_thread_start(&t[2], large_getter_thread, q, NULL));
+    MPT_OK(mp_thread_start(&t[3], large_getter_thread, q, NULL));
+    for (int i = 0; i < 4; i++) {
+        int result;
+        MPT_OK(mp_thread_join(t[i], MP_FOREVER, &result));
+        assert_int_equal(result, 0);
+    }
+    MPT_CODE(mp_queue_get_nowait(q, &(mp_value *){NULL}), MP_EEMPTY);
     mp_queue_free(q);
 }
 
@@ -568,6 +741,66 @@ static void killed_producer(void **state)
     free(want);
 }
 
+static int get_chunks_forever(const mp_value *args)
+{
+    mp_queue *q;
+    int rc = mp_args(args, "O", &q);
+    while (rc == MP_OK) {
+        mp_value *v;
+        if ((rc = mp_queue_get(q, MP_FOREVER, &v)) == MP_OK)
+            mp_value_free(v);
+    }
+    return 71;
+}
+MP_TARGET(get_chunks_forever)
+
+/* A consumer killed at any moment, most often while it decodes a large
+ * item outside the queue's lock: the items after it are whole and come out
+ * in order, also to gets that do not wait, and the queue keeps working. */
+static void killed_large_consumer(void **state)
+{
+    (void)state;
+    unsigned char *chunk = malloc(CHUNK);
+    assert_non_null(chunk);
+    fill_chunk(chunk);
+    mp_start_method methods[3];
+    for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
+        mp_queue *q;
+        MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 3 * CHUNK}));
+        mp_process *p;
+        MPT_OK(mp_process_new(&p, get_chunks_forever, mpt_opts(methods[k]), "O", q));
+        MPT_OK(mp_process_start(p));
+        for (int seq = 0; seq < 6; seq++)
+            MPT_OK(mp_queue_put(q, 30, "iy#", seq, chunk, CHUNK));
+        MPT_OK(mp_process_kill(p));
+        assert_int_not_equal(mpt_join_child(p), 0);
+        int last = -1;
+        for (;;) {
+            mp_value *v;
+            int rc = mp_queue_get(q, 0, &v);
+            if (rc == MP_EEMPTY)
+                break;
+            MPT_OK(rc);
+            int seq;
+            const void *data;
+            size_t len;
+            MPT_OK(mp_args(v, "iy#", &seq, &data, &len));
+            assert_true(seq > last);
+            last = seq;
+            assert_int_equal(len, CHUNK);
+            assert_memory_equal(data, chunk, CHUNK);
+            mp_value_free(v);
+        }
+        assert_true(last <= 5);
+        MPT_OK(mp_queue_put(q, 0, "iy#", 6, chunk, CHUNK));
+        mp_value *v;
+        MPT_OK(mp_queue_get(q, 0, &v));
+        mp_value_free(v);
+        mp_queue_free(q);
+    }
+    free(chunk);
+}
+
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -576,6 +809,7 @@ int main(int argc, char **argv)
         MPT_TEST(threads),            MPT_TEST(order_from_child),
         MPT_TEST(exit_without_drain), MPT_TEST(joinable),
         MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer), MPT_TEST(passed_twice), MPT_TEST(killed_producer),
+        MPT_TEST(large_items_wrap), MPT_TEST(large_items_threads), MPT_TEST(killed_large_consumer),
     };
     return MPT_RUN(tests);
 }

@@ -13,9 +13,14 @@
  *   - An item that cannot be packed is an error from put (Python's feeder
  *     thread drops it with a traceback).
  *   - Items wait in a shared ring of `capacity` bytes (default 64 MiB,
- *     taken from the OS only as it is used). An item larger than the ring
- *     is MP_ETOOBIG. put also blocks, like a full Queue, while the ring has
- *     no room for the item.
+ *     taken from the OS only as it is used). Memory the ring has used is
+ *     kept for the next items, up to 32 MiB, while the queue lives; what
+ *     it used beyond 32 MiB goes back to the OS whenever the queue is
+ *     empty. An item larger than the ring is MP_ETOOBIG. put also blocks,
+ *     like a full Queue, while the ring has no room for the item.
+ *   - A large item is copied once on each side: put copies its bytes and
+ *     strings from the caller's memory straight into the ring, get
+ *     decodes it straight from there.
  *   - qsize works on every system.
  *   - Python's get(timeout) raises Empty and put(timeout) raises Full; here
  *     the same: MP_EEMPTY and MP_EFULL, also after a timeout.
@@ -37,7 +42,9 @@
  * MP_EFULL, MP_ETOOBIG (item larger than the ring), MP_ERANGE (task_done
  * called more times than items were put), MP_ETIMEDOUT (join), packing
  * errors from put (MP_EFORMAT, MP_EUNSUPPORTED), decoding errors from get
- * (MP_EPROTO), MP_ENOMEM, MP_EOS.
+ * (MP_EPROTO), MP_ENOMEM, MP_EOS. get's MP_ENOMEM leaves an item of more
+ * than 1 KiB in the queue; a smaller one, decoded after it left the ring
+ * as Python unpickles after the item left the pipe, is lost with it.
  */
 #ifndef MPROC_QUEUE_H
 #define MPROC_QUEUE_H

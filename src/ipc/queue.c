@@ -5,6 +5,16 @@
  * mutex. put copies the item in before it returns, so nothing depends on
  * the putting process staying alive.
  *
+ * Each large item is copied once on each side: put packs around its large
+ * payloads and writes them straight from the caller's memory into the ring
+ * (pack_gather.h), and get decodes straight from the ring. Those copies run
+ * outside the mutex, so that a producer writing one item and a consumer
+ * reading the one before run at once, and nobody waits behind a 1 MiB copy
+ * for the mutex: the copying side holds the ring's one writer (or reader)
+ * slot, which names its process. A slot whose process has died is taken
+ * back by the next caller that waits for it: a writer's item was never
+ * published, a reader's is dropped as gotten.
+ *
  * Sleeping uses semaphores as condition variables. A sleeper counts itself
  * in `waiting` under the mutex, sleeps on its semaphore, and on waking
  * takes itself out again. A waker posts only for sleepers not yet covered
@@ -23,15 +33,28 @@
 #include "mproc/queue.h"
 #include "ipc/queue_backing.h"
 #include "pack/pack_format.h"
+#include "pack/pack_gather.h"
 #include "base/timeout.h"
 
 #define DEFAULT_CAPACITY ((size_t)64 << 20)
 #define MIN_CAPACITY ((size_t)4 << 10)
 #define LENGTH_SIZE 8
-/* Ring memory kept when the queue empties; beyond it is given back. */
-#define KEEP_BYTES ((size_t)8 << 20)
+/* Ring memory kept when the queue empties; beyond it is given back.
+ * Taking a page from the OS again costs more than copying into it, so the
+ * bound is generous. */
+#define KEEP_BYTES ((size_t)32 << 20)
+/* Items from this size on (length included) are copied outside the mutex;
+ * below it the second round of the mutex costs more than it saves. */
+#define UNLOCKED_COPY ((size_t)64 << 10)
 #define SLEEP_SLICE 0.5
 #define SPIN_READS 2000
+/* Tries at the mutex before sleeping in the OS, each after watching the
+ * hint for up to LOCK_SPINS reads. */
+#define LOCK_TRIES 16
+#define LOCK_SPINS 200
+/* Items up to this size are copied out of the ring and decoded after the
+ * mutex is let go. */
+#define COPIED_OUT 1024
 
 enum { NOT_EMPTY, ROOM, ALL_DONE, NSEMS };
 
@@ -48,6 +71,11 @@ typedef struct ring {
     uint64_t unfinished; /* JoinableQueue: puts minus task_done calls */
     uint64_t touched;    /* bytes of data written to since the last trim */
     int64_t maxsize;     /* 0: no limit */
+    /* The process copying an item outside the mutex, or 0. The writer's
+     * item is at tail and not counted yet; the reader's is at head and
+     * counted out already. */
+    int64_t writer, reader;
+    uint64_t read_end; /* where the reader's item ends */
     uint32_t joinable;
     uint32_t pad_;
     waitq getters, putters, joiners;
@@ -141,23 +169,57 @@ static uint64_t item_length(const ring *r, uint64_t pos)
     return len;
 }
 
+/* Room for one more item of need bytes, length included. */
 static bool has_room(const ring *r, size_t need)
 {
     return (r->maxsize == 0 || r->count < (uint64_t)r->maxsize) && r->capacity - (r->tail - r->head) >= need;
 }
 
-static void ring_push(ring *r, const void *data, size_t len)
+/* With the mutex held and room there: the place of the next item, which
+ * the caller writes and publishes. An empty ring starts over at its
+ * beginning, whose pages are the ones most likely still in the cache. */
+static uint64_t ring_reserve(ring *r, size_t need)
+{
+    if (r->head == r->tail && r->reader == 0)
+        r->head = r->tail = 0;
+    uint64_t end = r->tail + need;
+    if (end > r->touched)
+        r->touched = end < r->capacity ? end : r->capacity;
+    return r->tail;
+}
+
+/* Bytes from..to of g's packed part at pos; where the next ones go. */
+static uint64_t ring_put_packed(ring *r, uint64_t pos, const mp_gather *g, size_t from, size_t to)
+{
+    if (to > from)
+        ring_write(r, pos, g->packed.data + from, to - from);
+    return pos + (to - from);
+}
+
+/* The item g as it lies in the ring from pos: its length, then its bytes,
+ * the packed ones and the referenced payloads in their order. */
+static void ring_put(ring *r, uint64_t pos, const mp_gather *g)
 {
     unsigned char b[LENGTH_SIZE];
     for (int i = 0; i < LENGTH_SIZE; i++)
-        b[i] = (unsigned char)((uint64_t)len >> (8 * (LENGTH_SIZE - 1 - i)));
-    ring_write(r, r->tail, b, sizeof b);
-    ring_write(r, r->tail + LENGTH_SIZE, data, len);
-    uint64_t end = r->tail + LENGTH_SIZE + len;
-    if (end > r->touched)
-        r->touched = end < r->capacity ? end : r->capacity;
-    /* Published last: a process that dies above leaves the item unwritten,
-     * not half-written. */
+        b[i] = (unsigned char)((uint64_t)g->total >> (8 * (LENGTH_SIZE - 1 - i)));
+    ring_write(r, pos, b, sizeof b);
+    pos += LENGTH_SIZE;
+    size_t done = 0;
+    for (size_t i = 0; i < g->npieces; i++) {
+        const mp_gather_piece *p = &g->pieces[i];
+        pos = ring_put_packed(r, pos, g, done, p->at);
+        ring_write(r, pos, p->data, p->len);
+        pos += p->len;
+        done = p->at;
+    }
+    ring_put_packed(r, pos, g, done, g->packed.len);
+}
+
+/* The item written up to end counts from here on: a process that dies
+ * before this leaves it unwritten, not half-written. */
+static void ring_publish(ring *r, uint64_t end)
+{
     r->tail = end;
     r->count++;
     if (r->joinable)
@@ -165,10 +227,10 @@ static void ring_push(ring *r, const void *data, size_t len)
 }
 
 /* Count the items again after a process died holding the mutex; drop a
- * torn tail. */
+ * torn tail. A reader's item is counted out already. */
 static void ring_repair(ring *r)
 {
-    uint64_t pos = r->head, count = 0;
+    uint64_t pos = r->reader != 0 ? r->read_end : r->head, count = 0;
     while (r->tail - pos >= LENGTH_SIZE) {
         uint64_t len = item_length(r, pos);
         if (len > r->tail - pos - LENGTH_SIZE)
@@ -180,9 +242,14 @@ static void ring_repair(ring *r)
     r->count = count;
 }
 
-static void ring_trim(mp_queue *q)
+/* With the mutex held, once the ring may be empty: if it is and nobody
+ * copies, start over at the beginning and give back the memory beyond
+ * KEEP_BYTES. */
+static void ring_emptied(mp_queue *q)
 {
     ring *r = ring_of(q);
+    if (r->head != r->tail || r->writer != 0 || r->reader != 0)
+        return;
     r->head = r->tail = 0;
     if (r->touched > KEEP_BYTES) {
         size_t data_off = (size_t)(r->data - (unsigned char *)q->base.block.shm.addr);
@@ -191,20 +258,57 @@ static void ring_trim(mp_queue *q)
     }
 }
 
+/* With the mutex held: take back the slots of processes that died copying.
+ * A writer's item was never published; a reader's is gone as gotten. */
+static void reap_slots(mp_queue *q)
+{
+    ring *r = ring_of(q);
+    long me = mp_os_getpid();
+    if (r->writer != 0 && r->writer != me && !mp_os_pid_alive((long)r->writer))
+        r->writer = 0;
+    if (r->reader != 0 && r->reader != me && !mp_os_pid_alive((long)r->reader)) {
+        r->head = r->read_end;
+        r->reader = 0;
+        ring_emptied(q);
+    }
+}
+
 /* ---- locking and sleeping ----------------------------------------------- */
 
+/* 1 while someone holds the mutex: a hint to spin on, kept beside the mutex
+ * so that spinning leaves the ring's fields to the holder. */
+static atomic_uint *held(const mp_queue *q)
+{
+    return mp_block_spare(&q->base.block, NSEMS);
+}
+
+/* The mutex is held for a fraction of a microsecond: a caller that finds
+ * it held watches it for a few microseconds before it sleeps in the OS,
+ * which costs a system call on each side and, on a busy machine, the CPU. */
 static int lock(mp_queue *q)
 {
-    int rc = mp_os_rmutex_lock(q->base.block.mutex, MP_FOREVER);
+    ring *r = ring_of(q);
+    atomic_uint *h = held(q);
+    int rc = MP_ETIMEDOUT;
+    for (int t = 0; t < LOCK_TRIES && rc == MP_ETIMEDOUT; t++) {
+        for (int i = 0; i < LOCK_SPINS && atomic_load_explicit(h, memory_order_relaxed); i++)
+            ;
+        rc = mp_os_rmutex_lock(q->base.block.mutex, 0);
+    }
+    if (rc == MP_ETIMEDOUT)
+        rc = mp_os_rmutex_lock(q->base.block.mutex, MP_FOREVER);
     if (rc == MP_EOWNERDEAD) {
-        ring_repair(ring_of(q));
+        ring_repair(r);
         rc = MP_OK;
     }
+    if (rc == MP_OK)
+        atomic_store_explicit(h, 1, memory_order_relaxed);
     return rc;
 }
 
 static void unlock(mp_queue *q)
 {
+    atomic_store_explicit(held(q), 0, memory_order_relaxed);
     mp_os_rmutex_unlock(q->base.block.mutex);
 }
 
@@ -218,7 +322,9 @@ static int time_left(double deadline, double *slice)
     return MP_OK;
 }
 
-/* Called and returns with the mutex held. */
+/* Called and returns with the mutex held. A slice that ends with no post
+ * may mean that a process died in a slot the sleeper waits for: the slots
+ * are looked at then. */
 static int sleep_on(mp_queue *q, waitq *w, unsigned sem, double slice)
 {
     w->waiting++;
@@ -229,37 +335,91 @@ static int sleep_on(mp_queue *q, waitq *w, unsigned sem, double slice)
         w->waiting--;
     if (woke == MP_OK && w->posted > 0)
         w->posted--;
+    if (rc == MP_OK && woke != MP_OK)
+        reap_slots(q);
     return rc;
 }
 
-/* With the mutex held: wake up to n sleepers that no post covers yet. */
-static void wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
+/* With the mutex held: wake up to n sleepers that no post covers yet;
+ * true if it woke any. */
+static bool wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
 {
+    bool woke = false;
     for (; n > 0 && w->waiting > w->posted; n--) {
         w->posted++;
         mp_os_sem_post(q->base.block.sems[sem]);
+        woke = true;
     }
+    return woke;
 }
 
 /* ---- put and get -------------------------------------------------------- */
 
-static int put_locked(mp_queue *q, double timeout, const void *data, size_t len)
+/* Called with the mutex held; returns with it held unless *locked is false. A
+ * busy writer slot is waited for whatever the timeout, as the mutex is:
+ * the item before is being written. */
+static int put_locked(mp_queue *q, double timeout, const mp_gather *g, bool *locked, bool *woke_getter)
 {
     ring *r = ring_of(q);
-    size_t need = LENGTH_SIZE + len;
-    double deadline = mp_deadline(timeout), slice;
-    for (;;) {
-        if (has_room(r, need)) {
-            ring_push(r, data, len);
-            wake(q, &r->getters, NOT_EMPTY, 1);
-            return MP_OK;
-        }
-        if (time_left(deadline, &slice) != MP_OK)
+    size_t need = LENGTH_SIZE + g->total;
+    double deadline = mp_deadline(timeout), slice = SLEEP_SLICE;
+    bool reaped = false;
+    while (r->writer != 0 || !has_room(r, need)) {
+        if (r->writer == 0 && time_left(deadline, &slice) != MP_OK) {
+            /* The room a dead reader holds is the putter's to take back. */
+            if (r->reader != 0 && !reaped) {
+                reap_slots(q);
+                reaped = true;
+                continue;
+            }
             return mp_fail(MP_EFULL, "Queue.put: the queue is full");
-        int rc = sleep_on(q, &r->putters, ROOM, slice);
+        }
+        int rc = sleep_on(q, &r->putters, ROOM, r->writer != 0 ? SLEEP_SLICE : slice);
         if (rc != MP_OK)
             return rc;
     }
+    uint64_t pos = ring_reserve(r, need);
+    bool unlocked = need >= UNLOCKED_COPY;
+    if (unlocked) {
+        r->writer = mp_os_getpid();
+        unlock(q);
+    }
+    ring_put(r, pos, g);
+    if (unlocked) {
+        int rc = lock(q);
+        if (rc != MP_OK) {
+            *locked = false;
+            return rc;
+        }
+    }
+    ring_publish(r, pos + need);
+    if (unlocked) {
+        r->writer = 0;
+        wake(q, &r->putters, ROOM, 1);
+    }
+    *woke_getter = wake(q, &r->getters, NOT_EMPTY, 1) && unlocked;
+    return MP_OK;
+}
+
+static int put_item(mp_queue *q, double timeout, const mp_gather *g)
+{
+    ring *r = ring_of(q);
+    if (g->total > r->capacity - LENGTH_SIZE)
+        return mp_fail(MP_ETOOBIG, "Queue.put: an item of %zu bytes does not fit the queue's %llu-byte ring "
+                                   "(mp_queue_options.capacity)",
+                       g->total, (unsigned long long)r->capacity);
+    int rc = lock(q);
+    if (rc != MP_OK)
+        return rc;
+    bool locked = true, woke_getter = false;
+    rc = put_locked(q, timeout, g, &locked, &woke_getter);
+    if (locked)
+        unlock(q);
+    /* A getter that waited for this large item reads it best while it is
+     * still in this CPU's cache: on a shared CPU, it goes first. */
+    if (woke_getter)
+        mp_os_yield();
+    return rc;
 }
 
 int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t len)
@@ -273,30 +433,28 @@ int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t le
         rc = mp_fail(MP_EINVAL, "mp_queue_put: NULL data");
     if (rc != MP_OK)
         return rc;
-    ring *r = ring_of(q);
-    if (len > r->capacity - LENGTH_SIZE)
-        return mp_fail(MP_ETOOBIG, "Queue.put: an item of %zu bytes does not fit the queue's %llu-byte ring "
-                                   "(mp_queue_options.capacity)",
-                       len, (unsigned long long)r->capacity);
-    if ((rc = lock(q)) != MP_OK)
-        return rc;
-    rc = put_locked(q, timeout, data, len);
-    unlock(q);
-    return rc;
+    mp_gather g = {.pieces = {{.at = 0, .data = data, .len = len}}, .npieces = len > 0, .total = len};
+    return put_item(q, timeout, &g);
 }
 
 int mp_queue_vput(mp_queue *q, double timeout, const char *fmt, va_list ap)
 {
-    int rc = mp_queue_backing_of(q) != NULL ? MP_OK : check(q, "mp_queue_put");
-    if (rc != MP_OK)
-        return rc;
-    mp_buf b = MP_BUF_INIT;
-    rc = mp_pack_message(&b, fmt, ap);
-    if (rc != MP_OK)
-        rc = mp_fail(rc, "Queue.put: the item cannot be packed: %s", mp_last_error());
-    else
-        rc = mp_queue_put_packed(q, timeout, b.data, b.len);
-    mp_buf_free(&b);
+    mp_gather g = {0};
+    int rc;
+    if (mp_queue_backing_of(q) != NULL) {
+        rc = mp_pack_message(&g.packed, fmt, ap);
+        if (rc == MP_OK)
+            rc = mp_queue_put_packed(q, timeout, g.packed.data, g.packed.len);
+        else
+            rc = mp_fail(rc, "Queue.put: the item cannot be packed: %s", mp_last_error());
+    } else if ((rc = check(q, "mp_queue_put")) == MP_OK) {
+        rc = mp_pack_message_gather(&g, fmt, ap);
+        if (rc == MP_OK)
+            rc = put_item(q, timeout, &g);
+        else
+            rc = mp_fail(rc, "Queue.put: the item cannot be packed: %s", mp_last_error());
+    }
+    mp_buf_free(&g.packed);
     return rc;
 }
 
@@ -318,33 +476,82 @@ int mp_queue_put_nowait(mp_queue *q, const char *fmt, ...)
     return rc;
 }
 
-/* With the mutex held and an item there: take it out and decode it. */
-static int pop(mp_queue *q, mp_value **out)
+/* The len bytes from pos, decoded where they lie unless they wrap around
+ * the ring's end. */
+static int decode_at(const ring *r, uint64_t pos, uint64_t len, mp_value **out)
+{
+    uint64_t at = pos % r->capacity;
+    if (at + len <= r->capacity)
+        return mp_decode(r->data + at, (size_t)len, NULL, out);
+    unsigned char *copy = malloc((size_t)len);
+    if (copy == NULL)
+        return mp_fail(MP_ENOMEM, "Queue.get: out of memory for an item of %llu bytes", (unsigned long long)len);
+    ring_read(r, pos, copy, (size_t)len);
+    int rc = mp_decode(copy, (size_t)len, NULL, out);
+    free(copy);
+    return rc;
+}
+
+/* With the mutex held, an item there and the reader slot free: take it out
+ * and decode it. Returns with the mutex held unless *locked is false. A
+ * small item is copied out and decoded after the mutex is let go, so that
+ * the decoder's allocation does not keep a producer waiting; a large one
+ * is decoded where it lies, in the reader slot beyond some size. */
+static int pop(mp_queue *q, mp_value **out, bool *locked)
 {
     ring *r = ring_of(q);
     uint64_t len = item_length(r, r->head);
     if (len > r->tail - r->head - LENGTH_SIZE) {
-        ring_trim(q);
+        r->head = r->tail;
         r->count = 0;
+        ring_emptied(q);
         return mp_fail(MP_EPROTO, "Queue.get: the queue's memory is corrupt; its items were dropped");
     }
-    uint64_t at = (r->head + LENGTH_SIZE) % r->capacity;
-    int rc;
-    if (at + len <= r->capacity) {
-        rc = mp_decode(r->data + at, (size_t)len, NULL, out);
-    } else {
-        unsigned char *copy = malloc((size_t)len);
-        if (copy == NULL)
-            return mp_fail(MP_ENOMEM, "Queue.get: out of memory for an item of %llu bytes", (unsigned long long)len);
-        ring_read(r, r->head + LENGTH_SIZE, copy, (size_t)len);
-        rc = mp_decode(copy, (size_t)len, NULL, out);
-        free(copy);
+    uint64_t end = r->head + LENGTH_SIZE + len;
+    if (len <= COPIED_OUT) {
+        unsigned char item[COPIED_OUT];
+        ring_read(r, r->head + LENGTH_SIZE, item, (size_t)len);
+        r->head = end;
+        if (--r->count == 0)
+            ring_emptied(q);
+        wake(q, &r->putters, ROOM, UINT32_MAX);
+        unlock(q);
+        *locked = false;
+        int rc = mp_decode(item, (size_t)len, NULL, out);
+        return rc == MP_OK || rc == MP_ENOMEM ? rc
+                                              : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
+    }
+    bool unlocked = LENGTH_SIZE + len >= UNLOCKED_COPY;
+    if (unlocked) {
+        r->reader = mp_os_getpid();
+        r->read_end = end;
+        r->count--;
+        unlock(q);
+    }
+    int rc = decode_at(r, r->head + LENGTH_SIZE, len, out);
+    if (unlocked) {
+        int lrc = lock(q);
+        if (lrc != MP_OK) {
+            mp_value_free(*out);
+            *out = NULL;
+            *locked = false;
+            return lrc;
+        }
+        /* The slot is given up last, as the item is published last. */
+        if (rc == MP_ENOMEM)
+            r->count++;
+        else
+            r->head = end;
+        r->reader = 0;
+        wake(q, &r->getters, NOT_EMPTY, 1);
+    } else if (rc != MP_ENOMEM) {
+        r->head = end;
+        r->count--;
     }
     if (rc == MP_ENOMEM)
         return rc; /* the item stays for a later get */
-    r->head += LENGTH_SIZE + len;
-    if (--r->count == 0)
-        ring_trim(q);
+    if (r->count == 0)
+        ring_emptied(q);
     wake(q, &r->putters, ROOM, UINT32_MAX);
     return rc == MP_OK ? rc : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
 }
@@ -359,6 +566,39 @@ static int spin_for_item(mp_queue *q)
     for (int i = 0; i < SPIN_READS && *count == 0; i++)
         ;
     return lock(q);
+}
+
+/* Called with the mutex held; returns with it held unless *locked is false.
+ * A busy reader slot is waited for whatever the timeout, as the mutex is:
+ * the item before is being read. */
+static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *locked)
+{
+    ring *r = ring_of(q);
+    double deadline = mp_deadline(timeout), slice = SLEEP_SLICE;
+    bool spun = false;
+    for (;;) {
+        if (r->reader == 0) {
+            if (r->count > 0)
+                return pop(q, out, locked);
+            if (time_left(deadline, &slice) != MP_OK)
+                return mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
+            if (!spun) {
+                spun = true;
+                int rc = spin_for_item(q);
+                if (rc != MP_OK) {
+                    *locked = false;
+                    return rc;
+                }
+                continue;
+            }
+            spun = false;
+        }
+        int rc = sleep_on(q, &r->getters, NOT_EMPTY, r->reader != 0 ? SLEEP_SLICE : slice);
+        if (rc != MP_OK) {
+            *locked = false;
+            return rc;
+        }
+    }
 }
 
 int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
@@ -378,29 +618,10 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
     *out = NULL;
     if ((rc = lock(q)) != MP_OK)
         return rc;
-    ring *r = ring_of(q);
-    double deadline = mp_deadline(timeout), slice;
-    bool spun = false;
-    for (;;) {
-        if (r->count > 0) {
-            rc = pop(q, out);
-            break;
-        }
-        if (time_left(deadline, &slice) != MP_OK) {
-            rc = mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
-            break;
-        }
-        if (!spun) {
-            spun = true;
-            if ((rc = spin_for_item(q)) != MP_OK)
-                return rc;
-            continue;
-        }
-        spun = false;
-        if ((rc = sleep_on(q, &r->getters, NOT_EMPTY, slice)) != MP_OK)
-            return rc;
-    }
-    unlock(q);
+    bool locked = true;
+    rc = get_locked(q, timeout, out, &locked);
+    if (locked)
+        unlock(q);
     return rc;
 }
 

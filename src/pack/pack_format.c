@@ -5,6 +5,7 @@
 
 #include "base/error_internal.h"
 #include "pack/pack_format.h"
+#include "pack/pack_gather.h"
 #include "pack/pack_internal.h"
 
 const unsigned char mp_letters[UCHAR_MAX + 1] = {
@@ -85,6 +86,7 @@ typedef struct packer {
      * the stores that just made it. */
     va_list *ap;
     void *objects; /* for the object hook; NULL: no object can travel */
+    mp_gather *gather; /* NULL: every payload is copied into b */
 } packer;
 
 static int pack_items(packer *k, char close);
@@ -119,6 +121,24 @@ static int pack_plain(mp_buf *b, char c, va_list *ap, void *objects)
     }
 }
 
+/* A payload that the gather takes by reference, if it does: only its
+ * header is packed, by header(b, data, len). */
+static bool referenced(packer *k, int (*header)(mp_buf *, const char *, size_t), const char *data, size_t len,
+                       int *rc)
+{
+    mp_gather *g = k->gather;
+    if (g == NULL || len < MP_GATHER_MIN_PIECE || g->npieces == MP_GATHER_PIECES)
+        return false;
+    if ((*rc = header(k->b, data, len)) == MP_OK)
+        g->pieces[g->npieces++] = (mp_gather_piece){.at = k->b->len, .data = data, .len = len};
+    return true;
+}
+
+static int bin_header(mp_buf *b, const char *data, size_t len)
+{
+    return mp_pack_bin_header(b, data, len);
+}
+
 static int pack_string(packer *k)
 {
     const char *s = va_arg(*k->ap, const char *);
@@ -131,7 +151,8 @@ static int pack_string(packer *k)
     }
     if (s == NULL)
         return mp_fail(MP_EINVAL, "mp_pack: NULL string for 's' (use 'z' for a string or nil)");
-    return mp_pack_str(k->b, s, len);
+    int rc;
+    return referenced(k, mp_pack_str_header, s, len, &rc) ? rc : mp_pack_str(k->b, s, len);
 }
 
 static int pack_container(packer *k, char open)
@@ -154,7 +175,8 @@ static int pack_one(packer *k, char c)
         k->pos++; /* '#' */
         const void *data = va_arg(*k->ap, const void *);
         size_t len = va_arg(*k->ap, size_t);
-        return mp_pack_bin(k->b, data, len);
+        int rc;
+        return referenced(k, bin_header, data, len, &rc) ? rc : mp_pack_bin(k->b, data, len);
     }
     case MP_LETTER_OPEN:
         return pack_container(k, c);
@@ -182,25 +204,25 @@ static int pack_items(packer *k, char close)
 }
 
 /* Any format: checked whole, then packed item by item. */
-static int pack_format(mp_buf *b, const char *fmt, va_list *ap)
+static int pack_format(mp_buf *b, const char *fmt, va_list *ap, mp_gather *gather)
 {
     int rc = mp_format_check(fmt, 0);
     if (rc != MP_OK)
         return rc;
-    packer k = {.b = b, .fmt = fmt, .ap = ap};
+    packer k = {.b = b, .fmt = fmt, .ap = ap, .gather = gather};
     return pack_items(&k, '\0');
 }
 
 /* Small enough to inline into mp_pack, so the commonest format, one plain
  * letter (a pool's item or result), costs one call to its encoder: it is
  * well-formed at a glance and needs no packer. */
-static inline int pack(mp_buf *b, const char *fmt, va_list *ap)
+static inline int pack(mp_buf *b, const char *fmt, va_list *ap, mp_gather *gather)
 {
     if (b == NULL || fmt == NULL)
         return mp_fail(MP_EINVAL, "mp_pack: NULL buffer or format");
     size_t start = b->len;
     bool one_letter = mp_letter_of(fmt[0]) == MP_LETTER_PLAIN && fmt[1] == '\0';
-    int rc = one_letter ? pack_plain(b, fmt[0], ap, NULL) : pack_format(b, fmt, ap);
+    int rc = one_letter ? pack_plain(b, fmt[0], ap, NULL) : pack_format(b, fmt, ap, gather);
     if (rc != MP_OK)
         b->len = start;
     return rc;
@@ -210,7 +232,7 @@ int mp_vpack(mp_buf *b, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
-    int rc = pack(b, fmt, &copy);
+    int rc = pack(b, fmt, &copy, NULL);
     va_end(copy);
     return rc;
 }
@@ -219,7 +241,7 @@ int mp_pack(mp_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = pack(b, fmt, &ap);
+    int rc = pack(b, fmt, &ap, NULL);
     va_end(ap);
     return rc;
 }
@@ -231,7 +253,7 @@ static int count_items(const char *fmt, size_t depth, uint32_t *n)
     return mp_format_scan(fmt, &pos, '\0', 0, depth, n);
 }
 
-int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects)
+static int vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects, mp_gather *gather)
 {
     const char *items = fmt ? fmt : "";
     uint32_t n = 0;
@@ -242,7 +264,7 @@ int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects)
     va_list copy;
     va_copy(copy, ap);
     size_t start = b->len;
-    packer k = {.b = b, .fmt = items, .ap = &copy, .objects = objects};
+    packer k = {.b = b, .fmt = items, .ap = &copy, .objects = objects, .gather = gather};
     rc = mp_pack_array(b, n);
     if (rc == MP_OK)
         rc = pack_items(&k, '\0');
@@ -252,7 +274,12 @@ int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects)
     return rc;
 }
 
-int mp_pack_message(mp_buf *b, const char *fmt, va_list ap)
+int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects)
+{
+    return vpack_array(b, fmt, ap, objects, NULL);
+}
+
+static int pack_message(mp_buf *b, const char *fmt, va_list ap, mp_gather *gather)
 {
     if (fmt == NULL)
         return mp_fail(MP_EINVAL, "NULL format");
@@ -260,5 +287,29 @@ int mp_pack_message(mp_buf *b, const char *fmt, va_list ap)
     int rc = count_items(fmt, 0, &n);
     if (rc != MP_OK)
         return rc;
-    return n == 1 ? mp_vpack(b, fmt, ap) : mp_vpack_array(b, fmt, ap, NULL);
+    if (n != 1)
+        return vpack_array(b, fmt, ap, NULL, gather);
+    va_list copy;
+    va_copy(copy, ap);
+    rc = pack(b, fmt, &copy, gather);
+    va_end(copy);
+    return rc;
+}
+
+int mp_pack_message(mp_buf *b, const char *fmt, va_list ap)
+{
+    return pack_message(b, fmt, ap, NULL);
+}
+
+int mp_pack_message_gather(mp_gather *g, const char *fmt, va_list ap)
+{
+    int rc = pack_message(&g->packed, fmt, ap, g);
+    if (rc != MP_OK) {
+        g->npieces = 0;
+        return rc;
+    }
+    g->total = g->packed.len;
+    for (size_t i = 0; i < g->npieces; i++)
+        g->total += g->pieces[i].len;
+    return MP_OK;
 }

@@ -14,6 +14,11 @@ int mp_value_span(const void *data, size_t len, size_t *size);
  * data[0..len) is the start of a value that goes on beyond it. */
 int mp_value_span_stream(const void *data, size_t len, size_t *size);
 
+/* The header of mp_pack_str and mp_pack_bin alone, checked as they check
+ * (s must be valid UTF-8): the caller puts the len bytes after it. */
+int mp_pack_str_header(mp_buf *b, const char *s, size_t len);
+int mp_pack_bin_header(mp_buf *b, const void *data, size_t len);
+
 /* Nesting depth the format functions allow: the decoder's ceiling. */
 #define MP_MAX_DEPTH 1000
 /* The decoder's depth when mp_limits leaves it 0 (mproc/pack.h). */

@@ -119,7 +119,7 @@ int mp_pack_float(mp_buf *b, float v)
     return put(b, 0xca, bits, 4);
 }
 
-int mp_pack_str(mp_buf *b, const char *s, size_t len)
+int mp_pack_str_header(mp_buf *b, const char *s, size_t len)
 {
     if (b == NULL || (s == NULL && len > 0))
         return mp_fail(MP_EINVAL, "mp_pack_str: NULL argument");
@@ -128,22 +128,32 @@ int mp_pack_str(mp_buf *b, const char *s, size_t len)
         return rc;
     if (!mp_utf8_valid(s, len))
         return mp_fail(MP_EINVAL, "mp_pack_str: the string is not valid UTF-8");
-    size_t start = b->len;
     static const unsigned char types[3] = {0xd9, 0xda, 0xdb};
-    rc = len < 32 ? put(b, (unsigned char)(0xa0 | len), 0, 0) : put_sized(b, types, len);
+    return len < 32 ? put(b, (unsigned char)(0xa0 | len), 0, 0) : put_sized(b, types, len);
+}
+
+int mp_pack_str(mp_buf *b, const char *s, size_t len)
+{
+    size_t start = b != NULL ? b->len : 0;
+    int rc = mp_pack_str_header(b, s, len);
     return rc == MP_OK ? put_with_payload(b, start, s, len) : rc;
 }
 
-int mp_pack_bin(mp_buf *b, const void *data, size_t len)
+int mp_pack_bin_header(mp_buf *b, const void *data, size_t len)
 {
     if (b == NULL || (data == NULL && len > 0))
         return mp_fail(MP_EINVAL, "mp_pack_bin: NULL argument");
     int rc = check_len("mp_pack_bin", len);
     if (rc != MP_OK)
         return rc;
-    size_t start = b->len;
     static const unsigned char types[3] = {0xc4, 0xc5, 0xc6};
-    rc = put_sized(b, types, len);
+    return put_sized(b, types, len);
+}
+
+int mp_pack_bin(mp_buf *b, const void *data, size_t len)
+{
+    size_t start = b != NULL ? b->len : 0;
+    int rc = mp_pack_bin_header(b, data, len);
     return rc == MP_OK ? put_with_payload(b, start, data, len) : rc;
 }
 

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 
 #include "base/error_internal.h"
@@ -23,6 +24,11 @@ void mp_os_sleep(double seconds)
     struct timespec left = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     while (nanosleep(&left, &left) != 0 && errno == EINTR)
         ;
+}
+
+void mp_os_yield(void)
+{
+    sched_yield();
 }
 
 int mp_posix_poll_ms(double deadline)

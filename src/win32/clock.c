@@ -38,6 +38,11 @@ void mp_os_sleep(double seconds)
         Sleep(mp_win_wait_ms(deadline));
 }
 
+void mp_os_yield(void)
+{
+    SwitchToThread();
+}
+
 DWORD mp_win_wait_for(HANDLE h, double timeout)
 {
     double deadline = mp_deadline(timeout);
