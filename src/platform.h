@@ -192,6 +192,13 @@ void mp_os_thread_detach(mp_os_thread *t);
 /* The calling thread's id: never 0, unique among the live threads of the
  * process (pthread_self / GetCurrentThreadId). */
 uint64_t mp_os_thread_id(void);
+/* The calling thread's id among all the system's live threads (the
+ * kernel's thread id / GetCurrentThreadId): never 0, read without a system
+ * call, what a lock in shared memory records of its holder. */
+uint64_t mp_os_thread_native_id(void);
+/* False once the thread of native id `thread` in process pid has ended
+ * (or was never there); true while it lives or when that cannot be told. */
+bool mp_os_thread_alive(long pid, uint64_t thread);
 
 /* A non-recursive mutex for the threads of one process. In a child made by
  * fork every mutex and condition variable is reset to its initial state

@@ -259,7 +259,9 @@ static void redis_stopped_then_back(void **state)
     char url[160];
     snprintf(url, sizeof url, "%s/0/outage", own.url);
     mp_process *w = start_worker(url, 1, 0);
-    mp_backend_options bo = {.timeout = 1};
+    /* long enough for a loaded machine's Redis to answer, short enough to
+     * see the stopped one time out */
+    mp_backend_options bo = {.timeout = 3};
     mp_pool *pool = NULL;
     MPT_OK(mp_pool_new(&pool, &(mp_pool_options){.backend = url, .backend_options = &bo}));
     mp_value *v = NULL;

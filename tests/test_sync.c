@@ -39,6 +39,13 @@ static int rlock_other_thread(void *l)
     return mp_lock_release(l);
 }
 
+/* Takes the RLock twice and ends holding it. */
+static int rlock_and_end(void *l)
+{
+    int rc = mp_lock_acquire(l, 0);
+    return rc == MP_OK ? mp_lock_acquire(l, 0) : rc;
+}
+
 static void lock_rules(void **state)
 {
     (void)state;
@@ -86,6 +93,15 @@ static void lock_rules(void **state)
         MPT_OK(mp_lock_acquire(r, 0));
         MPT_OK(mp_lock_release(r));
         MPT_OK(mp_lock_release(r));
+
+        /* a holding thread that ends, its process living on: count 1 */
+        MPT_OK(mp_thread_start(&t, rlock_and_end, r, NULL));
+        MPT_OK(mp_thread_join(t, MP_FOREVER, &result));
+        MPT_OK(result);
+        MPT_CODE(mp_lock_release(r), MP_ESTATE);
+        MPT_CODE(mp_lock_acquire(r, 10), MP_EOWNERDEAD);
+        MPT_OK(mp_lock_release(r));
+        MPT_CODE(mp_lock_release(r), MP_ESTATE);
         mp_lock_free(r);
     }
 }

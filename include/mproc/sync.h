@@ -14,8 +14,10 @@
  *
  * Owner death, better than Python (which deadlocks):
  *   - RLock: if the thread or process holding it ends, the next acquirer
- *     gets it with MP_EOWNERDEAD (count 1). Guaranteed: a robust mutex on
- *     POSIX, WAIT_ABANDONED of a mutex on Windows.
+ *     gets it with MP_EOWNERDEAD (count 1). mproc records the holding
+ *     process and thread; a blocked acquirer checks them every 100 ms, and
+ *     an acquire that would time out (a try with timeout 0 too) checks them
+ *     first. Guaranteed for a holder that ends, however it ends.
  *   - Lock: any process may release a Lock, so the OS cannot tell who owns
  *     it. mproc records the last acquirer's pid; a blocked acquirer checks
  *     it every 100 ms and, if that process has ended, takes the lock with

@@ -15,7 +15,7 @@ typedef struct header {
     uint64_t size;
 } header;
 
-#define HEADER_SIZE 64
+#define HEADER_SIZE MP_BLOCK_HEADER_SIZE
 _Static_assert(sizeof(header) <= HEADER_SIZE, "block header fits");
 
 static size_t payload_offset(unsigned nsems, bool mutex)
@@ -26,11 +26,6 @@ static size_t payload_offset(unsigned nsems, bool mutex)
 static void *slot(const mp_block *b, unsigned i)
 {
     return (char *)b->shm.addr + HEADER_SIZE + (size_t)i * MP_OS_SYNC_SLOT;
-}
-
-void *mp_block_spare(const mp_block *b, unsigned i)
-{
-    return (char *)slot(b, i) + MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE;
 }
 
 static void reset(mp_block *b)

@@ -16,6 +16,9 @@
 
 #define MP_BLOCK_MAX_SEMS 4
 
+/* The mapping's header; the sync slots follow it. */
+#define MP_BLOCK_HEADER_SIZE 64
+
 typedef struct mp_block {
     mp_os_shm shm;
     mp_os_sem *sems[MP_BLOCK_MAX_SEMS];
@@ -35,8 +38,12 @@ int mp_block_export(const mp_block *b, mp_export *e);
 int mp_block_import(mp_block *b, uint64_t size, const mp_os_handle *h, size_t n, size_t *used);
 void mp_block_close(mp_block *b);
 /* The MP_OS_SYNC_SPARE bytes of sync slot i (semaphores first, then the
- * mutex) that the OS object leaves free: the same cache line as it. */
-void *mp_block_spare(const mp_block *b, unsigned i);
+ * mutex) that the OS object leaves free: the same cache line as it.
+ * Inline: a Lock finds its state here on every acquire and release. */
+static inline void *mp_block_spare(const mp_block *b, unsigned i)
+{
+    return (char *)b->shm.addr + MP_BLOCK_HEADER_SIZE + (size_t)(i + 1) * MP_OS_SYNC_SLOT - MP_OS_SYNC_SPARE;
+}
 
 /* The bytes of the payload: what the mapping holds after the sync slots. */
 size_t mp_block_payload_size(const mp_block *b);

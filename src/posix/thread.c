@@ -5,7 +5,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "base/error_internal.h"
 #include "posix.h"
@@ -146,6 +148,36 @@ void mp_os_thread_detach(mp_os_thread *t)
 uint64_t mp_os_thread_id(void)
 {
     return (uint64_t)pthread_self();
+}
+
+/* gettid() is a system call; locks ask on every acquire. The forking
+ * thread's cache is forgotten in the child, whose only thread it is and
+ * which has an id of its own. */
+static _Thread_local pid_t native_id;
+static pthread_once_t native_once = PTHREAD_ONCE_INIT;
+
+static void forget_native_id(void)
+{
+    native_id = 0;
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, forget_native_id);
+}
+
+uint64_t mp_os_thread_native_id(void)
+{
+    if (native_id == 0) {
+        pthread_once(&native_once, watch_forks);
+        native_id = gettid();
+    }
+    return (uint64_t)native_id;
+}
+
+bool mp_os_thread_alive(long pid, uint64_t thread)
+{
+    return tgkill((pid_t)pid, (pid_t)thread, 0) == 0 || errno != ESRCH;
 }
 
 /* ---- mutex and condition variable -------------------------------------- */

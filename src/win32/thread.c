@@ -80,6 +80,22 @@ uint64_t mp_os_thread_id(void)
     return GetCurrentThreadId();
 }
 
+uint64_t mp_os_thread_native_id(void)
+{
+    return GetCurrentThreadId();
+}
+
+/* Thread ids are reused across processes: the thread found must be pid's. */
+bool mp_os_thread_alive(long pid, uint64_t thread)
+{
+    HANDLE h = OpenThread(SYNCHRONIZE | THREAD_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)thread);
+    if (h == NULL)
+        return GetLastError() != ERROR_INVALID_PARAMETER;
+    bool alive = GetProcessIdOfThread(h) == (DWORD)pid && WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+    CloseHandle(h);
+    return alive;
+}
+
 int mp_os_mutex_new(mp_os_mutex **out)
 {
     mp_os_mutex *m = malloc(sizeof *m);
