@@ -116,6 +116,21 @@ static void array_of_parts(void **state)
     assert_int_equal(v->type, MP_ARRAY);
     assert_int_equal(v->as.array.len, 0);
     mp_value_free(v);
+    /* numbers only, the one-pass path: exact counts and whole values too */
+    MPT_OK(mp_pack(&one, "qd?n", (int64_t)1 << 40, -2.5, true));
+    mp_bytes numbers[1] = {{one.data, one.len}};
+    MPT_OK(mp_decode_array_of(numbers, 1, 9, NULL, &v));
+    assert_int_equal(v->as.array.items[5].as.i, (int64_t)1 << 40);
+    assert_true(v->as.array.items[6].as.d == -2.5);
+    assert_int_equal(v->as.array.items[7].type, MP_BOOL);
+    assert_int_equal(v->as.array.items[8].type, MP_NIL);
+    mp_value_free(v);
+    MPT_CODE(mp_decode_array_of(numbers, 1, 8, NULL, &v), MP_EPROTO);
+    MPT_CODE(mp_decode_array_of(numbers, 1, 10, NULL, &v), MP_EPROTO);
+    mp_bytes split[2] = {{one.data, 7}, {one.data + 7, one.len - 7}};
+    MPT_CODE(mp_decode_array_of(split, 2, 9, NULL, &v), MP_EPROTO);
+    assert_null(v);
+    one.len = 5;
     /* the limits count the whole array */
     mp_limits limits = {.max_nodes = 5};
     MPT_CODE(mp_decode_array_of(parts, 1, 5, &limits, &v), MP_ETOOBIG);

@@ -32,25 +32,6 @@ typedef struct totals {
     size_t max_depth;
 } totals;
 
-/* A big-endian field of n bytes, n one of 0, 1, 2, 4, 8: spelled out, so
- * that each becomes one load and a byte swap. */
-static inline uint64_t be(const unsigned char *p, size_t n)
-{
-    switch (n) {
-    case 0:
-        return 0;
-    case 1:
-        return p[0];
-    case 2:
-        return (uint64_t)p[0] << 8 | p[1];
-    case 4:
-        return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
-    default:
-        return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
-               (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
-    }
-}
-
 static int truncated(input *in, const char *what)
 {
     in->cut = true;
@@ -112,7 +93,7 @@ static int read_head(input *in, head *h, uint64_t *scalar)
     bool is_ext = h->type == MP_EXT;
     if (in->len - in->pos < width + is_ext)
         return truncated(in, mp_type_name(h->type));
-    uint64_t field = be(in->p + in->pos, width);
+    uint64_t field = mp_be_field(in->p + in->pos, width);
     in->pos += width;
     switch (h->type) {
     case MP_DOUBLE:
@@ -195,46 +176,12 @@ typedef struct filler {
     char *next_text;
 } filler;
 
-/* The value of a number, nil or bool (p[0] is one mp_number_size knows),
- * which scan has checked. */
-static inline void number_value(const unsigned char *p, mp_value *v)
-{
-    unsigned char c = p[0];
-    if (c <= 0x7f || c >= 0xe0) {
-        v->type = MP_INT;
-        v->as.i = c <= 0x7f ? (int64_t)c : (int64_t)(int8_t)c;
-    } else if (c == 0xc0) {
-        v->type = MP_NIL;
-    } else if (c == 0xc2 || c == 0xc3) {
-        v->type = MP_BOOL;
-        v->as.b = c == 0xc3;
-    } else if (c == 0xca) {
-        uint32_t bits = (uint32_t)be(p + 1, 4);
-        float x;
-        memcpy(&x, &bits, sizeof x);
-        v->type = MP_DOUBLE;
-        v->as.d = (double)x;
-    } else if (c == 0xcb) {
-        uint64_t bits = be(p + 1, 8);
-        v->type = MP_DOUBLE;
-        memcpy(&v->as.d, &bits, sizeof v->as.d);
-    } else {
-        size_t width = (size_t)1 << (c & 3);
-        uint64_t x = be(p + 1, width);
-        bool is_signed = c >= 0xd0;
-        if (is_signed && width < 8) /* sign-extend int8..int32 */
-            x = (uint64_t)((int64_t)(x << (64 - 8 * width)) >> (64 - 8 * width));
-        v->type = !is_signed && x > INT64_MAX ? MP_UINT : MP_INT;
-        v->as.u = x;
-    }
-}
-
 static void fill(filler *f, mp_value *v)
 {
     const unsigned char *p = f->in.p + f->in.pos;
     size_t n = mp_number_size(*p);
     if (n != 0) {
-        number_value(p, v);
+        mp_number_value(p, v);
         f->in.pos += n;
         return;
     }
@@ -340,7 +287,7 @@ static int decode_value(const void *data, size_t len, const mp_limits *limits, b
     /* A number needs neither the scan nor a block. */
     size_t n = len ? mp_number_size(*(const unsigned char *)data) : 0;
     if (n != 0 && n <= len && (!whole || n == len) && space != NULL && space_size >= sizeof(mp_value)) {
-        number_value(data, space);
+        mp_number_value(data, space);
         *out = space;
         if (used)
             *used = n;
@@ -380,6 +327,38 @@ int mp_decode_first(const void *data, size_t len, const mp_limits *limits, void 
     return decode_value(data, len, limits, false, space, space_size, out, used);
 }
 
+/* The usual map's results, numbers only, in one pass: each node is written
+ * as its bytes are checked. NULL, having cost at most that pass, if any
+ * value is something else, or the count is wrong, or there is no memory:
+ * the general path then decides. */
+static mp_value *numbers_array(const mp_bytes *parts, size_t nparts, size_t count)
+{
+    mp_value *root = malloc((count + 1) * sizeof *root);
+    if (root == NULL)
+        return NULL;
+    mp_value *item = root + 1, *end = item + count;
+    for (size_t i = 0; i < nparts; i++) {
+        const unsigned char *p = parts[i].data, *stop = p + parts[i].len;
+        while (p < stop) {
+            size_t n = mp_number_size(*p);
+            if (n == 0 || n > (size_t)(stop - p) || item == end) {
+                free(root);
+                return NULL;
+            }
+            mp_number_value(p, item++);
+            p += n;
+        }
+    }
+    if (item != end) {
+        free(root);
+        return NULL;
+    }
+    root->type = MP_ARRAY;
+    root->as.array.items = root + 1;
+    root->as.array.len = (uint32_t)count;
+    return root;
+}
+
 int mp_decode_array_of(const mp_bytes *parts, size_t nparts, size_t count, const mp_limits *limits, mp_value **out)
 {
     if (out == NULL || (parts == NULL && nparts > 0))
@@ -395,6 +374,8 @@ int mp_decode_array_of(const mp_bytes *parts, size_t nparts, size_t count, const
     if (rc != MP_OK)
         return rc;
     totals t = totals_for(limits, DEFAULT_NODES);
+    if (count < t.max_nodes && (*out = numbers_array(parts, nparts, count)) != NULL)
+        return MP_OK;
     t.nodes = 1;
     size_t found = 0;
     for (size_t i = 0; i < nparts; i++) {

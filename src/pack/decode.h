@@ -6,6 +6,8 @@
 #define MPROC_DECODE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "mproc/pack.h"
 
@@ -28,6 +30,59 @@ static inline size_t mp_number_size(unsigned char c)
     if (c == 0xca || c == 0xcb)
         return c == 0xca ? 5 : 9;
     return 0;
+}
+
+/* A big-endian field of n bytes, n one of 0, 1, 2, 4, 8: spelled out, so
+ * that each becomes one load and a byte swap. */
+static inline uint64_t mp_be_field(const unsigned char *p, size_t n)
+{
+    switch (n) {
+    case 0:
+        return 0;
+    case 1:
+        return p[0];
+    case 2:
+        return (uint64_t)p[0] << 8 | p[1];
+    case 4:
+        return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+    default:
+        return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+               (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+    }
+}
+
+/* The value of the number, nil or bool at p, whose mp_number_size bytes
+ * the caller has checked are there. */
+static inline void mp_number_value(const unsigned char *p, mp_value *v)
+{
+    unsigned char c = p[0];
+    if (c <= 0x7f || c >= 0xe0) {
+        v->type = MP_INT;
+        v->as.i = c <= 0x7f ? (int64_t)c : (int64_t)(int8_t)c;
+    } else if (c == 0xc0) {
+        v->type = MP_NIL;
+    } else if (c == 0xc2 || c == 0xc3) {
+        v->type = MP_BOOL;
+        v->as.b = c == 0xc3;
+    } else if (c == 0xca) {
+        uint32_t bits = (uint32_t)mp_be_field(p + 1, 4);
+        float x;
+        memcpy(&x, &bits, sizeof x);
+        v->type = MP_DOUBLE;
+        v->as.d = (double)x;
+    } else if (c == 0xcb) {
+        uint64_t bits = mp_be_field(p + 1, 8);
+        v->type = MP_DOUBLE;
+        memcpy(&v->as.d, &bits, sizeof v->as.d);
+    } else {
+        size_t width = (size_t)1 << (c & 3);
+        uint64_t x = mp_be_field(p + 1, width);
+        bool is_signed = c >= 0xd0;
+        if (is_signed && width < 8) /* sign-extend int8..int32 */
+            x = (uint64_t)((int64_t)(x << (64 - 8 * width)) >> (64 - 8 * width));
+        v->type = !is_signed && x > INT64_MAX ? MP_UINT : MP_INT;
+        v->as.u = x;
+    }
 }
 
 typedef struct mp_bytes {
