@@ -14,6 +14,13 @@
 
 /* How often a blocked Lock acquirer checks that the holder still lives. */
 #define OWNER_CHECK_INTERVAL 0.1
+/* A Lock is mostly held for a moment: an acquirer that finds it held
+ * watches the word for up to SPIN_READS reads, SPIN_TRIES times, before it
+ * sleeps on the semaphore, as an adaptive mutex does. A holder that lets
+ * go within those microseconds then costs neither side a system call (the
+ * sleep, and the post that wakes it). */
+#define SPIN_TRIES 4
+#define SPIN_READS 100
 
 /* A Lock's state. word holds the holder's pid in its low 32 bits (0:
  * free; pids fit 32 bits on Linux and Windows) and, in its high 32, how
@@ -169,6 +176,16 @@ static int acquire_lock_slow(mp_lock *l, uint64_t me, uint64_t word, double time
 {
     lock_state *s = lstate(l);
     mp_os_sem *sem = l->base.block.sems[0];
+    for (int t = 0; t < SPIN_TRIES && timeout != 0; t++) {
+        for (int i = 0; i < SPIN_READS && holder_of(word) != 0; i++)
+            word = atomic_load_explicit(&s->word, memory_order_relaxed);
+        if (holder_of(word) == 0 &&
+            atomic_compare_exchange_strong_explicit(&s->word, &word, word | me, memory_order_acquire,
+                                                    memory_order_relaxed)) {
+            record_thread(s);
+            return MP_OK;
+        }
+    }
     double deadline = mp_deadline(timeout);
     for (;;) {
         if (holder_of(word) == 0) {
