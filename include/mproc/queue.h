@@ -35,7 +35,9 @@
  * Thread safety: every function may be called from any thread at once,
  * except mp_queue_free, which must not race with other calls on the same
  * object. A process that dies inside put or get (killed while holding the
- * queue's lock) leaves the queue usable: its lock is robust.
+ * queue's lock) leaves the queue usable: the lock records its holder's
+ * pid, and a caller waiting for it takes it over within 0.1 s of the
+ * holder's death and repairs what the holder left half done.
  *
  * Errors: MP_EINVAL (NULL, bad option), MP_ETYPE (not a queue, or task_done
  * and join on a queue that is not joinable), MP_ESTATE (closed), MP_EEMPTY,

@@ -1,8 +1,9 @@
 /* queue.c - Queue, SimpleQueue and JoinableQueue (queue.h).
  *
  * The items live in a byte ring in the queue's shared block, each one as
- * an 8-byte length and its packed bytes, guarded by the block's robust
- * mutex. put copies the item in before it returns, so nothing depends on
+ * an 8-byte length and its packed bytes, guarded by a mutex that is a
+ * lock word in the block: a process that dies holding it is taken over
+ * from. put copies the item in before it returns, so nothing depends on
  * the putting process staying alive.
  *
  * Each large item is copied once on each side: put packs around its large
@@ -34,6 +35,7 @@
 #include "ipc/queue_backing.h"
 #include "pack/pack_format.h"
 #include "pack/pack_gather.h"
+#include "sync/lock_word.h"
 #include "base/timeout.h"
 
 #define DEFAULT_CAPACITY ((size_t)64 << 20)
@@ -48,15 +50,11 @@
 #define UNLOCKED_COPY ((size_t)64 << 10)
 #define SLEEP_SLICE 0.5
 #define SPIN_READS 2000
-/* Tries at the mutex before sleeping in the OS, each after watching the
- * hint for up to LOCK_SPINS reads. */
-#define LOCK_TRIES 16
-#define LOCK_SPINS 200
 /* Items up to this size are copied out of the ring and decoded after the
  * mutex is let go. */
 #define COPIED_OUT 1024
 
-enum { NOT_EMPTY, ROOM, ALL_DONE, NSEMS };
+enum { NOT_EMPTY, ROOM, ALL_DONE, MUTEX, NSEMS };
 
 typedef struct waitq {
     uint32_t waiting, posted;
@@ -105,7 +103,7 @@ static int make(mp_queue **out, const mp_queue_options *opts, bool joinable, con
     mp_queue *q = calloc(1, sizeof *q);
     if (q == NULL)
         return mp_fail(MP_ENOMEM, "Queue: out of memory");
-    int rc = mp_block_create(&q->base.block, NSEMS, (unsigned[NSEMS]){0}, true, sizeof(ring) + capacity);
+    int rc = mp_block_create(&q->base.block, NSEMS, (unsigned[NSEMS]){0}, false, sizeof(ring) + capacity);
     if (rc != MP_OK) {
         free(q);
         return rc;
@@ -275,41 +273,29 @@ static void reap_slots(mp_queue *q)
 
 /* ---- locking and sleeping ----------------------------------------------- */
 
-/* 1 while someone holds the mutex: a hint to spin on, kept beside the mutex
- * so that spinning leaves the ring's fields to the holder. */
-static atomic_uint *held(const mp_queue *q)
+/* The mutex is a lock word (lock_word.h) beside its semaphore. A robust
+ * mutex cost a trylock and a full unlock of its robust list per put and
+ * per get, and on Windows a system call for each. */
+static mp_lock_word *mutex_word(const mp_queue *q)
 {
-    return mp_block_spare(&q->base.block, NSEMS);
+    return mp_block_spare(&q->base.block, MUTEX);
 }
 
-/* The mutex is held for a fraction of a microsecond: a caller that finds
- * it held watches it for a few microseconds before it sleeps in the OS,
- * which costs a system call on each side and, on a busy machine, the CPU. */
+/* A holder that died is taken over from, and what it left half done in
+ * the ring repaired. */
 static int lock(mp_queue *q)
 {
-    ring *r = ring_of(q);
-    atomic_uint *h = held(q);
-    int rc = MP_ETIMEDOUT;
-    for (int t = 0; t < LOCK_TRIES && rc == MP_ETIMEDOUT; t++) {
-        for (int i = 0; i < LOCK_SPINS && atomic_load_explicit(h, memory_order_relaxed); i++)
-            ;
-        rc = mp_os_rmutex_lock(q->base.block.mutex, 0);
-    }
-    if (rc == MP_ETIMEDOUT)
-        rc = mp_os_rmutex_lock(q->base.block.mutex, MP_FOREVER);
+    int rc = mp_lock_word_acquire(mutex_word(q), q->base.block.sems[MUTEX], MP_FOREVER, MP_LOCK_PROCESS);
     if (rc == MP_EOWNERDEAD) {
-        ring_repair(r);
+        ring_repair(ring_of(q));
         rc = MP_OK;
     }
-    if (rc == MP_OK)
-        atomic_store_explicit(h, 1, memory_order_relaxed);
     return rc;
 }
 
 static void unlock(mp_queue *q)
 {
-    atomic_store_explicit(held(q), 0, memory_order_relaxed);
-    mp_os_rmutex_unlock(q->base.block.mutex);
+    mp_lock_word_release(mutex_word(q), q->base.block.sems[MUTEX], mp_lock_word_me());
 }
 
 /* With the mutex held: MP_OK if the deadline has not passed. */
@@ -559,12 +545,17 @@ static int pop(mp_queue *q, mp_value **out, bool *locked)
 /* Called and returns with the mutex held. A producer on another CPU
  * usually puts the next item within microseconds: watching for it costs
  * less than sleeping and being woken. */
-static int spin_for_item(mp_queue *q)
+static void watch_for_item(const mp_queue *q)
 {
     const volatile uint64_t *count = &ring_of(q)->count;
-    unlock(q);
     for (int i = 0; i < SPIN_READS && *count == 0; i++)
         ;
+}
+
+static int spin_for_item(mp_queue *q)
+{
+    unlock(q);
+    watch_for_item(q);
     return lock(q);
 }
 
@@ -616,6 +607,10 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
     if (rc != MP_OK)
         return rc;
     *out = NULL;
+    /* An empty queue is watched before its mutex is taken: taking it only
+     * to find nothing keeps the producer waiting for it. */
+    if (!mp_timeout_polls(timeout))
+        watch_for_item(q);
     if ((rc = lock(q)) != MP_OK)
         return rc;
     bool locked = true;
@@ -767,7 +762,7 @@ void mp_queue_free(mp_queue *q)
 static int check_import(const mp_block_object *o)
 {
     const mp_block *b = &o->block;
-    size_t room = b->nsems == NSEMS && b->mutex != NULL ? mp_block_payload_size(b) : 0;
+    size_t room = b->nsems == NSEMS && b->mutex == NULL ? mp_block_payload_size(b) : 0;
     const ring *r = b->payload;
     bool fits = room >= sizeof(ring) && r->capacity >= MIN_CAPACITY && r->capacity <= room - sizeof(ring);
     return fits ? MP_OK : mp_fail(MP_EPROTO, "Queue argument: malformed");
