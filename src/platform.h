@@ -261,15 +261,15 @@ int mp_os_shm_unlink(const char *name);
  * in every process. Callers overwrite the range before reading it. */
 void mp_os_shm_discard(mp_os_shm *s, size_t off, size_t len);
 
-/* ---- cross-process semaphores and robust recursive mutexes: sync.c ----- */
+/* ---- cross-process semaphores: sync.c ------------------------------------ */
 
 /* Each lives in MP_OS_SYNC_SLOT bytes of shared memory, 8-byte aligned,
- * that the core lays out in a mapping (POSIX: a process-shared sem_t or
- * pthread_mutex_t lives there). Windows keeps a kernel object whose handle
- * travels next to the mapping; POSIX has no handle (MP_OS_NO_HANDLE). */
+ * that the core lays out in a mapping (POSIX: a process-shared sem_t lives
+ * there). Windows keeps a kernel object whose handle travels next to the
+ * mapping; POSIX has no handle (MP_OS_NO_HANDLE). */
 #define MP_OS_SYNC_SLOT 64
 /* The last MP_OS_SYNC_SPARE bytes of each slot are the core's: state kept
- * there shares a cache line with the semaphore or mutex it goes with. */
+ * there (a lock word) shares a cache line with its semaphore. */
 #define MP_OS_SYNC_SPARE 24
 
 typedef struct mp_os_sem mp_os_sem;
@@ -286,19 +286,6 @@ int mp_os_sem_value(mp_os_sem *s, int *value);
 /* Free this process's use of it (closes the handle; the semaphore itself
  * lives as long as its memory or its last handle). */
 void mp_os_sem_free(mp_os_sem *s);
-
-typedef struct mp_os_rmutex mp_os_rmutex;
-int mp_os_rmutex_create(void *slot, mp_os_rmutex **out);
-int mp_os_rmutex_attach(void *slot, mp_os_handle h, mp_os_rmutex **out);
-mp_os_handle mp_os_rmutex_handle(const mp_os_rmutex *m);
-/* Recursive, owned by the calling thread. MP_OK; MP_ETIMEDOUT; or
- * MP_EOWNERDEAD: the lock is now held by the caller (count 1) but its
- * previous owner ended while holding it (POSIX EOWNERDEAD, made consistent
- * again; Windows WAIT_ABANDONED). */
-int mp_os_rmutex_lock(mp_os_rmutex *m, double timeout);
-/* MP_ESTATE if the calling thread does not hold it. */
-int mp_os_rmutex_unlock(mp_os_rmutex *m);
-void mp_os_rmutex_free(mp_os_rmutex *m);
 
 /* ---- pipes: pipe.c ----------------------------------------------------- */
 

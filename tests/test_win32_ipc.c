@@ -351,56 +351,6 @@ static void sem_post_wakes_waiter(void **state)
     mp_os_sem_free(s);
 }
 
-typedef struct rmutex_case {
-    mp_os_rmutex *m;
-    int lock_rc, unlock_rc;
-} rmutex_case;
-
-static void try_from_other_thread(void *arg)
-{
-    rmutex_case *c = arg;
-    c->unlock_rc = mp_os_rmutex_unlock(c->m);
-    c->lock_rc = mp_os_rmutex_lock(c->m, SHORT);
-}
-
-static void lock_and_leave(void *arg)
-{
-    rmutex_case *c = arg;
-    c->lock_rc = mp_os_rmutex_lock(c->m, MP_FOREVER);
-}
-
-static void rmutex_recursion_owner_and_abandon(void **state)
-{
-    (void)state;
-    uint64_t slot_memory[MP_OS_SYNC_SLOT / 8];
-    rmutex_case c = {0};
-    MPT_OK(mp_os_rmutex_create(slot_memory, &c.m));
-    MPT_CODE(mp_os_rmutex_unlock(c.m), MP_ESTATE);
-    MPT_OK(mp_os_rmutex_lock(c.m, 0));
-    MPT_OK(mp_os_rmutex_lock(c.m, MP_FOREVER));
-
-    mp_os_thread *t;
-    start_thread(&t, try_from_other_thread, &c);
-    mp_os_thread_join(t);
-    assert_int_equal(c.unlock_rc, MP_ESTATE);
-    assert_int_equal(c.lock_rc, MP_ETIMEDOUT);
-
-    MPT_OK(mp_os_rmutex_unlock(c.m));
-    MPT_OK(mp_os_rmutex_unlock(c.m));
-    MPT_CODE(mp_os_rmutex_unlock(c.m), MP_ESTATE);
-
-    /* A thread that ends holding it abandons it; the next taker owns it. */
-    start_thread(&t, lock_and_leave, &c);
-    mp_os_thread_join(t);
-    assert_int_equal(c.lock_rc, MP_OK);
-    MPT_CODE(mp_os_rmutex_lock(c.m, 1.0), MP_EOWNERDEAD);
-    MPT_OK(mp_os_rmutex_lock(c.m, 0));
-    MPT_OK(mp_os_rmutex_unlock(c.m));
-    MPT_OK(mp_os_rmutex_unlock(c.m));
-    MPT_CODE(mp_os_rmutex_unlock(c.m), MP_ESTATE);
-    mp_os_rmutex_free(c.m);
-}
-
 /* ---- pipes ------------------------------------------------------------- */
 
 static void round_trip(mp_os_handle from, mp_os_handle to)
@@ -653,23 +603,21 @@ static void wait_on_pipes_and_events(void **state)
 
 /* ---- across processes --------------------------------------------------- */
 
-/* The child gets, in order: a pipe's write end, a section of 4096 bytes, a
- * semaphore and a lock. It writes to each, then ends holding the lock. */
+/* The child gets, in order: a pipe's write end, a section of 4096 bytes and
+ * a semaphore. It writes to each. */
 static int use_objects(const mp_value *args)
 {
     (void)args;
     size_t n;
     const mp_os_handle *h = mp_os_child_handles(&n);
-    if (n != 4)
+    if (n != 3)
         return 10;
     mp_os_shm shm;
     mp_os_sem *sem;
-    mp_os_rmutex *lock;
-    if (mp_os_shm_adopt(h[1], 4096, &shm) != MP_OK || mp_os_sem_attach(NULL, h[2], &sem) != MP_OK ||
-        mp_os_rmutex_attach(NULL, h[3], &lock) != MP_OK)
+    if (mp_os_shm_adopt(h[1], 4096, &shm) != MP_OK || mp_os_sem_attach(NULL, h[2], &sem) != MP_OK)
         return 11;
     strcpy(shm.addr, "from the child");
-    if (mp_os_sem_post(sem) != MP_OK || mp_os_rmutex_lock(lock, MP_FOREVER) != MP_OK)
+    if (mp_os_sem_post(sem) != MP_OK)
         return 12;
     if (mp_os_pipe_write(h[0], "done", 4) != MP_OK)
         return 13;
@@ -683,15 +631,13 @@ static void objects_reach_a_child(void **state)
     mp_os_handle r, w;
     mp_os_shm shm;
     mp_os_sem *sem;
-    mp_os_rmutex *lock;
     MPT_OK(mp_os_pipe(false, &r, &w));
     MPT_OK(mp_os_shm_create(NULL, 4096, &shm));
     MPT_OK(mp_os_sem_create(NULL, 0, &sem));
-    MPT_OK(mp_os_rmutex_create(NULL, &lock));
     mp_process *p;
     MPT_OK(mp_process_new(&p, use_objects, NULL, NULL));
-    mp_os_handle pass[4] = {w, shm.handle, mp_os_sem_handle(sem), mp_os_rmutex_handle(lock)};
-    for (size_t i = 0; i < 4; i++) {
+    mp_os_handle pass[3] = {w, shm.handle, mp_os_sem_handle(sem)};
+    for (size_t i = 0; i < 3; i++) {
         size_t index;
         MPT_OK(mp_process_pass_handle(p, pass[i], &index));
         assert_int_equal(index, i);
@@ -705,9 +651,6 @@ static void objects_reach_a_child(void **state)
     MPT_OK(mp_os_sem_wait(sem, 0));
     assert_int_equal(mpt_join_child(p), 0);
     MPT_CODE(mp_os_pipe_read(r, buf, 1), MP_EEOF);
-    MPT_CODE(mp_os_rmutex_lock(lock, 10.0), MP_EOWNERDEAD);
-    MPT_OK(mp_os_rmutex_unlock(lock));
-    mp_os_rmutex_free(lock);
     mp_os_sem_free(sem);
     mp_os_shm_close(&shm);
     mp_os_handle_close(r);
@@ -726,7 +669,6 @@ int main(int argc, char **argv)
         MPT_TEST(shm_named),
         MPT_TEST(sem_counts_and_times_out),
         MPT_TEST(sem_post_wakes_waiter),
-        MPT_TEST(rmutex_recursion_owner_and_abandon),
         MPT_TEST(pipe_round_trips),
         MPT_TEST(pipe_64_mib_message),
         MPT_TEST(pipe_end_of_file),

@@ -103,7 +103,7 @@ static int make(mp_queue **out, const mp_queue_options *opts, bool joinable, con
     mp_queue *q = calloc(1, sizeof *q);
     if (q == NULL)
         return mp_fail(MP_ENOMEM, "Queue: out of memory");
-    int rc = mp_block_create(&q->base.block, NSEMS, (unsigned[NSEMS]){0}, false, sizeof(ring) + capacity);
+    int rc = mp_block_create(&q->base.block, NSEMS, (unsigned[NSEMS]){0}, sizeof(ring) + capacity);
     if (rc != MP_OK) {
         free(q);
         return rc;
@@ -762,7 +762,7 @@ void mp_queue_free(mp_queue *q)
 static int check_import(const mp_block_object *o)
 {
     const mp_block *b = &o->block;
-    size_t room = b->nsems == NSEMS && b->mutex == NULL ? mp_block_payload_size(b) : 0;
+    size_t room = b->nsems == NSEMS ? mp_block_payload_size(b) : 0;
     const ring *r = b->payload;
     bool fits = room >= sizeof(ring) && r->capacity >= MIN_CAPACITY && r->capacity <= room - sizeof(ring);
     return fits ? MP_OK : mp_fail(MP_EPROTO, "Queue argument: malformed");

@@ -56,7 +56,7 @@ int mp_shared_array_new(mp_shared **out, char typecode, size_t length, bool lock
         return mp_fail(MP_ENOMEM, "Array: out of memory");
     mp_object_init(&v->base.hdr, MP_KIND_VALUE);
     mp_lock *l = NULL;
-    int rc = mp_block_create(&v->base.block, 0, NULL, false, DATA_OFFSET + length * size);
+    int rc = mp_block_create(&v->base.block, 0, NULL, DATA_OFFSET + length * size);
     if (rc == MP_OK && lock)
         rc = mp_rlock_new(&l);
     if (rc != MP_OK) {

@@ -27,7 +27,7 @@ int mp_shcond_init(mp_cond_object *c, mp_kind kind, mp_lock *lock, bool rlock)
         return rc;
     c->base.nested = (mp_object *)(void *)lock;
     c->base.owns_nested = owns;
-    rc = mp_block_create(&c->base.block, 3, (unsigned[]){0, 0, 0}, false, MP_COND_STATE_SIZE);
+    rc = mp_block_create(&c->base.block, 3, (unsigned[]){0, 0, 0}, MP_COND_STATE_SIZE);
     if (rc != MP_OK && owns)
         mp_lock_free(lock);
     return rc;

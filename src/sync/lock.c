@@ -42,7 +42,7 @@ static int make(mp_lock **out, mp_kind kind)
     if (l == NULL)
         return mp_fail(MP_ENOMEM, "Lock: out of memory");
     mp_object_init(&l->base.hdr, kind);
-    int rc = mp_block_create(&l->base.block, 1, (unsigned[]){0}, false, 0);
+    int rc = mp_block_create(&l->base.block, 1, (unsigned[]){0}, 0);
     if (rc != MP_OK) {
         free(l);
         return rc;
@@ -159,7 +159,7 @@ void mp_lock_free(mp_lock *l)
 static int check_import(const mp_block_object *o)
 {
     const mp_block *b = &o->block;
-    bool fits = b->mutex == NULL && b->nsems == 1;
+    bool fits = b->nsems == 1;
     return fits ? MP_OK : mp_fail(MP_EPROTO, "Lock: the shared state is not a Lock's or an RLock's");
 }
 

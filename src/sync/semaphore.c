@@ -24,7 +24,7 @@ static int make(mp_semaphore **out, unsigned value, bool bounded)
     if (s == NULL)
         return mp_fail(MP_ENOMEM, "Semaphore: out of memory");
     mp_object_init(&s->base.hdr, MP_KIND_SEMAPHORE);
-    int rc = mp_block_create(&s->base.block, 1, &value, false, sizeof(bounds));
+    int rc = mp_block_create(&s->base.block, 1, &value, sizeof(bounds));
     if (rc != MP_OK) {
         free(s);
         return rc;

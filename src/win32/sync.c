@@ -1,7 +1,6 @@
-/* sync.c - semaphores and mutexes shared between processes: unnamed kernel
- * objects whose handles travel with the shared block; the shared memory
- * slot is unused. A mutex whose owner ends is abandoned: the next waiter
- * gets it with WAIT_ABANDONED, reported as MP_EOWNERDEAD. */
+/* sync.c - semaphores shared between processes: unnamed kernel objects
+ * whose handles travel with the shared block; the shared memory slot is
+ * unused. */
 #include <windows.h>
 
 #include <limits.h>
@@ -12,10 +11,6 @@
 #include "platform.h"
 
 struct mp_os_sem {
-    HANDLE h;
-};
-
-struct mp_os_rmutex {
     HANDLE h;
 };
 
@@ -30,18 +25,6 @@ static int wrap_sem(HANDLE h, mp_os_sem **out)
     }
     s->h = h;
     *out = s;
-    return MP_OK;
-}
-
-static int wrap_rmutex(HANDLE h, mp_os_rmutex **out)
-{
-    mp_os_rmutex *m = malloc(sizeof *m);
-    if (m == NULL) {
-        CloseHandle(h);
-        return mp_fail(MP_ENOMEM, "lock: out of memory");
-    }
-    m->h = h;
-    *out = m;
     return MP_OK;
 }
 
@@ -109,50 +92,3 @@ void mp_os_sem_free(mp_os_sem *s)
     free(s);
 }
 
-int mp_os_rmutex_create(void *slot, mp_os_rmutex **out)
-{
-    (void)slot;
-    HANDLE h = CreateMutexW(NULL, FALSE, NULL);
-    if (h == NULL)
-        return mp_fail_os(MP_EOS, (int)GetLastError(), "CreateMutex");
-    return wrap_rmutex(h, out);
-}
-
-int mp_os_rmutex_attach(void *slot, mp_os_handle h, mp_os_rmutex **out)
-{
-    (void)slot;
-    if (h == MP_OS_NO_HANDLE)
-        return mp_fail(MP_EPROTO, "lock argument: no handle");
-    return wrap_rmutex((HANDLE)h, out);
-}
-
-mp_os_handle mp_os_rmutex_handle(const mp_os_rmutex *m)
-{
-    return (mp_os_handle)m->h;
-}
-
-int mp_os_rmutex_lock(mp_os_rmutex *m, double timeout)
-{
-    DWORD r = mp_win_wait_for(m->h, timeout);
-    switch (r) {
-    case WAIT_OBJECT_0: return MP_OK;
-    case WAIT_ABANDONED: return MP_EOWNERDEAD;
-    case WAIT_TIMEOUT: return MP_ETIMEDOUT;
-    default: return mp_fail_os(MP_EOS, (int)GetLastError(), "WaitForSingleObject(mutex)");
-    }
-}
-
-int mp_os_rmutex_unlock(mp_os_rmutex *m)
-{
-    if (ReleaseMutex(m->h))
-        return MP_OK;
-    DWORD err = GetLastError();
-    return err == ERROR_NOT_OWNER ? mp_fail(MP_ESTATE, "lock is not held by this thread")
-                                  : mp_fail_os(MP_EOS, (int)err, "ReleaseMutex");
-}
-
-void mp_os_rmutex_free(mp_os_rmutex *m)
-{
-    CloseHandle(m->h);
-    free(m);
-}
