@@ -338,6 +338,8 @@ static mp_value *numbers_array(const mp_bytes *parts, size_t nparts, size_t coun
         return NULL;
     mp_value *item = root + 1, *end = item + count;
     for (size_t i = 0; i < nparts; i++) {
+        if (parts[i].len == 0)
+            continue; /* its data may be NULL */
         const unsigned char *p = parts[i].data, *stop = p + parts[i].len;
         while (p < stop) {
             size_t n = mp_number_size(*p);

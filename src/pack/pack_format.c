@@ -6,6 +6,7 @@
 #include "base/error_internal.h"
 #include "pack/pack_format.h"
 #include "pack/pack_gather.h"
+#include "pack/pack_int.h"
 #include "pack/pack_internal.h"
 
 const unsigned char mp_letters[UCHAR_MAX + 1] = {
@@ -241,7 +242,15 @@ int mp_pack(mp_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = pack(b, fmt, &ap, NULL);
+    int rc;
+    /* One integer: its encoder, inline, leaves the buffer as it was when it
+     * fails, as pack does. */
+    if (b != NULL && fmt != NULL && fmt[0] == 'q' && fmt[1] == '\0')
+        rc = mp_pack_int_inline(b, va_arg(ap, int64_t));
+    else if (b != NULL && fmt != NULL && fmt[0] == 'i' && fmt[1] == '\0')
+        rc = mp_pack_int_inline(b, va_arg(ap, int));
+    else
+        rc = pack(b, fmt, &ap, NULL);
     va_end(ap);
     return rc;
 }

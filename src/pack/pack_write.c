@@ -3,46 +3,18 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "pack/pack_int.h"
 #include "pack/pack_internal.h"
 #include "base/utf8.h"
-
-/* The low `size` bytes of v, most significant first. The eight bytes are
- * spelled out because compilers merge them into one byte-swapped store,
- * where a shifting loop of 8 is left as a loop at -O2. */
-static inline void store_be(unsigned char *p, uint64_t v, size_t size)
-{
-    const unsigned char be[8] = {
-        (unsigned char)(v >> 56), (unsigned char)(v >> 48), (unsigned char)(v >> 40), (unsigned char)(v >> 32),
-        (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),  (unsigned char)v,
-    };
-    memcpy(p, be + 8 - size, size);
-}
-
-/* A type byte followed by a big-endian integer of `size` bytes. Inline, so
- * that each caller's constant size makes it a store or two and a buffer
- * with room costs no call. */
-static inline int put(mp_buf *b, unsigned char type, uint64_t v, size_t size)
-{
-    if (b == NULL)
-        return mp_fail(MP_EINVAL, "mp_pack: NULL buffer");
-    int rc = mp_buf_room(b, 1 + size);
-    if (rc != MP_OK)
-        return rc;
-    unsigned char *p = b->data + b->len;
-    p[0] = type;
-    store_be(p + 1, v, size);
-    b->len += 1 + size;
-    return MP_OK;
-}
 
 /* A header whose length field takes 1, 2 or 4 bytes. */
 static int put_sized(mp_buf *b, const unsigned char types[3], uint64_t n)
 {
     if (n <= 0xff)
-        return put(b, types[0], n, 1);
+        return mp_pack_put(b, types[0], n, 1);
     if (n <= 0xffff)
-        return put(b, types[1], n, 2);
-    return put(b, types[2], n, 4);
+        return mp_pack_put(b, types[1], n, 2);
+    return mp_pack_put(b, types[2], n, 4);
 }
 
 static int check_len(const char *what, size_t len)
@@ -63,60 +35,36 @@ static int put_with_payload(mp_buf *b, size_t header_start, const void *data, si
 
 int mp_pack_nil(mp_buf *b)
 {
-    return put(b, 0xc0, 0, 0);
+    return mp_pack_put(b, 0xc0, 0, 0);
 }
 
 int mp_pack_bool(mp_buf *b, bool v)
 {
-    return put(b, v ? 0xc3 : 0xc2, 0, 0);
-}
-
-/* Shared by both integer encoders without a call between them. */
-static inline int pack_uint(mp_buf *b, uint64_t v)
-{
-    if (v < 0x80)
-        return put(b, (unsigned char)v, 0, 0);
-    if (v <= 0xff)
-        return put(b, 0xcc, v, 1);
-    if (v <= 0xffff)
-        return put(b, 0xcd, v, 2);
-    if (v <= 0xffffffffu)
-        return put(b, 0xce, v, 4);
-    return put(b, 0xcf, v, 8);
+    return mp_pack_put(b, v ? 0xc3 : 0xc2, 0, 0);
 }
 
 int mp_pack_uint(mp_buf *b, uint64_t v)
 {
-    return pack_uint(b, v);
+    return mp_pack_uint_inline(b, v);
 }
 
 int mp_pack_int(mp_buf *b, int64_t v)
 {
-    if (v >= 0)
-        return pack_uint(b, (uint64_t)v);
-    if (v >= -32)
-        return put(b, (unsigned char)(0xe0 | (v & 0x1f)), 0, 0);
-    if (v >= INT8_MIN)
-        return put(b, 0xd0, (uint64_t)v, 1);
-    if (v >= INT16_MIN)
-        return put(b, 0xd1, (uint64_t)v, 2);
-    if (v >= INT32_MIN)
-        return put(b, 0xd2, (uint64_t)v, 4);
-    return put(b, 0xd3, (uint64_t)v, 8);
+    return mp_pack_int_inline(b, v);
 }
 
 int mp_pack_double(mp_buf *b, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    return put(b, 0xcb, bits, 8);
+    return mp_pack_put(b, 0xcb, bits, 8);
 }
 
 int mp_pack_float(mp_buf *b, float v)
 {
     uint32_t bits;
     memcpy(&bits, &v, sizeof bits);
-    return put(b, 0xca, bits, 4);
+    return mp_pack_put(b, 0xca, bits, 4);
 }
 
 int mp_pack_str_header(mp_buf *b, const char *s, size_t len)
@@ -129,7 +77,7 @@ int mp_pack_str_header(mp_buf *b, const char *s, size_t len)
     if (!mp_utf8_valid(s, len))
         return mp_fail(MP_EINVAL, "mp_pack_str: the string is not valid UTF-8");
     static const unsigned char types[3] = {0xd9, 0xda, 0xdb};
-    return len < 32 ? put(b, (unsigned char)(0xa0 | len), 0, 0) : put_sized(b, types, len);
+    return len < 32 ? mp_pack_put(b, (unsigned char)(0xa0 | len), 0, 0) : put_sized(b, types, len);
 }
 
 int mp_pack_str(mp_buf *b, const char *s, size_t len)
@@ -167,11 +115,11 @@ int mp_pack_ext(mp_buf *b, int8_t type, const void *data, size_t len)
     size_t start = b->len;
     unsigned char t = (unsigned char)type;
     switch (len) {
-    case 1: rc = put(b, 0xd4, t, 1); break;
-    case 2: rc = put(b, 0xd5, t, 1); break;
-    case 4: rc = put(b, 0xd6, t, 1); break;
-    case 8: rc = put(b, 0xd7, t, 1); break;
-    case 16: rc = put(b, 0xd8, t, 1); break;
+    case 1: rc = mp_pack_put(b, 0xd4, t, 1); break;
+    case 2: rc = mp_pack_put(b, 0xd5, t, 1); break;
+    case 4: rc = mp_pack_put(b, 0xd6, t, 1); break;
+    case 8: rc = mp_pack_put(b, 0xd7, t, 1); break;
+    case 16: rc = mp_pack_put(b, 0xd8, t, 1); break;
     default: {
         static const unsigned char types[3] = {0xc7, 0xc8, 0xc9};
         rc = put_sized(b, types, len);
@@ -185,15 +133,15 @@ int mp_pack_ext(mp_buf *b, int8_t type, const void *data, size_t len)
 int mp_pack_array(mp_buf *b, uint32_t n)
 {
     if (n < 16)
-        return put(b, (unsigned char)(0x90 | n), 0, 0);
-    return n <= 0xffff ? put(b, 0xdc, n, 2) : put(b, 0xdd, n, 4);
+        return mp_pack_put(b, (unsigned char)(0x90 | n), 0, 0);
+    return n <= 0xffff ? mp_pack_put(b, 0xdc, n, 2) : mp_pack_put(b, 0xdd, n, 4);
 }
 
 int mp_pack_map(mp_buf *b, uint32_t n)
 {
     if (n < 16)
-        return put(b, (unsigned char)(0x80 | n), 0, 0);
-    return n <= 0xffff ? put(b, 0xde, n, 2) : put(b, 0xdf, n, 4);
+        return mp_pack_put(b, (unsigned char)(0x80 | n), 0, 0);
+    return n <= 0xffff ? mp_pack_put(b, 0xde, n, 2) : mp_pack_put(b, 0xdf, n, 4);
 }
 
 const char *mp_type_name(mp_type t)

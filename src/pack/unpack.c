@@ -315,8 +315,14 @@ int mp_args(const mp_value *args, const char *fmt, ...)
      * counts included, takes the general path and its messages. */
     if (mp_letter_of(fmt[0]) == MP_LETTER_PLAIN && fmt[1] == '\0' && args->type == MP_ARRAY &&
         args->as.array.len == 1) {
-        unpacker k = {.fmt = fmt, .pos = 1, .ap = &ap};
-        rc = unpack_one(&k, fmt[0], &args->as.array.items[0], 0);
+        const mp_value *item = &args->as.array.items[0];
+        if (fmt[0] == 'q' && item->type == MP_INT) {
+            *va_arg(ap, int64_t *) = item->as.i;
+            rc = MP_OK;
+        } else {
+            unpacker k = {.fmt = fmt, .pos = 1, .ap = &ap};
+            rc = unpack_one(&k, fmt[0], item, 0);
+        }
     } else {
         rc = args_format(args, fmt, &ap);
     }
