@@ -6,6 +6,8 @@
  * element path, items and results of the sizes where transport changes,
  * and bad input. */
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +228,48 @@ static void expect_squares(const mp_value *v, int n)
 
 /* ---- map and friends match a serial loop --------------------------------- */
 
+static void took_squares(const mp_value *v, void *arg)
+{
+    bool right = v->type == MP_ARRAY && v->as.array.len == 250;
+    for (uint32_t i = 0; right && i < v->as.array.len; i++)
+        right = v->as.array.items[i].as.i == (int64_t)i * i;
+    atomic_store((atomic_int *)arg, right ? 1 : -1);
+}
+
+/* A map's results are decoded chunk by chunk as they come in while they
+ * are numbers only: one chunk of other values sends it back to decoding
+ * them all, and each get of a map_async, and its callback, has them. */
+static void map_results_decoded_early(mp_pool *p, const mp_buf *items, int n)
+{
+    mp_buf mixed = MP_BUF_INIT;
+    for (int i = 0; i < n; i++)
+        MPT_OK(i == 177 ? mp_pack(&mixed, "s", "x") : mp_pack(&mixed, "q", (int64_t)i));
+    mp_value *v;
+    MPT_OK(mp_pool_map(p, echo, mixed.data, mixed.len, 20, &v));
+    assert_int_equal(v->as.array.len, n);
+    for (int i = 0; i < n; i++)
+        if (i == 177)
+            assert_string_equal(v->as.array.items[i].as.str.ptr, "x");
+        else
+            assert_int_equal(v->as.array.items[i].as.i, i);
+    mp_value_free(v);
+    mp_buf_free(&mixed);
+
+    atomic_int callback_saw = 0;
+    mp_async_options o = {.chunksize = 20, .callback = took_squares, .arg = &callback_saw};
+    mp_async_result *r;
+    MPT_OK(mp_pool_map_async(p, square, items->data, items->len, &o, &r));
+    for (int k = 0; k < 2; k++) {
+        MPT_OK(mp_async_result_get(r, 30, &v));
+        expect_squares(v, n);
+        mp_value_free(v);
+    }
+    for (int i = 0; i < 1000 && atomic_load(&callback_saw) == 0; i++)
+        mp_os_sleep(0.01);
+    assert_int_equal(atomic_load(&callback_saw), 1);
+    mp_async_result_free(r);
+}
+
 static void map_family(mp_pool *p)
 {
     mp_buf items = MP_BUF_INIT, pairs = MP_BUF_INIT;
@@ -271,6 +315,7 @@ static void map_family(mp_pool *p)
         MPT_CODE(mp_imap_next(it, 30, &v), MP_EEOF);
         mp_imap_free(it);
     }
+    map_results_decoded_early(p, &items, n);
     /* empty inputs */
     mp_value *v;
     MPT_OK(mp_pool_map(p, square, NULL, 0, 0, &v));

@@ -17,6 +17,27 @@
 #define DEFAULT_NODES ((size_t)4 << 20)
 #define DEFAULT_BYTES ((size_t)0xffffffffu)
 
+/* nil, bool and the numbers: fixints 0x00-0x7f and 0xe0-0xff, 0xc0 nil,
+ * 0xc2/0xc3 bool, 0xca/0xcb float32/64, 0xcc-0xd3 uint8..int64. */
+const unsigned char mp_number_sizes[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x10 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x50 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x70 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xa0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xb0 */
+    1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 5, 9, 2, 3, 5, 9,  /* 0xc0 */
+    2, 3, 5, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xd0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xe0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xf0 */
+};
+
 typedef struct input {
     const unsigned char *p;
     size_t len;
@@ -327,6 +348,22 @@ int mp_decode_first(const void *data, size_t len, const mp_limits *limits, void 
     return decode_value(data, len, limits, false, space, space_size, out, used);
 }
 
+size_t mp_decode_numbers(const unsigned char *data, size_t len, mp_value *items, size_t max)
+{
+    if (len == 0)
+        return 0; /* data may be NULL */
+    const unsigned char *p = data, *stop = data + len;
+    size_t n = 0;
+    for (; p < stop; n++) {
+        size_t size = mp_number_size(*p);
+        if (size == 0 || size > (size_t)(stop - p) || n == max)
+            return SIZE_MAX;
+        mp_number_value(p, &items[n]);
+        p += size;
+    }
+    return n;
+}
+
 /* The usual map's results, numbers only, in one pass: each node is written
  * as its bytes are checked. NULL, having cost at most that pass, if any
  * value is something else, or the count is wrong, or there is no memory:
@@ -336,28 +373,16 @@ static mp_value *numbers_array(const mp_bytes *parts, size_t nparts, size_t coun
     mp_value *root = malloc((count + 1) * sizeof *root);
     if (root == NULL)
         return NULL;
-    mp_value *item = root + 1, *end = item + count;
-    for (size_t i = 0; i < nparts; i++) {
-        if (parts[i].len == 0)
-            continue; /* its data may be NULL */
-        const unsigned char *p = parts[i].data, *stop = p + parts[i].len;
-        while (p < stop) {
-            size_t n = mp_number_size(*p);
-            if (n == 0 || n > (size_t)(stop - p) || item == end) {
-                free(root);
-                return NULL;
-            }
-            mp_number_value(p, item++);
-            p += n;
-        }
+    size_t filled = 0;
+    for (size_t i = 0; i < nparts && filled != SIZE_MAX; i++) {
+        size_t n = mp_decode_numbers(parts[i].data, parts[i].len, root + 1 + filled, count - filled);
+        filled = n == SIZE_MAX ? SIZE_MAX : filled + n;
     }
-    if (item != end) {
+    if (filled != count) {
         free(root);
         return NULL;
     }
-    root->type = MP_ARRAY;
-    root->as.array.items = root + 1;
-    root->as.array.len = (uint32_t)count;
+    mp_array_root(root, root + 1, count);
     return root;
 }
 

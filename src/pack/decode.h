@@ -18,18 +18,15 @@
 int mp_decode_first(const void *data, size_t len, const mp_limits *limits, void *space, size_t space_size,
                     mp_value **out, size_t *used);
 
+/* mp_number_size's answers, by first byte (decode.c). */
+extern const unsigned char mp_number_sizes[256];
+
 /* The size of a value that its first byte alone describes (nil, bool and
  * numbers), or 0: how walks over many values step over the usual ones
- * without a call. */
+ * without a call, by a table, without a branch. */
 static inline size_t mp_number_size(unsigned char c)
 {
-    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-        return 1;
-    if (c >= 0xcc && c <= 0xd3)
-        return 1 + ((size_t)1 << (c & 3));
-    if (c == 0xca || c == 0xcb)
-        return c == 0xca ? 5 : 9;
-    return 0;
+    return mp_number_sizes[c];
 }
 
 /* A big-endian field of n bytes, n one of 0, 1, 2, 4, 8: spelled out, so
@@ -83,6 +80,20 @@ static inline void mp_number_value(const unsigned char *p, mp_value *v)
         v->type = !is_signed && x > INT64_MAX ? MP_UINT : MP_INT;
         v->as.u = x;
     }
+}
+
+/* Decode the numbers, nils and bools that fill data[0..len) into items,
+ * at most max of them: how many there were, or SIZE_MAX if anything else
+ * is there or there are more than max. For values that arrive in parts
+ * and go into one array. */
+size_t mp_decode_numbers(const unsigned char *data, size_t len, mp_value *items, size_t max);
+
+/* root made the array of the count values at items (count < 2^32). */
+static inline void mp_array_root(mp_value *root, mp_value *items, size_t count)
+{
+    root->type = MP_ARRAY;
+    root->as.array.items = items;
+    root->as.array.len = (uint32_t)count;
 }
 
 typedef struct mp_bytes {

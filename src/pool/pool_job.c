@@ -22,6 +22,7 @@ void mp_pool_job_release(job *j)
         free(j->results[i].block);
         free(j->results[i].msg);
     }
+    free(atomic_load(&j->numbers));
     free(j->results);
     free(j->chunks);
     free(j->order);
@@ -35,8 +36,21 @@ void mp_pool_job_release(job *j)
 
 /* ---- chunks ending --------------------------------------------------------- */
 
+static bool fills_numbers(const job *j)
+{
+    return j->kind == JOB_MAP || j->kind == JOB_STARMAP;
+}
+
 int mp_pool_job_decode_result(job *j, mp_value **out)
 {
+    /* Filled as the chunks came in: the first taker has it, anyone after
+     * (a get after the callback) decodes again. */
+    mp_value *root = fills_numbers(j) && !atomic_load(&j->numbers_off) ? atomic_exchange(&j->numbers, NULL) : NULL;
+    if (root != NULL) {
+        mp_array_root(root, root + 1, j->nitems);
+        *out = root;
+        return MP_OK;
+    }
     if (j->kind == JOB_APPLY)
         return mp_decode(j->results[0].data, j->results[0].len, &mp_pool_result_limits, out);
     if (j->kind == JOB_FIXED)
@@ -149,6 +163,12 @@ static void chunk_done(pool_chunk *pc, uint64_t count, const unsigned char *data
         chunk_failed(pc, MP_EREMOTE, &err);
         return;
     }
+    /* Decoded here, in the thread that got the reply, while the workers go
+     * on with the other chunks; the bytes are kept for a decode of them all
+     * should another chunk hold more than numbers. */
+    mp_value *numbers = fills_numbers(j) && !atomic_load(&j->numbers_off) ? atomic_load(&j->numbers) : NULL;
+    if (numbers != NULL && mp_decode_numbers(data, len, numbers + 1 + c->first, c->count) != c->count)
+        atomic_store(&j->numbers_off, true);
     if (j->kind != JOB_FIXED && owned == NULL && (owned = malloc(len ? len : 1)) != NULL) {
         if (len)
             memcpy(owned, data, len);
@@ -212,6 +232,8 @@ int mp_pool_job_new(job **out, job_kind kind, mp_pool *pool, mp_any_fn fn, mp_re
                           .direct = mp_pool_uses_threads(pool) ? fn : NULL,
                           .keeps_replies = kind != JOB_FIXED};
     atomic_init(&j->refs, 1);
+    atomic_init(&j->numbers, NULL);
+    atomic_init(&j->numbers_off, false);
     j->name = mp_strdup(name);
     j->task.name = j->name;
     rc = j->name ? mp_os_mutex_new(&j->lock) : mp_fail(MP_ENOMEM, "%s: out of memory", what);

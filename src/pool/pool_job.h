@@ -60,6 +60,10 @@ struct mp_async_result {
     /* FIXED */
     size_t in_size, out_size;
     unsigned char *out;
+    /* map and starmap: the result array, filled chunk by chunk as their
+     * results come in, while they are numbers only (numbers_off once not) */
+    _Atomic(mp_value *) numbers;
+    atomic_bool numbers_off;
     /* the outcome */
     bool ready;
     long first_failed; /* chunk index, or -1 */

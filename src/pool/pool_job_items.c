@@ -81,6 +81,9 @@ int mp_pool_job_submit(job *j, mp_pool *pool, size_t chunksize, const size_t *ma
         j->ready = true;
         return MP_OK;
     }
+    if ((j->kind == JOB_MAP || j->kind == JOB_STARMAP) && j->nitems < mp_pool_result_limits.max_nodes &&
+        j->nitems <= UINT32_MAX)
+        atomic_store(&j->numbers, malloc((j->nitems + 1) * sizeof(mp_value)));
     atomic_fetch_add(&j->refs, (int)j->nchunks);
     j->pool = pool;
     return mp_pool_submit(pool, &j->chunks[0].base, &j->chunks[j->nchunks - 1].base, j->nchunks);
