@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "posix.h"
 #include "base/timeout.h"
 
@@ -65,7 +66,7 @@ static void list_after_fork_parent(void)
     pthread_mutex_unlock(&list_lock);
 }
 
-static void list_after_fork_child(void)
+static MP_FORK_PATH void list_after_fork_child(void)
 {
     for (listed *n = list_head.next; n != &list_head; n = n->next) {
         if (n->is_cond)
