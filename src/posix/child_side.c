@@ -23,7 +23,10 @@ static bool forked_child, forkserver_child;
 static int status_fd = -1; /* a forkserver child's report to its requester */
 static int parent_pidfd = -1;
 static long parent;
-static long exit_arranged_in;
+/* Set where the exit was arranged and cleared in every fork of it: a fork
+ * of a child that did not become one of ours ends as it would anyway.
+ * A flag, not the pid, which a fork child would have to ask the kernel. */
+static bool exit_arranged;
 static void (*exit_cleanup)(void);
 
 MP_FORK_PATH void mp_posix_set_child_handles(const mp_os_handle *travelling, size_t n)
@@ -52,9 +55,12 @@ MP_FORK_PATH void mp_posix_child_side_after_fork(void)
 {
     /* The report is the forkserver child's, not its children's: a child
      * holding it would also keep the requester's sentinel from ending. */
-    if (status_fd >= 0)
+    if (status_fd >= 0) {
         close(status_fd);
-    status_fd = -1;
+        status_fd = -1;
+    }
+    if (exit_arranged) /* a store alone would copy the page */
+        exit_arranged = false;
 }
 
 const mp_os_handle *mp_os_child_handles(size_t *n)
@@ -167,8 +173,8 @@ static void report_status(int status)
 static MP_FORK_PATH void child_exit(int status, void *arg)
 {
     (void)arg;
-    if (mp_os_getpid() != exit_arranged_in)
-        return; /* a fork of this child that did not become one of ours */
+    if (!exit_arranged)
+        return;
     exit_cleanup();
     if (!forked_child && !forkserver_child)
         return;
@@ -180,7 +186,8 @@ static MP_FORK_PATH void child_exit(int status, void *arg)
 MP_FORK_PATH int mp_os_child_at_exit(void (*cleanup)(void))
 {
     exit_cleanup = cleanup;
-    exit_arranged_in = mp_os_getpid();
+    mp_posix_prepare_fork(); /* so that a fork of this process clears the flag */
+    exit_arranged = true;
     /* on_exit, not atexit: a target may call exit(n) itself, and n is the
      * status to end with. */
     if (on_exit(child_exit, NULL) != 0)

@@ -44,7 +44,7 @@ MP_FORK_PATH void mp_os_global_unlock(void)
     pthread_mutex_unlock(&global);
 }
 
-void mp_posix_prepare_fork(void)
+MP_FORK_PATH void mp_posix_prepare_fork(void)
 {
     pthread_once(&atfork_once, install_atfork);
 }

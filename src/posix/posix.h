@@ -14,7 +14,7 @@
  * pidfd; forkserver children through their status pipe (forkserver.h). */
 struct mp_os_child {
     pid_t pid;
-    int sentinel;
+    int sentinel; /* -1 until a fork child's is needed (child_control.c) */
     bool via_server;
     pid_t server; /* the forkserver that made it */
     bool reaped;

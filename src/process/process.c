@@ -420,7 +420,7 @@ int mp_process_sentinel(const mp_process *p, mp_sentinel *out)
     if (rc == MP_OK && out == NULL)
         rc = mp_fail(MP_EINVAL, "mp_process_sentinel: NULL out");
     if (rc == MP_OK)
-        *out = mp_os_child_sentinel(p->child);
+        rc = mp_os_child_sentinel(p->child, out);
     return rc;
 }
 
