@@ -174,7 +174,7 @@ static MP_FORK_PATH void child_exit(int status, void *arg)
 {
     (void)arg;
     if (!exit_arranged)
-        return;
+        return; /* a fork of this child that did not become one of ours */
     exit_cleanup();
     if (!forked_child && !forkserver_child)
         return;

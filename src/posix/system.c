@@ -29,7 +29,7 @@ static void watch_forks(void)
     pthread_atfork(NULL, NULL, forget_pid);
 }
 
-MP_FORK_PATH long mp_os_getpid(void)
+long mp_os_getpid(void)
 {
     long pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
     if (pid == 0) {

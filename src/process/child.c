@@ -55,7 +55,8 @@ _Noreturn MP_FORK_PATH void mp_child_run(mp_target_fn fn, const char *target_nam
     }
     /* Imported objects stay mapped until the exit itself: a robust mutex
      * the target still holds must be in memory when the kernel marks it
-     * owner-dead. */
+     * owner-dead. A fork child has no owner: its arguments are the
+     * parent's memory, and not even free(NULL) is worth its code page. */
     if (owner != NULL)
         mp_value_free(owner);
     mp_threads_wait_non_daemon();
