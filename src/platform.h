@@ -121,9 +121,10 @@ int mp_os_child_start(const mp_os_start *req, mp_os_child **out);
 /* ---- watching children (parent side): child_control.c ------------------ */
 
 long mp_os_child_pid(const mp_os_child *c);
-/* Ready when the child ends; owned by c. A grandchild holding inherited
- * descriptors must not delay it. */
-mp_sentinel mp_os_child_sentinel(const mp_os_child *c);
+/* Ready when the child ends; owned by c, the same one on every call. A
+ * grandchild holding inherited descriptors must not delay it. POSIX makes
+ * it on first use (MP_EOS if it cannot). */
+int mp_os_child_sentinel(mp_os_child *c, mp_sentinel *out);
 
 /* Wait up to timeout for the child to end and reap it. MP_OK with *exitcode
  * in Python's convention (code, or -signal; Windows' terminate code and

@@ -223,6 +223,30 @@ static void exitcode_polls(void **state)
     for_each_method(exitcode_without_join);
 }
 
+/* A sentinel asked for only after the join (a fork child's is made on
+ * first use) is ready at once, and stays the same. */
+static void sentinel_after_join(mp_start_method m)
+{
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, return_arg, mpt_opts(m), "i", 4));
+    MPT_OK(mp_process_start(p));
+    MPT_OK(mp_process_join(p, MP_FOREVER));
+    mp_sentinel s, again;
+    bool ready = false;
+    MPT_OK(mp_process_sentinel(p, &s));
+    assert_int_equal(mp_wait(&s, 1, 0, &ready), 1);
+    assert_true(ready);
+    MPT_OK(mp_process_sentinel(p, &again));
+    assert_true(s == again);
+    MPT_OK(mp_process_close(p));
+}
+
+static void sentinel_of_joined(void **state)
+{
+    (void)state;
+    for_each_method(sentinel_after_join);
+}
+
 int main(int argc, char **argv)
 {
     mp_main(argc, argv);
@@ -231,7 +255,7 @@ int main(int argc, char **argv)
         MPT_TEST(killed_by_signal_is_minus_n), MPT_TEST(crash_reads_as_sigsegv),
         MPT_TEST(terminate_reads_minus_15),
         MPT_TEST(kill_reads_minus_9),          MPT_TEST(join_with_timeout),
-        MPT_TEST(exitcode_polls),
+        MPT_TEST(exitcode_polls),              MPT_TEST(sentinel_of_joined),
     };
     return MPT_RUN(tests);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "platform.h"
 #include "base/registry_internal.h"
 #include "base/str.h"
@@ -247,7 +248,7 @@ int mp_registry_restore_globals(const mp_value *map)
     return MP_OK;
 }
 
-int mp_registry_run_child_inits(void)
+MP_FORK_PATH int mp_registry_run_child_inits(void)
 {
     for (size_t i = 0; i < nhooks; i++) {
         int rc = hooks[i].fn(hooks[i].arg);

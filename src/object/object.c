@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "object/object.h"
 #include "pack/object_hook.h"
 #include "pack/pack_format.h"
@@ -225,7 +226,7 @@ static int import_object(const mp_value *v, void **out)
 
 static const mp_object_hook hook = {pack_object, import_object};
 
-void mp_object_install_hook(void)
+MP_FORK_PATH void mp_object_install_hook(void)
 {
     mp_pack_set_object_hook(&hook);
 }

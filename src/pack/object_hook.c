@@ -3,15 +3,18 @@
 #include <stdatomic.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "pack/object_hook.h"
 #include "pack/pack_internal.h"
 
 /* Installed from any thread, possibly again with the same hook. */
 static _Atomic(const mp_object_hook *) installed;
 
-void mp_pack_set_object_hook(const mp_object_hook *hook)
+MP_FORK_PATH void mp_pack_set_object_hook(const mp_object_hook *hook)
 {
-    atomic_store_explicit(&installed, hook, memory_order_release);
+    /* Read first: in a fork child a store would copy the page. */
+    if (atomic_load_explicit(&installed, memory_order_acquire) != hook)
+        atomic_store_explicit(&installed, hook, memory_order_release);
 }
 
 int mp_pack_object(mp_buf *b, const void *object, void *ctx)

@@ -13,6 +13,7 @@
 #endif
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "process/frame.h"
 #include "posix.h"
 
@@ -22,17 +23,22 @@ static bool forked_child, forkserver_child;
 static int status_fd = -1; /* a forkserver child's report to its requester */
 static int parent_pidfd = -1;
 static long parent;
-static pid_t exit_arranged_in;
+/* Set where the exit was arranged and cleared in every fork of it: a fork
+ * of a child that did not become one of ours ends as it would anyway.
+ * A flag, not the pid, which a fork child would have to ask the kernel. */
+static bool exit_arranged;
 static void (*exit_cleanup)(void);
 
-void mp_posix_set_child_handles(const int *fds, size_t n)
+MP_FORK_PATH void mp_posix_set_child_handles(const mp_os_handle *travelling, size_t n)
 {
+    if (n > MP_FRAME_MAX_HANDLES)
+        n = MP_FRAME_MAX_HANDLES;
     for (size_t i = 0; i < n; i++)
-        handles[i] = fds[i];
+        handles[i] = travelling[i];
     nhandles = n;
 }
 
-void mp_posix_mark_fork_child(void)
+MP_FORK_PATH void mp_posix_mark_fork_child(void)
 {
     forked_child = true;
     forkserver_child = false;
@@ -45,13 +51,16 @@ void mp_posix_mark_forkserver_child(int status)
     mp_posix_prepare_fork();
 }
 
-void mp_posix_child_side_after_fork(void)
+MP_FORK_PATH void mp_posix_child_side_after_fork(void)
 {
     /* The report is the forkserver child's, not its children's: a child
      * holding it would also keep the requester's sentinel from ending. */
-    if (status_fd >= 0)
+    if (status_fd >= 0) {
         close(status_fd);
-    status_fd = -1;
+        status_fd = -1;
+    }
+    if (exit_arranged) /* a store alone would copy the page */
+        exit_arranged = false;
 }
 
 const mp_os_handle *mp_os_child_handles(size_t *n)
@@ -119,7 +128,7 @@ int mp_os_read_handoff(const char *token, mp_buf *blob)
     return MP_OK;
 }
 
-void mp_os_child_init(long parent_pid, bool daemon)
+MP_FORK_PATH void mp_os_child_init(long parent_pid, bool daemon)
 {
     parent = parent_pid;
     if (forkserver_child)
@@ -161,10 +170,10 @@ static void report_status(int status)
     mp_posix_write_all(status_fd, raw, sizeof raw);
 }
 
-static void child_exit(int status, void *arg)
+static MP_FORK_PATH void child_exit(int status, void *arg)
 {
     (void)arg;
-    if (getpid() != exit_arranged_in)
+    if (!exit_arranged)
         return; /* a fork of this child that did not become one of ours */
     exit_cleanup();
     if (!forked_child && !forkserver_child)
@@ -174,10 +183,11 @@ static void child_exit(int status, void *arg)
     _exit(status);
 }
 
-int mp_os_child_at_exit(void (*cleanup)(void))
+MP_FORK_PATH int mp_os_child_at_exit(void (*cleanup)(void))
 {
     exit_cleanup = cleanup;
-    exit_arranged_in = getpid();
+    mp_posix_prepare_fork(); /* so that a fork of this process clears the flag */
+    exit_arranged = true;
     /* on_exit, not atexit: a target may call exit(n) itself, and n is the
      * status to end with. */
     if (on_exit(child_exit, NULL) != 0)

@@ -149,7 +149,7 @@ static _Noreturn void become_child(const int *fds, size_t nfds, const unsigned c
     int status_fd = MP_POSIX_FIRST_FD + (int)nfds - 1;
     if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
         _exit(1);
-    int handles[MP_FS_MAX_HANDLES];
+    mp_os_handle handles[MP_FS_MAX_HANDLES];
     for (size_t i = 0; i + 1 < nfds; i++)
         handles[i] = MP_POSIX_FIRST_FD + (int)i;
     mp_posix_set_child_handles(handles, nfds - 1);

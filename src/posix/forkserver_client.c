@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "forkserver.h"
 #include "posix.h"
 
@@ -46,7 +47,7 @@ void mp_fs_decode(const unsigned char in[MP_FS_HEADER_SIZE], mp_fs_header *h)
         h->length |= (uint64_t)in[16 + i] << (8 * i);
 }
 
-void mp_posix_forkserver_forget(void)
+MP_FORK_PATH void mp_posix_forkserver_forget(void)
 {
     /* Runs in a fork child, which has one thread: the lock is free again. */
     pthread_mutex_init(&lock, NULL);

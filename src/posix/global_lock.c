@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 
+#include "base/fork_path.h"
 #include "platform.h"
 #include "posix.h"
 
@@ -20,7 +21,7 @@ static void after_fork_parent(void)
     pthread_mutex_unlock(&global);
 }
 
-static void after_fork_child(void)
+static MP_FORK_PATH void after_fork_child(void)
 {
     pthread_mutex_unlock(&global);
     mp_posix_forkserver_forget();
@@ -32,18 +33,18 @@ static void install_atfork(void)
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-void mp_os_global_lock(void)
+MP_FORK_PATH void mp_os_global_lock(void)
 {
     pthread_once(&atfork_once, install_atfork);
     pthread_mutex_lock(&global);
 }
 
-void mp_os_global_unlock(void)
+MP_FORK_PATH void mp_os_global_unlock(void)
 {
     pthread_mutex_unlock(&global);
 }
 
-void mp_posix_prepare_fork(void)
+MP_FORK_PATH void mp_posix_prepare_fork(void)
 {
     pthread_once(&atfork_once, install_atfork);
 }

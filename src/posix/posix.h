@@ -14,7 +14,7 @@
  * pidfd; forkserver children through their status pipe (forkserver.h). */
 struct mp_os_child {
     pid_t pid;
-    int sentinel;
+    int sentinel; /* -1 until a fork child's is needed (child_control.c) */
     bool via_server;
     pid_t server; /* the forkserver that made it */
     bool reaped;
@@ -83,7 +83,7 @@ struct timespec mp_posix_abstime(double timeout);
 
 /* child_side.c: the travelling handles of a fork or forkserver child, and
  * whether this process is a forkserver child. */
-void mp_posix_set_child_handles(const int *fds, size_t n);
+void mp_posix_set_child_handles(const mp_os_handle *travelling, size_t n);
 /* A child made by fork here, or by the forkserver (which also gives the
  * descriptor on which the child reports its exit status to its requester,
  * see forkserver.h). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fork_path.h"
 #include "platform.h"
 
 /* getpid() is a system call (glibc stopped caching it), and locks ask for
@@ -18,7 +19,7 @@
 static _Atomic long cached_pid;
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
 
-static void forget_pid(void)
+static MP_FORK_PATH void forget_pid(void)
 {
     atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "posix.h"
 #include "base/timeout.h"
 
@@ -67,7 +68,7 @@ static void list_after_fork_parent(void)
     pthread_mutex_unlock(&list_lock);
 }
 
-static void list_after_fork_child(void)
+static MP_FORK_PATH void list_after_fork_child(void)
 {
     for (listed *n = list_head.next; n != &list_head; n = n->next) {
         if (n->is_cond)

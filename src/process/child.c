@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
-#include "base/str.h"
+#include "base/fork_path.h"
 #include "object/object.h"
 #include "pack/pack_internal.h"
 #include "process/handoff.h"
@@ -19,7 +19,7 @@
 #define HANDOFF_DEPTH (MP_DEFAULT_DEPTH + 1)
 
 /* Reached by exit() after the handlers the child registered itself. */
-static void child_cleanup(void)
+static MP_FORK_PATH void child_cleanup(void)
 {
     mp_children_finish();
     fflush(NULL);
@@ -35,7 +35,8 @@ _Noreturn void mp_child_fail(const char *what, int rc)
     _Exit(1);
 }
 
-_Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args, mp_value *owner)
+_Noreturn MP_FORK_PATH void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args,
+                                         mp_value *owner)
 {
     /* The target takes its object arguments with 'O'. */
     mp_object_install_hook();
@@ -54,8 +55,10 @@ _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_v
     }
     /* Imported objects stay mapped until the exit itself: a robust mutex
      * the target still holds must be in memory when the kernel marks it
-     * owner-dead. */
-    mp_value_free(owner);
+     * owner-dead. A fork child has no owner: its arguments are the
+     * parent's memory, and not even free(NULL) is worth its code page. */
+    if (owner != NULL)
+        mp_value_free(owner);
     mp_threads_wait_non_daemon();
     exit(code);
 }
@@ -72,10 +75,7 @@ _Noreturn void mp_child_run_handoff(const unsigned char *blob, size_t len)
     mp_handoff h;
     if ((rc = mp_handoff_parse(tree, &h)) != MP_OK)
         mp_child_fail("bad handoff", rc);
-    char *name = mp_strdup(h.name);
-    if (name == NULL)
-        mp_child_fail("handoff", mp_fail(MP_ENOMEM, "out of memory"));
-    if ((rc = mp_state_become_child(name, h.parent_name, h.ident, h.ident_len, h.parent_pid, h.daemon)) != MP_OK)
+    if ((rc = mp_state_become_child(h.name, h.parent_name, h.ident, h.ident_len, h.parent_pid, h.daemon)) != MP_OK)
         mp_child_fail("handoff", rc);
     mp_os_child_init(h.parent_pid, h.daemon);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "base/str.h"
 #include "object/object.h"
 #include "process/handoff.h"
@@ -35,9 +36,12 @@ static int make_process(const char *what, mp_process **out, mp_target_fn target,
     int rc = check_target(what, target, &target_name);
     if (rc != MP_OK)
         return rc;
-    mp_process *p = calloc(1, sizeof *p);
+    /* malloc, not calloc: glibc's calloc bypasses its thread cache and
+     * writes the arena, a page that the next fork makes the parent copy. */
+    mp_process *p = malloc(sizeof *p);
     if (p == NULL)
         return mp_fail(MP_ENOMEM, "%s: out of memory", what);
+    *p = (mp_process){.target = NULL};
     p->target = target;
     p->target_name = target_name;
     p->state = MP_PROCESS_NEW;
@@ -142,27 +146,28 @@ int mp_process_pass_handle(mp_process *p, mp_os_handle handle, size_t *index)
 
 /* ---- starting ---------------------------------------------------------- */
 
-static _Noreturn void fork_entry(void *ctx)
+/* What a fork child starts from: its object, and its arguments decoded by
+ * the parent before the fork, so that the child allocates nothing (a
+ * malloc would write heap and arena pages it shares with the parent). */
+typedef struct fork_start {
+    const mp_process *p;
+    mp_value *args;
+} fork_start;
+
+static _Noreturn MP_FORK_PATH void fork_entry(void *ctx)
 {
-    mp_process *p = ctx;
-    long parent = p->parent_pid;
-    mp_os_child_init(parent, p->daemon);
+    const fork_start *f = ctx;
+    const mp_process *p = f->p;
+    mp_os_child_init(p->parent_pid, p->daemon);
     mp_children_forget();
     mp_threads_forget();
 
-    char *name = mp_strdup(p->name);
-    if (name == NULL)
-        mp_child_fail("fork child", mp_fail(MP_ENOMEM, "out of memory"));
     mp_self.phase = MP_PHASE_BOOTSTRAP;
-    int rc = mp_state_become_child(name, mp_current_process_name(), p->ident, p->ident_len, parent, p->daemon);
+    int rc = mp_state_become_child(p->name, mp_self.name, p->ident, p->ident_len, p->parent_pid, p->daemon);
     if (rc != MP_OK)
         mp_child_fail("fork child", rc);
-
-    mp_value *args = NULL;
-    rc = mp_decode(p->args.data, p->args.len, NULL, &args);
-    if (rc != MP_OK)
-        mp_child_fail("fork child: arguments", rc);
-    mp_child_run(p->target, p->target_name, args, args);
+    /* The arguments stay where the parent put them until the exit. */
+    mp_child_run(p->target, p->target_name, f->args, NULL);
 }
 
 /* Refuse starts that would recurse or that this process may not make. */
@@ -228,16 +233,23 @@ int mp_process_start(mp_process *p)
         return rc;
 
     p->parent_pid = mp_os_getpid();
+    fork_start f = {p, NULL};
     mp_os_start req = {
         .method = method,
         .daemon = p->daemon,
         .fork_entry = fork_entry,
-        .fork_ctx = p,
+        .fork_ctx = &f,
         .handles = p->handles,
         .nhandles = p->nhandles,
     };
     mp_buf blob = MP_BUF_INIT;
     if (method == MP_START_FORK) {
+        rc = mp_decode(p->args.data, p->args.len, NULL, &f.args);
+        if (rc != MP_OK)
+            return mp_fail(rc, "mp_process_start: arguments: %s", mp_last_error());
+        /* The child's target takes its object arguments with 'O': a hook
+         * installed now is inherited, not written into a copied page. */
+        mp_object_install_hook();
         /* Output buffered now would be written twice, by both processes. */
         fflush(NULL);
     } else {
@@ -248,6 +260,7 @@ int mp_process_start(mp_process *p)
     if (rc == MP_OK)
         rc = mp_os_child_start(&req, &p->child);
     mp_buf_free(&blob);
+    mp_value_free(f.args);
     if (rc != MP_OK)
         return rc;
 
@@ -407,7 +420,7 @@ int mp_process_sentinel(const mp_process *p, mp_sentinel *out)
     if (rc == MP_OK && out == NULL)
         rc = mp_fail(MP_EINVAL, "mp_process_sentinel: NULL out");
     if (rc == MP_OK)
-        *out = mp_os_child_sentinel(p->child);
+        rc = mp_os_child_sentinel(p->child, out);
     return rc;
 }
 

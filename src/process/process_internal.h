@@ -50,7 +50,7 @@ void mp_children_finish(void);
 
 /* Run a child's target and exit with its code (child.c). The child's
  * identity is already in mp_self. args lies in the tree owner, which is
- * freed before exit. */
+ * freed before exit; a NULL owner leaves args to the exit. */
 _Noreturn void mp_child_run(mp_target_fn fn, const char *target_name, const mp_value *args, mp_value *owner);
 
 /* A spawned or forkserver child: take the handoff blob apart and run. */

@@ -22,16 +22,27 @@ typedef enum mp_phase {
     MP_PHASE_CHILD      /* a child running its target */
 } mp_phase;
 
+/* Names shorter than this are kept in mp_state itself: a fork child then
+ * takes its name without writing a heap page (longer ones are malloc'd). */
+#define MP_NAME_INLINE 48
+
 typedef struct mp_state {
     mp_phase phase;
     bool daemon;
     long parent_pid; /* 0 in the main process */
-    char *name;      /* NULL means "MainProcess" */
-    char *parent_name; /* NULL in the main process */
+    char *name;      /* NULL means "MainProcess"; name_inline or malloc'd */
+    /* NULL in the main process and its children (the parent is
+     * "MainProcess"); else parent_inline or malloc'd. */
+    char *parent_name;
+    char name_inline[MP_NAME_INLINE];
+    char parent_inline[MP_NAME_INLINE];
     /* Python's _identity: (1, 3) is the 3rd child of the 1st child. */
     uint32_t ident[MP_MAX_IDENT];
     size_t ident_len;
     uint32_t children_made; /* counter for the next child's identity */
+    /* The started children (children.c). Here, beside the counter, so that
+     * starting a child writes one page of this state, not two. */
+    struct mp_process *children;
     unsigned char authkey[MP_AUTHKEY_MAX];
     size_t authkey_len;
     bool authkey_ready;
@@ -45,10 +56,11 @@ extern mp_state mp_self;
 /* Make the authkey if this process has none yet (main process). */
 int mp_state_ensure_authkey(void);
 
-/* Become a child: the identity, name, parent and daemon flag it was given.
- * Takes ownership of name (even on failure); copies parent_name. MP_ENOMEM. */
-int mp_state_become_child(char *name, const char *parent_name, const uint32_t *ident, size_t ident_len,
-                          long parent_pid, bool daemon);
+/* Become a child: the identity (ident_len numbers of a full array), name,
+ * parent and daemon flag it was given. Copies both names; a NULL
+ * parent_name is the main process. MP_ENOMEM. */
+int mp_state_become_child(const char *name, const char *parent_name, const uint32_t ident[MP_MAX_IDENT],
+                          size_t ident_len, long parent_pid, bool daemon);
 
 /* The identity and default name of this process's next child. */
 int mp_state_next_child(uint32_t *ident, size_t *ident_len, char **name);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error_internal.h"
+#include "base/fork_path.h"
 #include "mproc/thread.h"
 #include "platform.h"
 #include "thread/thread_internal.h"
@@ -71,7 +72,7 @@ static void uncount_running(void)
     mp_os_mutex_unlock(running_lock);
 }
 
-void mp_threads_wait_non_daemon(void)
+MP_FORK_PATH void mp_threads_wait_non_daemon(void)
 {
     if (running_lock == NULL)
         return;
@@ -81,9 +82,12 @@ void mp_threads_wait_non_daemon(void)
     mp_os_mutex_unlock(running_lock);
 }
 
-void mp_threads_forget(void)
+MP_FORK_PATH void mp_threads_forget(void)
 {
-    running = 0;
+    /* Only when there is something to forget: in a fork child a store
+     * copies the page. */
+    if (running != 0)
+        running = 0;
 }
 
 static void thread_free(mp_thread *t)

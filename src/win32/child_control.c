@@ -14,9 +14,10 @@ long mp_os_child_pid(const mp_os_child *c)
     return c == NULL ? -1 : (long)c->pid;
 }
 
-mp_sentinel mp_os_child_sentinel(const mp_os_child *c)
+int mp_os_child_sentinel(mp_os_child *c, mp_sentinel *out)
 {
-    return c == NULL ? (mp_sentinel)0 : (mp_sentinel)(uintptr_t)c->process;
+    *out = c == NULL ? (mp_sentinel)0 : (mp_sentinel)(uintptr_t)c->process;
+    return MP_OK;
 }
 
 /* Python's exit codes: terminate reads as SIGTERM and an access violation as
