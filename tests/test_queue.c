@@ -667,48 +667,64 @@ static void passed_twice(void **state)
 
 #define CHUNK ((size_t)16 << 20)
 
-static void fill_chunk(unsigned char *b)
+/* A chunk of CHUNK bytes in a pattern, or NULL (out of memory). */
+static unsigned char *new_chunk(void)
 {
-    for (size_t i = 0; i < CHUNK; i += 64)
+    unsigned char *b = malloc(CHUNK);
+    for (size_t i = 0; b != NULL && i < CHUNK; i += 64)
         memset(b + i, (unsigned char)(i / 64), 64);
+    return b;
 }
 
 static int put_chunks_forever(const mp_value *args)
 {
     mp_queue *q;
     int rc = mp_args(args, "O", &q);
-    unsigned char *b = malloc(CHUNK);
-    if (b != NULL)
-        fill_chunk(b);
+    unsigned char *b = new_chunk();
     for (int seq = 0; rc == MP_OK && b != NULL; seq++)
         rc = mp_queue_put(q, MP_FOREVER, "iy#", seq, b, CHUNK);
     return 70;
 }
 MP_TARGET(put_chunks_forever)
 
+/* A queue of room for three chunks, and a child started on it running
+ * target under method. */
+static mp_process *child_on_new_queue(mp_target_fn target, mp_start_method method, mp_queue **q)
+{
+    MPT_OK(mp_queue_new(q, &(mp_queue_options){.capacity = 3 * CHUNK}));
+    mp_process *p;
+    MPT_OK(mp_process_new(&p, target, mpt_opts(method), "O", *q));
+    MPT_OK(mp_process_start(p));
+    return p;
+}
+
+/* One (seq, bytes) item: get's code and, while *v lives, its fields. */
+static int get_chunk(mp_queue *q, double timeout, mp_value **v, int *seq, const void **data, size_t *len)
+{
+    int rc = mp_queue_get(q, timeout, v);
+    if (rc == MP_OK)
+        MPT_OK(mp_args(*v, "iy#", seq, data, len));
+    return rc;
+}
+
 /* A producer killed at any moment, often inside put with the queue's lock
  * held: what it put before is whole, and the queue keeps working. */
 static void killed_producer(void **state)
 {
     (void)state;
-    unsigned char *want = malloc(CHUNK);
+    unsigned char *want = new_chunk();
     assert_non_null(want);
-    fill_chunk(want);
     mp_start_method methods[3];
     for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
         mp_queue *q;
-        MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 3 * CHUNK}));
-        mp_process *p;
-        MPT_OK(mp_process_new(&p, put_chunks_forever, mpt_opts(methods[k]), "O", q));
-        MPT_OK(mp_process_start(p));
+        mp_process *p = child_on_new_queue(put_chunks_forever, methods[k], &q);
         int next = 0;
         for (int round = 0; round < 3; round++) {
             mp_value *v;
-            MPT_OK(mp_queue_get(q, 30, &v));
             int seq;
             const void *data;
             size_t len;
-            MPT_OK(mp_args(v, "iy#", &seq, &data, &len));
+            MPT_OK(get_chunk(q, 30, &v, &seq, &data, &len));
             assert_int_equal(seq, next++);
             mp_value_free(v);
         }
@@ -719,14 +735,13 @@ static void killed_producer(void **state)
         assert_int_not_equal(mpt_join_child(p), 0);
         for (;;) {
             mp_value *v;
-            int rc = mp_queue_get(q, 0, &v);
-            if (rc == MP_EEMPTY)
-                break;
-            MPT_OK(rc);
             int seq;
             const void *data;
             size_t len;
-            MPT_OK(mp_args(v, "iy#", &seq, &data, &len));
+            int rc = get_chunk(q, 0, &v, &seq, &data, &len);
+            if (rc == MP_EEMPTY)
+                break;
+            MPT_OK(rc);
             assert_int_equal(seq, next++);
             assert_int_equal(len, CHUNK);
             assert_memory_equal(data, want, CHUNK);
@@ -760,16 +775,12 @@ MP_TARGET(get_chunks_forever)
 static void killed_large_consumer(void **state)
 {
     (void)state;
-    unsigned char *chunk = malloc(CHUNK);
+    unsigned char *chunk = new_chunk();
     assert_non_null(chunk);
-    fill_chunk(chunk);
     mp_start_method methods[3];
     for (size_t k = 0, n = mpt_methods(methods); k < n; k++) {
         mp_queue *q;
-        MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 3 * CHUNK}));
-        mp_process *p;
-        MPT_OK(mp_process_new(&p, get_chunks_forever, mpt_opts(methods[k]), "O", q));
-        MPT_OK(mp_process_start(p));
+        mp_process *p = child_on_new_queue(get_chunks_forever, methods[k], &q);
         for (int seq = 0; seq < 6; seq++)
             MPT_OK(mp_queue_put(q, 30, "iy#", seq, chunk, CHUNK));
         MPT_OK(mp_process_kill(p));
@@ -777,14 +788,13 @@ static void killed_large_consumer(void **state)
         int last = -1;
         for (;;) {
             mp_value *v;
-            int rc = mp_queue_get(q, 0, &v);
-            if (rc == MP_EEMPTY)
-                break;
-            MPT_OK(rc);
             int seq;
             const void *data;
             size_t len;
-            MPT_OK(mp_args(v, "iy#", &seq, &data, &len));
+            int rc = get_chunk(q, 0, &v, &seq, &data, &len);
+            if (rc == MP_EEMPTY)
+                break;
+            MPT_OK(rc);
             assert_true(seq > last);
             last = seq;
             assert_int_equal(len, CHUNK);
