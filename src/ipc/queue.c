@@ -561,12 +561,13 @@ static int spin_for_item(mp_queue *q)
 
 /* Called with the mutex held; returns with it held unless *locked is false.
  * A busy reader slot is waited for whatever the timeout, as the mutex is:
- * the item before is being read. */
-static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *locked)
+ * the item before is being read. watched: the caller has just watched the
+ * queue for an item, so the first wait sleeps at once. */
+static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *locked, bool watched)
 {
     ring *r = ring_of(q);
     double deadline = mp_deadline(timeout), slice = SLEEP_SLICE;
-    bool spun = false;
+    bool spun = watched;
     for (;;) {
         if (r->reader == 0) {
             if (r->count > 0)
@@ -609,12 +610,13 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
     *out = NULL;
     /* An empty queue is watched before its mutex is taken: taking it only
      * to find nothing keeps the producer waiting for it. */
-    if (!mp_timeout_polls(timeout))
+    bool watched = !mp_timeout_polls(timeout);
+    if (watched)
         watch_for_item(q);
     if ((rc = lock(q)) != MP_OK)
         return rc;
     bool locked = true;
-    rc = get_locked(q, timeout, out, &locked);
+    rc = get_locked(q, timeout, out, &locked, watched);
     if (locked)
         unlock(q);
     return rc;

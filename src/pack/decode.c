@@ -417,9 +417,7 @@ int mp_decode_array_of(const mp_bytes *parts, size_t nparts, size_t count, const
     mp_value *root;
     if ((rc = tree_block(&t, NULL, 0, &f, &root)) != MP_OK)
         return rc;
-    root->type = MP_ARRAY;
-    root->as.array.items = f.next_node;
-    root->as.array.len = (uint32_t)count;
+    mp_array_root(root, f.next_node, count);
     f.next_node += count;
     mp_value *item = root->as.array.items;
     for (size_t i = 0; i < nparts; i++)

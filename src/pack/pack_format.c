@@ -245,10 +245,8 @@ int mp_pack(mp_buf *b, const char *fmt, ...)
     int rc;
     /* One integer: its encoder, inline, leaves the buffer as it was when it
      * fails, as pack does. */
-    if (b != NULL && fmt != NULL && fmt[0] == 'q' && fmt[1] == '\0')
-        rc = mp_pack_int_inline(b, va_arg(ap, int64_t));
-    else if (b != NULL && fmt != NULL && fmt[0] == 'i' && fmt[1] == '\0')
-        rc = mp_pack_int_inline(b, va_arg(ap, int));
+    if (b != NULL && fmt != NULL && (fmt[0] == 'q' || fmt[0] == 'i') && fmt[1] == '\0')
+        rc = mp_pack_int_inline(b, fmt[0] == 'q' ? va_arg(ap, int64_t) : va_arg(ap, int));
     else
         rc = pack(b, fmt, &ap, NULL);
     va_end(ap);

@@ -105,7 +105,9 @@ int mp_lock_acquire(mp_lock *l, double timeout)
     int rc = mp_object_check(l, MP_KIND_LOCK, "mp_lock_acquire");
     if (rc != MP_OK)
         return rc;
-    return recursive(l) ? acquire_rlock(l, timeout) : mp_lock_word_acquire(lword(l), lsem(l), timeout, MP_LOCK_PROCESS);
+    if (recursive(l))
+        return acquire_rlock(l, timeout);
+    return mp_lock_word_acquire(lword(l), lsem(l), timeout, MP_LOCK_PROCESS);
 }
 
 bool mp_lock_is_mine(const mp_lock *l)
