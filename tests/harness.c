@@ -192,6 +192,10 @@ int mpt_skip_program(const char *why)
 int mpt_run(const char *group, const struct CMUnitTest *tests, size_t n)
 {
     warm_up();
+    /* MPT_ONLY=name runs one test, for reproducing a flaky one alone */
+    const char *only = getenv("MPT_ONLY");
+    if (only != NULL && only[0] != '\0')
+        cmocka_set_test_filter(only);
     return _cmocka_run_group_tests(group, tests, n, NULL, NULL);
 }
 

@@ -548,13 +548,18 @@ static void restarted_server_same_address(void **state)
     assert_int_not_equal(mpt_join_child(first), 0);
     mp_value *v = NULL;
     /* The connection's loss is what get must report, however long the dead
-     * server's system takes to close its sockets (Wine's wineserver took over
-     * a second under load): the timeout only bounds the wait. */
+     * server's system takes to close its sockets: the timeout only bounds the
+     * wait. Wine 8's wineserver sometimes keeps a terminated process's socket
+     * open for good (seen held by wineserver alone for over a minute), so
+     * there the server is silent instead, and the link's keep-alive reports
+     * that as MP_ETIMEDOUT (after two of the manager's 5 s timeouts). */
     double t0 = mp_os_monotonic();
     int rc = mp_queue_get(q, 30.0, &v);
-    if (rc != MP_ECONNRESET && rc != MP_EOS)
-        fprintf(stderr, "get from a killed server: %s after %.3f s\n", mp_strerror(rc), mp_os_monotonic() - t0);
-    assert_true(rc == MP_ECONNRESET || rc == MP_EOS);
+    bool lost = rc == MP_ECONNRESET || rc == MP_EOS;
+    if (!lost)
+        fprintf(stderr, "get from a killed server: %s after %.3f s%s\n", mp_strerror(rc), mp_os_monotonic() - t0,
+                mpt_under_wine() && rc == MP_ETIMEDOUT ? " (Wine kept the dead server's socket open)" : "");
+    assert_true(lost || (mpt_under_wine() && rc == MP_ETIMEDOUT));
 
     mp_process *second = server_at(address);
     /* the old object went with the old server; the proxy says so */
