@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "pack/pack_format.h"
+#include "pack/pack_internal.h"
 
 /* Pack with fmt, compare the bytes with want. */
 #define EXPECT_BYTES(want, ...)                                                                                   \
@@ -377,6 +379,74 @@ static void failed_pack_leaves_buffer_unchanged(void **state)
     mp_buf_free(&b);
     mp_buf_free(NULL);
     mp_buf_clear(NULL);
+}
+
+/* A buffer that starts on borrowed storage moves to the heap when it
+ * grows, keeping what it held; mp_buf_free frees only that. */
+static void borrowed_buffer_moves_when_it_grows(void **state)
+{
+    (void)state;
+    unsigned char small[16];
+    mp_buf b;
+    mp_buf_borrow(&b, small, sizeof small);
+    MPT_OK(mp_pack(&b, "s", "0123456789"));
+    assert_ptr_equal(b.data, small);
+    char big[100];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    MPT_OK(mp_pack(&b, "s", big));
+    assert_ptr_not_equal(b.data, small);
+    assert_memory_equal(b.data, "\xaa" "0123456789", 11);
+    mp_value *v = NULL;
+    MPT_OK(mp_decode(b.data + 11, b.len - 11, NULL, &v));
+    assert_string_equal(v->as.str.ptr, big);
+    mp_value_free(v);
+    mp_buf_free(&b);
+    mp_buf_borrow(&b, small, sizeof small);
+    MPT_OK(mp_pack(&b, "i", 1));
+    mp_buf_free(&b); /* nothing allocated: nothing freed */
+    assert_null(b.data);
+}
+
+static int message_of(mp_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = mp_pack_message(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* A message of several items is an array, which takes one level of the
+ * nesting limit; a message of one item is not, and may use it. */
+static void message_nesting_counts_its_array(void **state)
+{
+    (void)state;
+    /* nested(depth, tail): depth arrays one in the other, then tail */
+    static char one[2 * MP_MAX_DEPTH + 1], two[2 * MP_MAX_DEPTH + 2], fits[2 * MP_MAX_DEPTH + 2];
+    for (int i = 0; i < MP_MAX_DEPTH; i++) {
+        one[i] = two[i] = '[';
+        one[MP_MAX_DEPTH + i] = two[MP_MAX_DEPTH + i] = ']';
+    }
+    two[2 * MP_MAX_DEPTH] = 'i';
+    for (int i = 0; i < MP_MAX_DEPTH - 1; i++) {
+        fits[i] = '[';
+        fits[MP_MAX_DEPTH - 1 + i] = ']';
+    }
+    fits[2 * MP_MAX_DEPTH - 2] = 'i';
+    mp_buf b = MP_BUF_INIT;
+    MPT_OK(message_of(&b, one));
+    assert_int_equal(b.len, MP_MAX_DEPTH);
+    mp_buf_clear(&b);
+    MPT_CODE(message_of(&b, two, 7), MP_EFORMAT);
+    assert_int_equal(b.len, 0);
+    MPT_OK(message_of(&b, fits, 7));
+    mp_value *v = NULL;
+    MPT_OK(mp_decode(b.data, b.len, &(mp_limits){.max_depth = MP_MAX_DEPTH}, &v));
+    assert_int_equal(v->type, MP_ARRAY);
+    assert_int_equal(v->as.array.len, 2);
+    mp_value_free(v);
+    mp_buf_free(&b);
 }
 
 static void decode(const void *data, size_t len, int want)
@@ -829,6 +899,8 @@ int main(int argc, char **argv)
         MPT_TEST(unpack_type_and_range_errors),
         MPT_TEST(malformed_formats_read_no_argument),
         MPT_TEST(failed_pack_leaves_buffer_unchanged),
+        MPT_TEST(borrowed_buffer_moves_when_it_grows),
+        MPT_TEST(message_nesting_counts_its_array),
         MPT_TEST(every_truncation_is_refused),
         MPT_TEST(malformed_input),
         MPT_TEST(limits_are_enforced),

@@ -92,9 +92,10 @@ typedef struct mp_buf {
     unsigned char *data;
     size_t len;
     size_t cap;
+    bool borrowed; /* internal: data is storage the library lent itself */
 } mp_buf;
 
-#define MP_BUF_INIT {NULL, 0, 0}
+#define MP_BUF_INIT {NULL, 0, 0, false}
 
 void mp_buf_free(mp_buf *b);
 /* Forget the contents, keep the memory. */

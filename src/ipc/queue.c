@@ -25,6 +25,7 @@
  * into slices so that bookkeeping spoiled by a process killed mid-sleep
  * costs latency, never a hang. */
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,10 @@
 #include "base/error_internal.h"
 #include "mproc/queue.h"
 #include "ipc/queue_backing.h"
+#include "pack/decode.h"
 #include "pack/pack_format.h"
 #include "pack/pack_gather.h"
+#include "pack/pack_internal.h"
 #include "sync/lock_word.h"
 #include "base/timeout.h"
 
@@ -45,6 +48,7 @@
  * Taking a page from the OS again costs more than copying into it, so the
  * bound is generous. */
 #define KEEP_BYTES ((size_t)32 << 20)
+#define RESTART_AFTER ((size_t)256 << 10)
 /* Items from this size on (length included) are copied outside the mutex;
  * below it the second round of the mutex costs more than it saves. */
 #define UNLOCKED_COPY ((size_t)64 << 10)
@@ -53,6 +57,9 @@
 /* Items up to this size are copied out of the ring and decoded after the
  * mutex is let go. */
 #define COPIED_OUT 1024
+/* An item's packed bytes up to this size (its large payloads apart) are
+ * packed on put's stack instead of in an allocated buffer. */
+#define PACKED_ON_STACK 256
 
 enum { NOT_EMPTY, ROOM, ALL_DONE, MUTEX, NSEMS };
 
@@ -60,25 +67,33 @@ typedef struct waitq {
     uint32_t waiting, posted;
 } waitq;
 
+/* The first cache line holds the mutex and what every put and get reads
+ * and writes under it, so that taking the mutex brings them along: one
+ * line crosses between the producer's and the consumer's CPUs per call,
+ * not three. The items start on a line of their own. */
 typedef struct ring {
-    uint64_t capacity;
+    mp_lock_word mutex;
     /* Byte positions counted from the last time the ring was empty; the
      * place in data is position % capacity. */
     uint64_t head, tail;
     uint64_t count;
-    uint64_t unfinished; /* JoinableQueue: puts minus task_done calls */
-    uint64_t touched;    /* bytes of data written to since the last trim */
-    int64_t maxsize;     /* 0: no limit */
     /* The process copying an item outside the mutex, or 0. The writer's
      * item is at tail and not counted yet; the reader's is at head and
      * counted out already. */
     int64_t writer, reader;
-    uint64_t read_end; /* where the reader's item ends */
+    uint64_t capacity;
+    uint64_t unfinished; /* JoinableQueue: puts minus task_done calls */
+    uint64_t touched;    /* bytes of data written to since the last trim */
+    int64_t maxsize;     /* 0: no limit */
+    uint64_t read_end;   /* where the reader's item ends */
     uint32_t joinable;
     uint32_t pad_;
     waitq getters, putters, joiners;
-    unsigned char data[];
+    _Alignas(64) unsigned char data[];
 } ring;
+
+_Static_assert(offsetof(ring, reader) + sizeof(int64_t) <= 64, "the hot fields share the mutex's line");
+_Static_assert(offsetof(ring, data) % 64 == 0, "the items start on a line of their own");
 
 struct mp_queue {
     mp_block_object base;
@@ -143,16 +158,33 @@ static int check(mp_queue *q, const char *where)
 
 /* ---- the ring ----------------------------------------------------------- */
 
+/* The place of pos in data. Positions restart at 0 whenever the ring
+ * empties, so most are below the capacity and need no division. */
+static size_t ring_at(const ring *r, uint64_t pos)
+{
+    return (size_t)(pos < r->capacity ? pos : pos % r->capacity);
+}
+
 static void ring_write(ring *r, uint64_t pos, const void *src, size_t n)
 {
-    size_t at = (size_t)(pos % r->capacity), first = n < r->capacity - at ? n : (size_t)(r->capacity - at);
+    size_t at = ring_at(r, pos);
+    if (n <= r->capacity - at) {
+        memcpy(r->data + at, src, n);
+        return;
+    }
+    size_t first = (size_t)(r->capacity - at);
     memcpy(r->data + at, src, first);
     memcpy(r->data, (const unsigned char *)src + first, n - first);
 }
 
 static void ring_read(const ring *r, uint64_t pos, void *dst, size_t n)
 {
-    size_t at = (size_t)(pos % r->capacity), first = n < r->capacity - at ? n : (size_t)(r->capacity - at);
+    size_t at = ring_at(r, pos);
+    if (n <= r->capacity - at) {
+        memcpy(dst, r->data + at, n);
+        return;
+    }
+    size_t first = (size_t)(r->capacity - at);
     memcpy(dst, r->data + at, first);
     memcpy((unsigned char *)dst + first, r->data, n - first);
 }
@@ -161,10 +193,7 @@ static uint64_t item_length(const ring *r, uint64_t pos)
 {
     unsigned char b[LENGTH_SIZE];
     ring_read(r, pos, b, sizeof b);
-    uint64_t len = 0;
-    for (int i = 0; i < LENGTH_SIZE; i++)
-        len = len << 8 | b[i];
-    return len;
+    return mp_be_field(b, LENGTH_SIZE);
 }
 
 /* Room for one more item of need bytes, length included. */
@@ -173,12 +202,20 @@ static bool has_room(const ring *r, size_t need)
     return (r->maxsize == 0 || r->count < (uint64_t)r->maxsize) && r->capacity - (r->tail - r->head) >= need;
 }
 
+/* Whether an empty ring starts over at its beginning, whose pages are the
+ * ones most likely still in the cache: once it is RESTART_AFTER in. Before
+ * that, small items go on to fresh cache lines, so that the consumer does
+ * not read each one from the line the producer is writing the next to. */
+static bool ring_restarts(const ring *r)
+{
+    return r->head == r->tail && r->reader == 0 && r->tail >= RESTART_AFTER;
+}
+
 /* With the mutex held and room there: the place of the next item, which
- * the caller writes and publishes. An empty ring starts over at its
- * beginning, whose pages are the ones most likely still in the cache. */
+ * the caller writes and publishes. */
 static uint64_t ring_reserve(ring *r, size_t need)
 {
-    if (r->head == r->tail && r->reader == 0)
+    if (ring_restarts(r))
         r->head = r->tail = 0;
     uint64_t end = r->tail + need;
     if (end > r->touched)
@@ -240,13 +277,13 @@ static void ring_repair(ring *r)
     r->count = count;
 }
 
-/* With the mutex held, once the ring may be empty: if it is and nobody
- * copies, start over at the beginning and give back the memory beyond
- * KEEP_BYTES. */
+/* With the mutex held, once the ring may be empty: if it is, nobody
+ * copies and it is far enough in, start over at the beginning and give
+ * back the memory beyond KEEP_BYTES. */
 static void ring_emptied(mp_queue *q)
 {
     ring *r = ring_of(q);
-    if (r->head != r->tail || r->writer != 0 || r->reader != 0)
+    if (!ring_restarts(r) || r->writer != 0)
         return;
     r->head = r->tail = 0;
     if (r->touched > KEEP_BYTES) {
@@ -273,12 +310,13 @@ static void reap_slots(mp_queue *q)
 
 /* ---- locking and sleeping ----------------------------------------------- */
 
-/* The mutex is a lock word (lock_word.h) beside its semaphore. A robust
- * mutex cost a trylock and a full unlock of its robust list per put and
- * per get, and on Windows a system call for each. */
+/* The mutex is a lock word (lock_word.h) at the ring's head, with a
+ * semaphore of the block to sleep on. A robust mutex cost a trylock and a
+ * full unlock of its robust list per put and per get, and on Windows a
+ * system call for each. */
 static mp_lock_word *mutex_word(const mp_queue *q)
 {
-    return mp_block_spare(&q->base.block, MUTEX);
+    return &ring_of(q)->mutex;
 }
 
 /* A holder that died is taken over from, and what it left half done in
@@ -426,6 +464,8 @@ int mp_queue_put_packed(mp_queue *q, double timeout, const void *data, size_t le
 int mp_queue_vput(mp_queue *q, double timeout, const char *fmt, va_list ap)
 {
     mp_gather g = {0};
+    unsigned char small[PACKED_ON_STACK];
+    mp_buf_borrow(&g.packed, small, sizeof small);
     int rc;
     if (mp_queue_backing_of(q) != NULL) {
         rc = mp_pack_message(&g.packed, fmt, ap);
@@ -466,8 +506,8 @@ int mp_queue_put_nowait(mp_queue *q, const char *fmt, ...)
  * the ring's end. */
 static int decode_at(const ring *r, uint64_t pos, uint64_t len, mp_value **out)
 {
-    uint64_t at = pos % r->capacity;
-    if (at + len <= r->capacity)
+    size_t at = ring_at(r, pos);
+    if (len <= r->capacity - at)
         return mp_decode(r->data + at, (size_t)len, NULL, out);
     unsigned char *copy = malloc((size_t)len);
     if (copy == NULL)

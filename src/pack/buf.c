@@ -10,7 +10,8 @@ void mp_buf_free(mp_buf *b)
 {
     if (b == NULL)
         return;
-    free(b->data);
+    if (!b->borrowed)
+        free(b->data);
     *b = (mp_buf)MP_BUF_INIT;
 }
 
@@ -30,11 +31,14 @@ int mp_buf_reserve(mp_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    unsigned char *p = realloc(b->data, cap);
+    unsigned char *p = b->borrowed ? malloc(cap) : realloc(b->data, cap);
     if (p == NULL)
         return mp_fail(MP_ENOMEM, "buffer: out of memory for %zu bytes", cap);
+    if (b->borrowed && b->len > 0)
+        memcpy(p, b->data, b->len);
     b->data = p;
     b->cap = cap;
+    b->borrowed = false;
     return MP_OK;
 }
 

@@ -59,7 +59,7 @@ int mp_format_scan(const char *fmt, size_t *pos, char close, unsigned flags, siz
             if (c == '{' && (flags & MP_FORMAT_UNPACK))
                 return mp_fail(MP_EFORMAT, "format \"%s\": maps cannot be unpacked by format; use 'V'", fmt);
             unsigned inner_flags = flags & MP_FORMAT_UNPACK ? MP_FORMAT_UNPACK | MP_FORMAT_OPTIONAL : 0;
-            uint32_t inner;
+            uint32_t inner = 0;
             int rc = mp_format_scan(fmt, pos, closing(c), inner_flags, depth + 1, &inner);
             if (rc != MP_OK)
                 return rc;
@@ -204,14 +204,18 @@ static int pack_items(packer *k, char close)
     }
 }
 
-/* Any format: checked whole, then packed item by item. */
+/* A format already checked, item by item. */
+static int pack_checked(mp_buf *b, const char *fmt, va_list *ap, mp_gather *gather)
+{
+    packer k = {.b = b, .fmt = fmt, .ap = ap, .gather = gather};
+    return pack_items(&k, '\0');
+}
+
+/* Any format: checked whole, then packed. */
 static int pack_format(mp_buf *b, const char *fmt, va_list *ap, mp_gather *gather)
 {
     int rc = mp_format_check(fmt, 0);
-    if (rc != MP_OK)
-        return rc;
-    packer k = {.b = b, .fmt = fmt, .ap = ap, .gather = gather};
-    return pack_items(&k, '\0');
+    return rc == MP_OK ? pack_checked(b, fmt, ap, gather) : rc;
 }
 
 /* Small enough to inline into mp_pack, so the commonest format, one plain
@@ -260,14 +264,10 @@ static int count_items(const char *fmt, size_t depth, uint32_t *n)
     return mp_format_scan(fmt, &pos, '\0', 0, depth, n);
 }
 
-static int vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects, mp_gather *gather)
+/* The n items of fmt, already checked, as one array. */
+static int vpack_array(mp_buf *b, const char *items, uint32_t n, va_list ap, void *objects, mp_gather *gather)
 {
-    const char *items = fmt ? fmt : "";
-    uint32_t n = 0;
-    /* One level down, inside the array, as in "(fmt)". */
-    int rc = count_items(items, 1, &n);
-    if (rc != MP_OK)
-        return rc;
+    int rc;
     va_list copy;
     va_copy(copy, ap);
     size_t start = b->len;
@@ -283,7 +283,11 @@ static int vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects, mp
 
 int mp_vpack_array(mp_buf *b, const char *fmt, va_list ap, void *objects)
 {
-    return vpack_array(b, fmt, ap, objects, NULL);
+    const char *items = fmt ? fmt : "";
+    uint32_t n = 0;
+    /* One level down, inside the array, as in "(fmt)". */
+    int rc = count_items(items, 1, &n);
+    return rc == MP_OK ? vpack_array(b, items, n, ap, objects, NULL) : rc;
 }
 
 static int pack_message(mp_buf *b, const char *fmt, va_list ap, mp_gather *gather)
@@ -291,14 +295,23 @@ static int pack_message(mp_buf *b, const char *fmt, va_list ap, mp_gather *gathe
     if (fmt == NULL)
         return mp_fail(MP_EINVAL, "NULL format");
     uint32_t n = 0;
-    int rc = count_items(fmt, 0, &n);
-    if (rc != MP_OK)
-        return rc;
+    /* Checked as the items of an array, one level down, as in "(fmt)"; a
+     * single item, which is not put in an array, may use that level. */
+    int rc = count_items(fmt, 1, &n);
+    if (rc != MP_OK) {
+        int single = count_items(fmt, 0, &n);
+        if (single != MP_OK)
+            return single;
+        if (n != 1)
+            return rc;
+    }
     if (n != 1)
-        return vpack_array(b, fmt, ap, NULL, gather);
+        return vpack_array(b, fmt, n, ap, NULL, gather);
     va_list copy;
     va_copy(copy, ap);
-    rc = pack(b, fmt, &copy, gather);
+    size_t start = b->len;
+    if ((rc = pack_checked(b, fmt, &copy, gather)) != MP_OK)
+        b->len = start;
     va_end(copy);
     return rc;
 }

@@ -30,7 +30,8 @@ typedef struct mp_gather {
     size_t total; /* the message's length: packed.len plus the pieces' */
 } mp_gather;
 
-/* mp_pack_message into g, which must be zeroed; the pieces point into the
+/* mp_pack_message into g, which must be zeroed, but for a packed buffer that
+ * may start on borrowed storage (mp_buf_borrow); the pieces point into the
  * caller's arguments, which must stay as they are until g is written out.
  * Free g.packed with mp_buf_free, also after a failure. */
 int mp_pack_message_gather(mp_gather *g, const char *fmt, va_list ap);

@@ -35,6 +35,14 @@ int mp_unpack_object(const mp_value *v, void **out);
 
 #include "mproc/error.h"
 
+/* b starts on storage of the caller's (a small stack array), so that a
+ * message that fits costs no allocation; it moves to the heap if it grows
+ * beyond. mp_buf_free is still called, and frees only what was allocated. */
+static inline void mp_buf_borrow(mp_buf *b, void *storage, size_t size)
+{
+    *b = (mp_buf){.data = storage, .len = 0, .cap = size, .borrowed = true};
+}
+
 /* mp_buf_reserve with the common case inline: only a buffer that must grow
  * pays for a call. */
 static inline int mp_buf_room(mp_buf *b, size_t extra)
