@@ -34,10 +34,14 @@
  *
  * Thread safety: every function may be called from any thread at once,
  * except mp_queue_free, which must not race with other calls on the same
- * object. A process that dies inside put or get (killed while holding the
- * queue's lock) leaves the queue usable: the lock records its holder's
- * pid, and a caller waiting for it takes it over within 0.1 s of the
- * holder's death and repairs what the holder left half done.
+ * object. Puts take one lock and gets another, so a producer and a
+ * consumer never wait for each other; puts are in one order, as are gets.
+ * qsize, empty and full take no lock. A process that dies inside put or
+ * get (killed while holding its side's lock) leaves the queue usable: the
+ * lock records its holder's pid, and a caller waiting for it takes it over
+ * within 0.1 s of the holder's death and finishes what the holder left
+ * half done: an item is published whole or not at all, and the item a
+ * dying get was taking is gone, as if gotten.
  *
  * Errors: MP_EINVAL (NULL, bad option), MP_ETYPE (not a queue, or task_done
  * and join on a queue that is not joinable), MP_ESTATE (closed), MP_EEMPTY,

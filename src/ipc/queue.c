@@ -1,29 +1,33 @@
 /* queue.c - Queue, SimpleQueue and JoinableQueue (queue.h).
  *
  * The items live in a byte ring in the queue's shared block, each one as
- * an 8-byte length and its packed bytes, guarded by a mutex that is a
- * lock word in the block: a process that dies holding it is taken over
- * from. put copies the item in before it returns, so nothing depends on
- * the putting process staying alive.
+ * an 8-byte length and its packed bytes. Producers and consumers each have
+ * a mutex of their own, a lock word in the block that is taken over from a
+ * process that died holding it: a put takes only the put mutex and a get
+ * only the get mutex, so that a producer and a consumer never wait for
+ * each other, and each side's state sits on cache lines of its own. The
+ * sides meet in two positions: put publishes an item by moving tail, which
+ * get reads, and get frees its room by moving head, which put reads. put
+ * copies the item in before it returns, so nothing depends on the putting
+ * process staying alive.
  *
  * Each large item is copied once on each side: put packs around its large
  * payloads and writes them straight from the caller's memory into the ring
- * (pack_gather.h), and get decodes straight from the ring. Those copies run
- * outside the mutex, so that a producer writing one item and a consumer
- * reading the one before run at once, and nobody waits behind a 1 MiB copy
- * for the mutex: the copying side holds the ring's one writer (or reader)
- * slot, which names its process. A slot whose process has died is taken
- * back by the next caller that waits for it: a writer's item was never
- * published, a reader's is dropped as gotten.
+ * (pack_gather.h), and get decodes straight from the ring. A put or get
+ * records what it is about to publish or take before it moves a position,
+ * so that whoever takes its mutex over after its death finishes the step:
+ * an item is published whole or not at all, and an item being taken when
+ * its getter died is dropped as gotten.
  *
  * Sleeping uses semaphores as condition variables. A sleeper counts itself
- * in `waiting` under the mutex, sleeps on its semaphore, and on waking
- * takes itself out again. A waker posts only for sleepers not yet covered
- * by an earlier post (waiting > posted), so the semaphore's tokens match
- * `posted`, a token nobody took merely wakes the next sleeper early, and
- * every sleeper re-checks its condition under the mutex. Sleeps are cut
- * into slices so that bookkeeping spoiled by a process killed mid-sleep
- * costs latency, never a hang. */
+ * in `waiting`, looks once more at the position it waits on, and sleeps on
+ * its semaphore; a waker moves the position first and then looks at
+ * `waiting` (both sequentially consistent, so one of the two sees the
+ * other). A waker posts only for sleepers not yet covered by an earlier post
+ * (waiting > posted), so the semaphore's tokens match `posted`, a token
+ * nobody took merely wakes the next sleeper early, and every sleeper
+ * re-checks its condition. Sleeps are cut into slices so that bookkeeping
+ * spoiled by a process killed mid-sleep costs latency, never a hang. */
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,51 +52,68 @@
  * Taking a page from the OS again costs more than copying into it, so the
  * bound is generous. */
 #define KEEP_BYTES ((size_t)32 << 20)
+/* An empty ring starts over at its beginning, whose pages are the ones most
+ * likely still in the cache, once it is this far in. Before that, small
+ * items go on to fresh cache lines, so that the consumer does not read each
+ * one from the line the producer is writing the next to. */
 #define RESTART_AFTER ((size_t)256 << 10)
-/* Items from this size on (length included) are copied outside the mutex;
- * below it the second round of the mutex costs more than it saves. */
-#define UNLOCKED_COPY ((size_t)64 << 10)
+/* A put of an item from this size on that wakes a getter lets it run. */
+#define YIELD_AFTER ((size_t)64 << 10)
 #define SLEEP_SLICE 0.5
 #define SPIN_READS 2000
 /* Items up to this size are copied out of the ring and decoded after the
- * mutex is let go. */
+ * get mutex is let go. */
 #define COPIED_OUT 1024
 /* An item's packed bytes up to this size (its large payloads apart) are
  * packed on put's stack instead of in an allocated buffer. */
 #define PACKED_ON_STACK 256
 
-enum { NOT_EMPTY, ROOM, ALL_DONE, MUTEX, NSEMS };
+enum { NOT_EMPTY, ROOM, ALL_DONE, PUT_MUTEX, GET_MUTEX, NSEMS };
 
 typedef struct waitq {
-    uint32_t waiting, posted;
+    _Atomic uint32_t waiting, posted;
 } waitq;
 
-/* The first cache line holds the mutex and what every put and get reads
- * and writes under it, so that taking the mutex brings them along: one
- * line crosses between the producer's and the consumer's CPUs per call,
- * not three. The items start on a line of their own. */
+/* Positions count bytes since the queue was made; the place of pos in
+ * data is (pos - base) % capacity. An empty ring starts over by moving
+ * base to its tail. Each side's fields are on lines of their own, written
+ * under its mutex; the other side only reads the position it publishes. */
 typedef struct ring {
-    mp_lock_word mutex;
-    /* Byte positions counted from the last time the ring was empty; the
-     * place in data is position % capacity. */
-    uint64_t head, tail;
-    uint64_t count;
-    /* The process copying an item outside the mutex, or 0. The writer's
-     * item is at tail and not counted yet; the reader's is at head and
-     * counted out already. */
-    int64_t writer, reader;
-    uint64_t capacity;
-    uint64_t unfinished; /* JoinableQueue: puts minus task_done calls */
-    uint64_t touched;    /* bytes of data written to since the last trim */
-    int64_t maxsize;     /* 0: no limit */
-    uint64_t read_end;   /* where the reader's item ends */
+    /* put's, under its mutex */
+    mp_lock_word put_lock;
+    uint64_t head_seen; /* a head read before: the room is at least what it leaves */
+    /* What the put in progress publishes, for a put mutex taken over. */
+    uint64_t pub_end, pub_count;
+    _Atomic uint32_t publishing;
+    /* what put publishes to get */
+    _Alignas(64) _Atomic uint64_t tail;
+    _Atomic uint64_t put_count; /* items published */
+    /* Bytes of data written to since the last trim: put's, read by a get
+     * that empties the ring, here where it has just read tail. */
+    _Atomic uint64_t touched;
+    /* get's, under its mutex */
+    _Alignas(64) mp_lock_word get_lock;
+    uint64_t tail_seen; /* a tail read before: the items are at least those before it */
+    /* The process taking the item that ends at read_end, or 0; get_count
+     * is read_count once it is taken. For a get mutex taken over. */
+    _Atomic int64_t reader;
+    uint64_t read_end, read_count;
+    /* what get publishes to put */
+    _Alignas(64) _Atomic uint64_t head;
+    _Atomic uint64_t get_count; /* items taken */
+    /* set when the queue is made, and base when the ring starts over */
+    _Alignas(64) uint64_t capacity;
+    int64_t maxsize; /* 0: no limit */
+    uint64_t base;
     uint32_t joinable;
-    uint32_t pad_;
-    waitq getters, putters, joiners;
+    _Alignas(64) waitq getters, putters, joiners;
+    _Alignas(64) _Atomic uint64_t unfinished; /* JoinableQueue: puts minus task_done calls */
     _Alignas(64) unsigned char data[];
 } ring;
 
-_Static_assert(offsetof(ring, reader) + sizeof(int64_t) <= 64, "the hot fields share the mutex's line");
+_Static_assert(offsetof(ring, publishing) + sizeof(uint32_t) <= 64, "put's fields share its mutex's line");
+_Static_assert(offsetof(ring, read_count) + sizeof(uint64_t) <= offsetof(ring, get_lock) + 64,
+               "get's fields share its mutex's line");
 _Static_assert(offsetof(ring, data) % 64 == 0, "the items start on a line of their own");
 
 struct mp_queue {
@@ -158,11 +179,12 @@ static int check(mp_queue *q, const char *where)
 
 /* ---- the ring ----------------------------------------------------------- */
 
-/* The place of pos in data. Positions restart at 0 whenever the ring
- * empties, so most are below the capacity and need no division. */
+/* The place of pos in data. Most positions are less than a capacity past
+ * base and need no division. */
 static size_t ring_at(const ring *r, uint64_t pos)
 {
-    return (size_t)(pos < r->capacity ? pos : pos % r->capacity);
+    uint64_t off = pos - r->base;
+    return (size_t)(off < r->capacity ? off : off % r->capacity);
 }
 
 static void ring_write(ring *r, uint64_t pos, const void *src, size_t n)
@@ -196,33 +218,6 @@ static uint64_t item_length(const ring *r, uint64_t pos)
     return mp_be_field(b, LENGTH_SIZE);
 }
 
-/* Room for one more item of need bytes, length included. */
-static bool has_room(const ring *r, size_t need)
-{
-    return (r->maxsize == 0 || r->count < (uint64_t)r->maxsize) && r->capacity - (r->tail - r->head) >= need;
-}
-
-/* Whether an empty ring starts over at its beginning, whose pages are the
- * ones most likely still in the cache: once it is RESTART_AFTER in. Before
- * that, small items go on to fresh cache lines, so that the consumer does
- * not read each one from the line the producer is writing the next to. */
-static bool ring_restarts(const ring *r)
-{
-    return r->head == r->tail && r->reader == 0 && r->tail >= RESTART_AFTER;
-}
-
-/* With the mutex held and room there: the place of the next item, which
- * the caller writes and publishes. */
-static uint64_t ring_reserve(ring *r, size_t need)
-{
-    if (ring_restarts(r))
-        r->head = r->tail = 0;
-    uint64_t end = r->tail + need;
-    if (end > r->touched)
-        r->touched = end < r->capacity ? end : r->capacity;
-    return r->tail;
-}
-
 /* Bytes from..to of g's packed part at pos; where the next ones go. */
 static uint64_t ring_put_packed(ring *r, uint64_t pos, const mp_gather *g, size_t from, size_t to)
 {
@@ -251,92 +246,38 @@ static void ring_put(ring *r, uint64_t pos, const mp_gather *g)
     ring_put_packed(r, pos, g, done, g->packed.len);
 }
 
-/* The item written up to end counts from here on: a process that dies
- * before this leaves it unwritten, not half-written. */
-static void ring_publish(ring *r, uint64_t end)
-{
-    r->tail = end;
-    r->count++;
-    if (r->joinable)
-        r->unfinished++;
-}
 
-/* Count the items again after a process died holding the mutex; drop a
- * torn tail. A reader's item is counted out already. */
-static void ring_repair(ring *r)
+/* ---- waking and sleeping ------------------------------------------------ */
+
+/* After the position a sleeper waits on has moved: wake up to n sleepers
+ * that no post covers yet; true if it woke any. */
+static bool wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
 {
-    uint64_t pos = r->reader != 0 ? r->read_end : r->head, count = 0;
-    while (r->tail - pos >= LENGTH_SIZE) {
-        uint64_t len = item_length(r, pos);
-        if (len > r->tail - pos - LENGTH_SIZE)
+    bool woke = false;
+    while (n > 0) {
+        uint32_t posted = atomic_load(&w->posted);
+        if (atomic_load(&w->waiting) <= posted)
             break;
-        pos += LENGTH_SIZE + len;
-        count++;
+        if (!atomic_compare_exchange_weak(&w->posted, &posted, posted + 1))
+            continue;
+        mp_os_sem_post(q->base.block.sems[sem]);
+        woke = true;
+        n--;
     }
-    r->tail = pos;
-    r->count = count;
+    return woke;
 }
 
-/* With the mutex held, once the ring may be empty: if it is, nobody
- * copies and it is far enough in, start over at the beginning and give
- * back the memory beyond KEEP_BYTES. */
-static void ring_emptied(mp_queue *q)
+/* A sleeper that counted itself in w and has stopped sleeping: woke says
+ * whether it took a token. */
+static void leave(waitq *w, bool woke)
 {
-    ring *r = ring_of(q);
-    if (!ring_restarts(r) || r->writer != 0)
-        return;
-    r->head = r->tail = 0;
-    if (r->touched > KEEP_BYTES) {
-        size_t data_off = (size_t)(r->data - (unsigned char *)q->base.block.shm.addr);
-        mp_os_shm_discard(&q->base.block.shm, data_off + KEEP_BYTES, (size_t)r->touched - KEEP_BYTES);
-        r->touched = KEEP_BYTES;
-    }
+    atomic_fetch_sub(&w->waiting, 1);
+    uint32_t posted = atomic_load(&w->posted);
+    while (woke && posted > 0 && !atomic_compare_exchange_weak(&w->posted, &posted, posted - 1))
+        ;
 }
 
-/* With the mutex held: take back the slots of processes that died copying.
- * A writer's item was never published; a reader's is gone as gotten. */
-static void reap_slots(mp_queue *q)
-{
-    ring *r = ring_of(q);
-    long me = mp_os_getpid();
-    if (r->writer != 0 && r->writer != me && !mp_os_pid_alive((long)r->writer))
-        r->writer = 0;
-    if (r->reader != 0 && r->reader != me && !mp_os_pid_alive((long)r->reader)) {
-        r->head = r->read_end;
-        r->reader = 0;
-        ring_emptied(q);
-    }
-}
-
-/* ---- locking and sleeping ----------------------------------------------- */
-
-/* The mutex is a lock word (lock_word.h) at the ring's head, with a
- * semaphore of the block to sleep on. A robust mutex cost a trylock and a
- * full unlock of its robust list per put and per get, and on Windows a
- * system call for each. */
-static mp_lock_word *mutex_word(const mp_queue *q)
-{
-    return &ring_of(q)->mutex;
-}
-
-/* A holder that died is taken over from, and what it left half done in
- * the ring repaired. */
-static int lock(mp_queue *q)
-{
-    int rc = mp_lock_word_acquire(mutex_word(q), q->base.block.sems[MUTEX], MP_FOREVER, MP_LOCK_PROCESS);
-    if (rc == MP_EOWNERDEAD) {
-        ring_repair(ring_of(q));
-        rc = MP_OK;
-    }
-    return rc;
-}
-
-static void unlock(mp_queue *q)
-{
-    mp_lock_word_release(mutex_word(q), q->base.block.sems[MUTEX], mp_lock_word_me());
-}
-
-/* With the mutex held: MP_OK if the deadline has not passed. */
+/* With the deadline not passed: how long the next sleep may be. */
 static int time_left(double deadline, double *slice)
 {
     double left = mp_time_left(deadline);
@@ -346,83 +287,170 @@ static int time_left(double deadline, double *slice)
     return MP_OK;
 }
 
-/* Called and returns with the mutex held. A slice that ends with no post
- * may mean that a process died in a slot the sleeper waits for: the slots
- * are looked at then. */
-static int sleep_on(mp_queue *q, waitq *w, unsigned sem, double slice)
+/* ---- the two mutexes ---------------------------------------------------- */
+
+/* The put in progress when its process died is finished: its bytes were
+ * all in before it recorded what it publishes. */
+static void put_repair(mp_queue *q)
 {
-    w->waiting++;
-    unlock(q);
-    int woke = mp_os_sem_wait(q->base.block.sems[sem], slice);
-    int rc = lock(q);
-    if (w->waiting > 0)
-        w->waiting--;
-    if (woke == MP_OK && w->posted > 0)
-        w->posted--;
-    if (rc == MP_OK && woke != MP_OK)
-        reap_slots(q);
+    ring *r = ring_of(q);
+    if (atomic_load_explicit(&r->publishing, memory_order_acquire) == 0)
+        return;
+    atomic_store(&r->tail, r->pub_end);
+    atomic_store(&r->put_count, r->pub_count);
+    atomic_store_explicit(&r->publishing, 0, memory_order_release);
+    wake(q, &r->getters, NOT_EMPTY, UINT32_MAX);
+}
+
+/* The item being taken when its getter died is gone as gotten. */
+static void get_repair(mp_queue *q)
+{
+    ring *r = ring_of(q);
+    if (atomic_load_explicit(&r->reader, memory_order_acquire) == 0)
+        return;
+    atomic_store(&r->get_count, r->read_count);
+    atomic_store(&r->head, r->read_end);
+    atomic_store_explicit(&r->reader, 0, memory_order_release);
+    wake(q, &r->putters, ROOM, UINT32_MAX);
+}
+
+/* Take a side's mutex within timeout; a holder that died is taken over
+ * from, and what it left half done finished. */
+static int lock_side(mp_queue *q, bool put, double timeout)
+{
+    ring *r = ring_of(q);
+    mp_lock_word *w = put ? &r->put_lock : &r->get_lock;
+    int rc = mp_lock_word_acquire(w, q->base.block.sems[put ? PUT_MUTEX : GET_MUTEX], timeout, MP_LOCK_PROCESS);
+    if (rc == MP_EOWNERDEAD) {
+        if (put)
+            put_repair(q);
+        else
+            get_repair(q);
+        rc = MP_OK;
+    }
     return rc;
 }
 
-/* With the mutex held: wake up to n sleepers that no post covers yet;
- * true if it woke any. */
-static bool wake(mp_queue *q, waitq *w, unsigned sem, uint32_t n)
-{
-    bool woke = false;
-    for (; n > 0 && w->waiting > w->posted; n--) {
-        w->posted++;
-        mp_os_sem_post(q->base.block.sems[sem]);
-        woke = true;
-    }
-    return woke;
-}
-
-/* ---- put and get -------------------------------------------------------- */
-
-/* Called with the mutex held; returns with it held unless *locked is false. A
- * busy writer slot is waited for whatever the timeout, as the mutex is:
- * the item before is being written. */
-static int put_locked(mp_queue *q, double timeout, const mp_gather *g, bool *locked, bool *woke_getter)
+static void unlock_side(mp_queue *q, bool put)
 {
     ring *r = ring_of(q);
-    size_t need = LENGTH_SIZE + g->total;
+    mp_lock_word_release(put ? &r->put_lock : &r->get_lock, q->base.block.sems[put ? PUT_MUTEX : GET_MUTEX],
+                         mp_lock_word_me());
+}
+
+/* With both mutexes held: if the ring is empty, start it over at its
+ * beginning and give back the memory beyond KEEP_BYTES. */
+static void ring_restart(mp_queue *q)
+{
+    ring *r = ring_of(q);
+    uint64_t tail = atomic_load(&r->tail);
+    if (atomic_load(&r->head) != tail)
+        return;
+    r->base = r->head_seen = r->tail_seen = tail;
+    uint64_t touched = atomic_load_explicit(&r->touched, memory_order_relaxed);
+    if (touched > KEEP_BYTES) {
+        size_t data_off = (size_t)(r->data - (unsigned char *)q->base.block.shm.addr);
+        mp_os_shm_discard(&q->base.block.shm, data_off + KEEP_BYTES, (size_t)touched - KEEP_BYTES);
+        atomic_store_explicit(&r->touched, KEEP_BYTES, memory_order_relaxed);
+    }
+}
+
+/* With the get mutex held, after a get that may have emptied the ring.
+ * The get mutex is taken before the put mutex, never the other way round:
+ * put only tries it. Memory to give back is waited for; a mere restart
+ * is skipped when a put is under way. */
+static void ring_emptied(mp_queue *q)
+{
+    ring *r = ring_of(q);
+    uint64_t tail = atomic_load(&r->tail);
+    if (atomic_load(&r->head) != tail)
+        return;
+    bool give_back = atomic_load_explicit(&r->touched, memory_order_relaxed) > KEEP_BYTES;
+    if (!give_back && tail - r->base < RESTART_AFTER)
+        return;
+    if (lock_side(q, true, give_back ? MP_FOREVER : 0) != MP_OK)
+        return;
+    ring_restart(q);
+    unlock_side(q, true);
+}
+
+/* ---- put ---------------------------------------------------------------- */
+
+/* With the put mutex held: room for one more item of need bytes, length
+ * included. head is read again only when the one seen before leaves too
+ * little; again, fresh, when fresh is true. */
+static bool has_room(ring *r, size_t need, bool fresh)
+{
+    if (r->maxsize != 0 &&
+        atomic_load(&r->put_count) - atomic_load(&r->get_count) >= (uint64_t)r->maxsize)
+        return false;
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (!fresh && r->capacity - (tail - r->head_seen) >= need)
+        return true;
+    r->head_seen = atomic_load(&r->head);
+    return r->capacity - (tail - r->head_seen) >= need;
+}
+
+/* The room a getter that died mid-get holds is a putter's to take back:
+ * the get mutex is only tried, as the put mutex is held. */
+static void take_back_from_dead_getter(mp_queue *q)
+{
+    if (lock_side(q, false, 0) == MP_OK)
+        unlock_side(q, false);
+}
+
+/* Called and returns with the put mutex held, unless it fails to take it
+ * again after a sleep (*locked false then). */
+static int wait_for_room(mp_queue *q, double timeout, size_t need, bool *locked)
+{
+    ring *r = ring_of(q);
     double deadline = mp_deadline(timeout), slice = SLEEP_SLICE;
-    bool reaped = false;
-    while (r->writer != 0 || !has_room(r, need)) {
-        if (r->writer == 0 && time_left(deadline, &slice) != MP_OK) {
-            /* The room a dead reader holds is the putter's to take back. */
-            if (r->reader != 0 && !reaped) {
-                reap_slots(q);
-                reaped = true;
+    bool took_back = false;
+    while (!has_room(r, need, false)) {
+        if (time_left(deadline, &slice) != MP_OK) {
+            if (!took_back) {
+                took_back = true;
+                take_back_from_dead_getter(q);
                 continue;
             }
             return mp_fail(MP_EFULL, "Queue.put: the queue is full");
         }
-        int rc = sleep_on(q, &r->putters, ROOM, r->writer != 0 ? SLEEP_SLICE : slice);
-        if (rc != MP_OK)
-            return rc;
-    }
-    uint64_t pos = ring_reserve(r, need);
-    bool unlocked = need >= UNLOCKED_COPY;
-    if (unlocked) {
-        r->writer = mp_os_getpid();
-        unlock(q);
-    }
-    ring_put(r, pos, g);
-    if (unlocked) {
-        int rc = lock(q);
+        atomic_fetch_add(&r->putters.waiting, 1);
+        if (has_room(r, need, true)) {
+            leave(&r->putters, false);
+            break;
+        }
+        unlock_side(q, true);
+        int woke = mp_os_sem_wait(q->base.block.sems[ROOM], slice);
+        leave(&r->putters, woke == MP_OK);
+        int rc = lock_side(q, true, MP_FOREVER);
         if (rc != MP_OK) {
             *locked = false;
             return rc;
         }
     }
-    ring_publish(r, pos + need);
-    if (unlocked) {
-        r->writer = 0;
-        wake(q, &r->putters, ROOM, 1);
-    }
-    *woke_getter = wake(q, &r->getters, NOT_EMPTY, 1) && unlocked;
     return MP_OK;
+}
+
+/* With the put mutex held and room there: write the item at tail and
+ * publish it, recording first what a put mutex taken over from this
+ * process must finish. */
+static void publish(ring *r, const mp_gather *g, size_t need)
+{
+    uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed), end = pos + need;
+    uint64_t used = end - r->base;
+    if (used > atomic_load_explicit(&r->touched, memory_order_relaxed))
+        atomic_store_explicit(&r->touched, used < r->capacity ? used : r->capacity, memory_order_relaxed);
+    ring_put(r, pos, g);
+    uint64_t count = atomic_load_explicit(&r->put_count, memory_order_relaxed) + 1;
+    r->pub_end = end;
+    r->pub_count = count;
+    atomic_store_explicit(&r->publishing, 1, memory_order_release);
+    atomic_store(&r->tail, end);
+    atomic_store_explicit(&r->put_count, count, memory_order_release);
+    if (r->joinable)
+        atomic_fetch_add(&r->unfinished, 1);
+    atomic_store_explicit(&r->publishing, 0, memory_order_release);
 }
 
 static int put_item(mp_queue *q, double timeout, const mp_gather *g)
@@ -432,16 +460,19 @@ static int put_item(mp_queue *q, double timeout, const mp_gather *g)
         return mp_fail(MP_ETOOBIG, "Queue.put: an item of %zu bytes does not fit the queue's %llu-byte ring "
                                    "(mp_queue_options.capacity)",
                        g->total, (unsigned long long)r->capacity);
-    int rc = lock(q);
+    int rc = lock_side(q, true, MP_FOREVER);
     if (rc != MP_OK)
         return rc;
-    bool locked = true, woke_getter = false;
-    rc = put_locked(q, timeout, g, &locked, &woke_getter);
+    size_t need = LENGTH_SIZE + g->total;
+    bool locked = true;
+    rc = wait_for_room(q, timeout, need, &locked);
+    if (rc == MP_OK)
+        publish(r, g, need);
     if (locked)
-        unlock(q);
+        unlock_side(q, true);
     /* A getter that waited for this large item reads it best while it is
      * still in this CPU's cache: on a shared CPU, it goes first. */
-    if (woke_getter)
+    if (rc == MP_OK && wake(q, &r->getters, NOT_EMPTY, 1) && need >= YIELD_AFTER)
         mp_os_yield();
     return rc;
 }
@@ -502,6 +533,9 @@ int mp_queue_put_nowait(mp_queue *q, const char *fmt, ...)
     return rc;
 }
 
+
+/* ---- get ---------------------------------------------------------------- */
+
 /* The len bytes from pos, decoded where they lie unless they wrap around
  * the ring's end. */
 static int decode_at(const ring *r, uint64_t pos, uint64_t len, mp_value **out)
@@ -518,114 +552,109 @@ static int decode_at(const ring *r, uint64_t pos, uint64_t len, mp_value **out)
     return rc;
 }
 
-/* With the mutex held, an item there and the reader slot free: take it out
- * and decode it. Returns with the mutex held unless *locked is false. A
- * small item is copied out and decoded after the mutex is let go, so that
- * the decoder's allocation does not keep a producer waiting; a large one
- * is decoded where it lies, in the reader slot beyond some size. */
+/* With the get mutex held: whether an item is there. tail is read again
+ * only when the one seen before says the ring is empty. */
+static bool has_item(ring *r)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (head != r->tail_seen)
+        return true;
+    r->tail_seen = atomic_load(&r->tail);
+    return head != r->tail_seen;
+}
+
+/* The item before end is taken: get_count and head move, in that order,
+ * and the record of the get in progress is cleared. */
+static void taken(mp_queue *q, uint64_t end)
+{
+    ring *r = ring_of(q);
+    atomic_store_explicit(&r->get_count, r->read_count, memory_order_release);
+    atomic_store(&r->head, end);
+    atomic_store_explicit(&r->reader, 0, memory_order_release);
+    wake(q, &r->putters, ROOM, UINT32_MAX);
+    if (end == r->tail_seen)
+        ring_emptied(q);
+}
+
+/* With the get mutex held and an item there: take it out and decode it.
+ * Returns with the mutex held unless *locked is false. A small item is
+ * copied out and decoded after the mutex is let go, so that the decoder's
+ * allocation does not keep the next getter waiting; a large one is decoded
+ * where it lies. */
 static int pop(mp_queue *q, mp_value **out, bool *locked)
 {
     ring *r = ring_of(q);
-    uint64_t len = item_length(r, r->head);
-    if (len > r->tail - r->head - LENGTH_SIZE) {
-        r->head = r->tail;
-        r->count = 0;
-        ring_emptied(q);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t len = item_length(r, head);
+    if (len > r->tail_seen - head - LENGTH_SIZE) {
+        atomic_store(&r->get_count, atomic_load(&r->put_count));
+        atomic_store(&r->head, r->tail_seen);
+        wake(q, &r->putters, ROOM, UINT32_MAX);
         return mp_fail(MP_EPROTO, "Queue.get: the queue's memory is corrupt; its items were dropped");
     }
-    uint64_t end = r->head + LENGTH_SIZE + len;
+    uint64_t end = head + LENGTH_SIZE + len;
+    r->read_end = end;
+    r->read_count = atomic_load_explicit(&r->get_count, memory_order_relaxed) + 1;
+    atomic_store_explicit(&r->reader, mp_os_getpid(), memory_order_release);
     if (len <= COPIED_OUT) {
         unsigned char item[COPIED_OUT];
-        ring_read(r, r->head + LENGTH_SIZE, item, (size_t)len);
-        r->head = end;
-        if (--r->count == 0)
-            ring_emptied(q);
-        wake(q, &r->putters, ROOM, UINT32_MAX);
-        unlock(q);
+        ring_read(r, head + LENGTH_SIZE, item, (size_t)len);
+        taken(q, end);
+        unlock_side(q, false);
         *locked = false;
         int rc = mp_decode(item, (size_t)len, NULL, out);
         return rc == MP_OK || rc == MP_ENOMEM ? rc
                                               : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
     }
-    bool unlocked = LENGTH_SIZE + len >= UNLOCKED_COPY;
-    if (unlocked) {
-        r->reader = mp_os_getpid();
-        r->read_end = end;
-        r->count--;
-        unlock(q);
-    }
-    int rc = decode_at(r, r->head + LENGTH_SIZE, len, out);
-    if (unlocked) {
-        int lrc = lock(q);
-        if (lrc != MP_OK) {
-            mp_value_free(*out);
-            *out = NULL;
-            *locked = false;
-            return lrc;
-        }
-        /* The slot is given up last, as the item is published last. */
-        if (rc == MP_ENOMEM)
-            r->count++;
-        else
-            r->head = end;
-        r->reader = 0;
-        wake(q, &r->getters, NOT_EMPTY, 1);
-    } else if (rc != MP_ENOMEM) {
-        r->head = end;
-        r->count--;
-    }
-    if (rc == MP_ENOMEM)
+    int rc = decode_at(r, head + LENGTH_SIZE, len, out);
+    if (rc == MP_ENOMEM) {
+        atomic_store_explicit(&r->reader, 0, memory_order_release);
         return rc; /* the item stays for a later get */
-    if (r->count == 0)
-        ring_emptied(q);
-    wake(q, &r->putters, ROOM, UINT32_MAX);
+    }
+    taken(q, end);
     return rc == MP_OK ? rc : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
 }
 
-/* Called and returns with the mutex held. A producer on another CPU
- * usually puts the next item within microseconds: watching for it costs
- * less than sleeping and being woken. */
+/* A producer on another CPU usually puts the next item within
+ * microseconds: watching for it costs less than sleeping and being woken. */
 static void watch_for_item(const mp_queue *q)
 {
-    const volatile uint64_t *count = &ring_of(q)->count;
-    for (int i = 0; i < SPIN_READS && *count == 0; i++)
+    const ring *r = ring_of(q);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    for (int i = 0; i < SPIN_READS && atomic_load_explicit(&r->tail, memory_order_relaxed) == head; i++)
         ;
 }
 
-static int spin_for_item(mp_queue *q)
-{
-    unlock(q);
-    watch_for_item(q);
-    return lock(q);
-}
-
-/* Called with the mutex held; returns with it held unless *locked is false.
- * A busy reader slot is waited for whatever the timeout, as the mutex is:
- * the item before is being read. watched: the caller has just watched the
- * queue for an item, so the first wait sleeps at once. */
+/* Called with the get mutex held; returns with it held unless *locked is
+ * false. The mutex is waited for whatever the timeout: the getter that
+ * holds it is taking the item before. watched: the caller has just watched
+ * the queue for an item, so the first wait sleeps at once. */
 static int get_locked(mp_queue *q, double timeout, mp_value **out, bool *locked, bool watched)
 {
     ring *r = ring_of(q);
     double deadline = mp_deadline(timeout), slice = SLEEP_SLICE;
     bool spun = watched;
     for (;;) {
-        if (r->reader == 0) {
-            if (r->count > 0)
-                return pop(q, out, locked);
-            if (time_left(deadline, &slice) != MP_OK)
-                return mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
-            if (!spun) {
-                spun = true;
-                int rc = spin_for_item(q);
-                if (rc != MP_OK) {
-                    *locked = false;
-                    return rc;
-                }
+        if (has_item(r))
+            return pop(q, out, locked);
+        if (time_left(deadline, &slice) != MP_OK)
+            return mp_fail(MP_EEMPTY, "Queue.get: the queue is empty");
+        int woke = MP_ETIMEDOUT;
+        if (!spun) {
+            unlock_side(q, false);
+            watch_for_item(q);
+        } else {
+            atomic_fetch_add(&r->getters.waiting, 1);
+            if (atomic_load(&r->tail) != atomic_load_explicit(&r->head, memory_order_relaxed)) {
+                leave(&r->getters, false);
                 continue;
             }
-            spun = false;
+            unlock_side(q, false);
+            woke = mp_os_sem_wait(q->base.block.sems[NOT_EMPTY], slice);
+            leave(&r->getters, woke == MP_OK);
         }
-        int rc = sleep_on(q, &r->getters, NOT_EMPTY, r->reader != 0 ? SLEEP_SLICE : slice);
+        spun = !spun;
+        int rc = lock_side(q, false, MP_FOREVER);
         if (rc != MP_OK) {
             *locked = false;
             return rc;
@@ -648,17 +677,17 @@ int mp_queue_get(mp_queue *q, double timeout, mp_value **out)
     if (rc != MP_OK)
         return rc;
     *out = NULL;
-    /* An empty queue is watched before its mutex is taken: taking it only
-     * to find nothing keeps the producer waiting for it. */
+    /* An empty queue is watched before the get mutex is taken: taking it
+     * only to find nothing keeps another getter waiting for it. */
     bool watched = !mp_timeout_polls(timeout);
     if (watched)
         watch_for_item(q);
-    if ((rc = lock(q)) != MP_OK)
+    if ((rc = lock_side(q, false, MP_FOREVER)) != MP_OK)
         return rc;
     bool locked = true;
     rc = get_locked(q, timeout, out, &locked, watched);
     if (locked)
-        unlock(q);
+        unlock_side(q, false);
     return rc;
 }
 
@@ -669,18 +698,19 @@ int mp_queue_get_nowait(mp_queue *q, mp_value **out)
 
 /* ---- state -------------------------------------------------------------- */
 
-/* The count, or a negative MP_E* code. */
+/* The count, or a negative MP_E* code. Taken before published, so never
+ * more than the puts; a getter that died between its two steps can make
+ * it lag behind for the moment, never below 0. */
 static int64_t count_of(mp_queue *q, const char *where, int64_t *maxsize)
 {
     *maxsize = 0;
     int rc = check(q, where);
-    if (rc != MP_OK || (rc = lock(q)) != MP_OK)
+    if (rc != MP_OK)
         return rc;
     ring *r = ring_of(q);
-    int64_t n = (int64_t)r->count;
+    uint64_t got = atomic_load(&r->get_count), put = atomic_load(&r->put_count);
     *maxsize = r->maxsize;
-    unlock(q);
-    return n;
+    return put > got ? (int64_t)(put - got) : 0;
 }
 
 int mp_queue_qsize(mp_queue *q)
@@ -755,16 +785,17 @@ int mp_queue_task_done(mp_queue *q)
     if (elsewhere != NULL)
         return elsewhere->task_done(q);
     int rc = check_joinable(q, "mp_queue_task_done");
-    if (rc != MP_OK || (rc = lock(q)) != MP_OK)
+    if (rc != MP_OK)
         return rc;
     ring *r = ring_of(q);
-    if (r->unfinished == 0) {
-        rc = mp_fail(MP_ERANGE, "JoinableQueue.task_done: called too many times");
-    } else if (--r->unfinished == 0) {
+    uint64_t left = atomic_load(&r->unfinished);
+    do {
+        if (left == 0)
+            return mp_fail(MP_ERANGE, "JoinableQueue.task_done: called too many times");
+    } while (!atomic_compare_exchange_weak(&r->unfinished, &left, left - 1));
+    if (left == 1)
         wake(q, &r->joiners, ALL_DONE, UINT32_MAX);
-    }
-    unlock(q);
-    return rc;
+    return MP_OK;
 }
 
 int mp_queue_join(mp_queue *q, double timeout)
@@ -773,21 +804,23 @@ int mp_queue_join(mp_queue *q, double timeout)
     if (elsewhere != NULL)
         return elsewhere->join(q, timeout);
     int rc = check_joinable(q, "mp_queue_join");
-    if (rc != MP_OK || (rc = lock(q)) != MP_OK)
+    if (rc != MP_OK)
         return rc;
     ring *r = ring_of(q);
     double deadline = mp_deadline(timeout), slice;
-    while (r->unfinished > 0) {
-        if (time_left(deadline, &slice) != MP_OK) {
-            rc = mp_fail(MP_ETIMEDOUT, "JoinableQueue.join: %llu items are still unfinished",
-                         (unsigned long long)r->unfinished);
+    while (atomic_load(&r->unfinished) > 0) {
+        if (time_left(deadline, &slice) != MP_OK)
+            return mp_fail(MP_ETIMEDOUT, "JoinableQueue.join: %llu items are still unfinished",
+                           (unsigned long long)atomic_load(&r->unfinished));
+        atomic_fetch_add(&r->joiners.waiting, 1);
+        if (atomic_load(&r->unfinished) == 0) {
+            leave(&r->joiners, false);
             break;
         }
-        if ((rc = sleep_on(q, &r->joiners, ALL_DONE, slice)) != MP_OK)
-            return rc;
+        int woke = mp_os_sem_wait(q->base.block.sems[ALL_DONE], slice);
+        leave(&r->joiners, woke == MP_OK);
     }
-    unlock(q);
-    return rc;
+    return MP_OK;
 }
 
 /* ---- lifetime and travel ------------------------------------------------ */

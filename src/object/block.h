@@ -14,7 +14,7 @@
 #include "object/object.h"
 #include "platform.h"
 
-#define MP_BLOCK_MAX_SEMS 4
+#define MP_BLOCK_MAX_SEMS 5
 
 /* The mapping's header; the sync slots follow it. */
 #define MP_BLOCK_HEADER_SIZE 64
