@@ -493,6 +493,39 @@ static void joinable(void **state)
     }
 }
 
+#define RACED_ITEMS 20000
+
+static int put_ints_thread(void *arg)
+{
+    for (int i = 0; i < RACED_ITEMS; i++)
+        if (mp_queue_put(arg, MP_FOREVER, "i", i) != MP_OK)
+            return 1;
+    return 0;
+}
+
+/* An item is unfinished before any get can take it: a task_done right
+ * after the get, racing the put that is still finishing, always counts. */
+static void task_done_right_after_get(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    MPT_OK(mp_joinable_queue_new(&q, NULL));
+    mp_thread *t;
+    MPT_OK(mp_thread_start(&t, put_ints_thread, q, NULL));
+    for (int i = 0; i < RACED_ITEMS; i++) {
+        int x;
+        MPT_OK(get_int(q, 30, &x));
+        assert_int_equal(x, i);
+        MPT_OK(mp_queue_task_done(q));
+    }
+    int code = -1;
+    MPT_OK(mp_thread_join(t, 30, &code));
+    assert_int_equal(code, 0);
+    MPT_OK(mp_queue_join(q, 0));
+    MPT_CODE(mp_queue_task_done(q), MP_ERANGE);
+    mp_queue_free(q);
+}
+
 #define PRODUCERS 3
 #define PER_PRODUCER 300
 
@@ -817,7 +850,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         MPT_TEST(full_and_empty),     MPT_TEST(ring_limits), MPT_TEST(bad_input),
         MPT_TEST(threads),            MPT_TEST(order_from_child),
-        MPT_TEST(exit_without_drain), MPT_TEST(joinable),
+        MPT_TEST(exit_without_drain), MPT_TEST(joinable), MPT_TEST(task_done_right_after_get),
         MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer), MPT_TEST(passed_twice), MPT_TEST(killed_producer),
         MPT_TEST(large_items_wrap), MPT_TEST(large_items_threads), MPT_TEST(killed_large_consumer),
     };

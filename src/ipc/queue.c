@@ -74,6 +74,18 @@ typedef struct waitq {
     _Atomic uint32_t waiting, posted;
 } waitq;
 
+/* A put's publishing or a get's taking of one item, recorded before either
+ * moves a position, so that whoever takes over the mutex of a process that
+ * died in it can finish it. */
+typedef struct step {
+    _Atomic uint64_t by;  /* the process taking the step, or 0; STEP_COUNTED */
+    uint64_t end, count;  /* the position and the item count once it is done */
+} step;
+
+/* In by: the item a put publishes is counted in a JoinableQueue's
+ * unfinished already. */
+#define STEP_COUNTED (UINT64_C(1) << 32)
+
 /* Positions count bytes since the queue was made; the place of pos in
  * data is (pos - base) % capacity. An empty ring starts over by moving
  * base to its tail. Each side's fields are on lines of their own, written
@@ -82,9 +94,7 @@ typedef struct ring {
     /* put's, under its mutex */
     mp_lock_word put_lock;
     uint64_t head_seen; /* a head read before: the room is at least what it leaves */
-    /* What the put in progress publishes, for a put mutex taken over. */
-    uint64_t pub_end, pub_count;
-    _Atomic uint32_t publishing;
+    step publishing;
     /* what put publishes to get */
     _Alignas(64) _Atomic uint64_t tail;
     _Atomic uint64_t put_count; /* items published */
@@ -94,10 +104,7 @@ typedef struct ring {
     /* get's, under its mutex */
     _Alignas(64) mp_lock_word get_lock;
     uint64_t tail_seen; /* a tail read before: the items are at least those before it */
-    /* The process taking the item that ends at read_end, or 0; get_count
-     * is read_count once it is taken. For a get mutex taken over. */
-    _Atomic int64_t reader;
-    uint64_t read_end, read_count;
+    step taking;
     /* what get publishes to put */
     _Alignas(64) _Atomic uint64_t head;
     _Atomic uint64_t get_count; /* items taken */
@@ -111,8 +118,8 @@ typedef struct ring {
     _Alignas(64) unsigned char data[];
 } ring;
 
-_Static_assert(offsetof(ring, publishing) + sizeof(uint32_t) <= 64, "put's fields share its mutex's line");
-_Static_assert(offsetof(ring, read_count) + sizeof(uint64_t) <= offsetof(ring, get_lock) + 64,
+_Static_assert(offsetof(ring, publishing) + sizeof(step) <= 64, "put's fields share its mutex's line");
+_Static_assert(offsetof(ring, taking) + sizeof(step) <= offsetof(ring, get_lock) + 64,
                "get's fields share its mutex's line");
 _Static_assert(offsetof(ring, data) % 64 == 0, "the items start on a line of their own");
 
@@ -287,18 +294,36 @@ static int time_left(double deadline, double *slice)
     return MP_OK;
 }
 
-/* ---- the two mutexes ---------------------------------------------------- */
+/* ---- steps and the two mutexes -------------------------------------------- */
+
+static void step_begin(step *s, uint64_t end, uint64_t count)
+{
+    s->end = end;
+    s->count = count;
+    atomic_store_explicit(&s->by, (uint64_t)(uint32_t)mp_os_getpid(), memory_order_release);
+}
+
+/* The count moves before the position, so that an item is counted as put
+ * before any get can take it; the position's store is sequentially
+ * consistent for the sleepers waiting on it. */
+static void step_finish(step *s, _Atomic uint64_t *count, _Atomic uint64_t *position)
+{
+    atomic_store_explicit(count, s->count, memory_order_release);
+    atomic_store(position, s->end);
+    atomic_store_explicit(&s->by, 0, memory_order_release);
+}
 
 /* The put in progress when its process died is finished: its bytes were
  * all in before it recorded what it publishes. */
 static void put_repair(mp_queue *q)
 {
     ring *r = ring_of(q);
-    if (atomic_load_explicit(&r->publishing, memory_order_acquire) == 0)
+    uint64_t by = atomic_load_explicit(&r->publishing.by, memory_order_acquire);
+    if (by == 0)
         return;
-    atomic_store(&r->tail, r->pub_end);
-    atomic_store(&r->put_count, r->pub_count);
-    atomic_store_explicit(&r->publishing, 0, memory_order_release);
+    if (r->joinable && !(by & STEP_COUNTED))
+        atomic_fetch_add(&r->unfinished, 1);
+    step_finish(&r->publishing, &r->put_count, &r->tail);
     wake(q, &r->getters, NOT_EMPTY, UINT32_MAX);
 }
 
@@ -306,11 +331,9 @@ static void put_repair(mp_queue *q)
 static void get_repair(mp_queue *q)
 {
     ring *r = ring_of(q);
-    if (atomic_load_explicit(&r->reader, memory_order_acquire) == 0)
+    if (atomic_load_explicit(&r->taking.by, memory_order_acquire) == 0)
         return;
-    atomic_store(&r->get_count, r->read_count);
-    atomic_store(&r->head, r->read_end);
-    atomic_store_explicit(&r->reader, 0, memory_order_release);
+    step_finish(&r->taking, &r->get_count, &r->head);
     wake(q, &r->putters, ROOM, UINT32_MAX);
 }
 
@@ -442,15 +465,15 @@ static void publish(ring *r, const mp_gather *g, size_t need)
     if (used > atomic_load_explicit(&r->touched, memory_order_relaxed))
         atomic_store_explicit(&r->touched, used < r->capacity ? used : r->capacity, memory_order_relaxed);
     ring_put(r, pos, g);
-    uint64_t count = atomic_load_explicit(&r->put_count, memory_order_relaxed) + 1;
-    r->pub_end = end;
-    r->pub_count = count;
-    atomic_store_explicit(&r->publishing, 1, memory_order_release);
-    atomic_store(&r->tail, end);
-    atomic_store_explicit(&r->put_count, count, memory_order_release);
-    if (r->joinable)
+    step_begin(&r->publishing, end, atomic_load_explicit(&r->put_count, memory_order_relaxed) + 1);
+    /* Counted unfinished before a get can take it, so that its task_done
+     * finds it; marked first, so that a death in between undercounts by
+     * one rather than leaving join a task_done that never comes. */
+    if (r->joinable) {
+        atomic_fetch_or(&r->publishing.by, STEP_COUNTED);
         atomic_fetch_add(&r->unfinished, 1);
-    atomic_store_explicit(&r->publishing, 0, memory_order_release);
+    }
+    step_finish(&r->publishing, &r->put_count, &r->tail);
 }
 
 static int put_item(mp_queue *q, double timeout, const mp_gather *g)
@@ -563,14 +586,12 @@ static bool has_item(ring *r)
     return head != r->tail_seen;
 }
 
-/* The item before end is taken: get_count and head move, in that order,
- * and the record of the get in progress is cleared. */
-static void taken(mp_queue *q, uint64_t end)
+/* The item the get in progress takes is taken. */
+static void taken(mp_queue *q)
 {
     ring *r = ring_of(q);
-    atomic_store_explicit(&r->get_count, r->read_count, memory_order_release);
-    atomic_store(&r->head, end);
-    atomic_store_explicit(&r->reader, 0, memory_order_release);
+    uint64_t end = r->taking.end;
+    step_finish(&r->taking, &r->get_count, &r->head);
     wake(q, &r->putters, ROOM, UINT32_MAX);
     if (end == r->tail_seen)
         ring_emptied(q);
@@ -593,13 +614,11 @@ static int pop(mp_queue *q, mp_value **out, bool *locked)
         return mp_fail(MP_EPROTO, "Queue.get: the queue's memory is corrupt; its items were dropped");
     }
     uint64_t end = head + LENGTH_SIZE + len;
-    r->read_end = end;
-    r->read_count = atomic_load_explicit(&r->get_count, memory_order_relaxed) + 1;
-    atomic_store_explicit(&r->reader, mp_os_getpid(), memory_order_release);
+    step_begin(&r->taking, end, atomic_load_explicit(&r->get_count, memory_order_relaxed) + 1);
     if (len <= COPIED_OUT) {
         unsigned char item[COPIED_OUT];
         ring_read(r, head + LENGTH_SIZE, item, (size_t)len);
-        taken(q, end);
+        taken(q);
         unlock_side(q, false);
         *locked = false;
         int rc = mp_decode(item, (size_t)len, NULL, out);
@@ -608,10 +627,10 @@ static int pop(mp_queue *q, mp_value **out, bool *locked)
     }
     int rc = decode_at(r, head + LENGTH_SIZE, len, out);
     if (rc == MP_ENOMEM) {
-        atomic_store_explicit(&r->reader, 0, memory_order_release);
+        atomic_store_explicit(&r->taking.by, 0, memory_order_release);
         return rc; /* the item stays for a later get */
     }
-    taken(q, end);
+    taken(q);
     return rc == MP_OK ? rc : mp_fail(rc, "Queue.get: a malformed item was dropped: %s", mp_last_error());
 }
 
@@ -698,9 +717,10 @@ int mp_queue_get_nowait(mp_queue *q, mp_value **out)
 
 /* ---- state -------------------------------------------------------------- */
 
-/* The count, or a negative MP_E* code. Taken before published, so never
- * more than the puts; a getter that died between its two steps can make
- * it lag behind for the moment, never below 0. */
+/* The count, or a negative MP_E* code. An item is counted as put before it
+ * can be taken, and the gets are read first, so the count is never below
+ * 0; it may be one ahead of what get finds while a put is between its
+ * count and its tail. */
 static int64_t count_of(mp_queue *q, const char *where, int64_t *maxsize)
 {
     *maxsize = 0;
