@@ -116,6 +116,68 @@ static void check_item(const void *data, size_t len, size_t want_len, int who, i
     free(want);
 }
 
+/* Item seq's size in ring_starts_over: sizes that put the ring's end
+ * anywhere, up to 1000 bytes so that two always fit a 4 KiB ring. */
+static size_t wrapping_size(int seq)
+{
+    return 1 + (size_t)seq * 389 % 1000;
+}
+
+static int wrapping_putter_thread(void *arg)
+{
+    mp_queue *q = arg;
+    unsigned char b[1000];
+    int rc = MP_OK;
+    for (int seq = 0; rc == MP_OK && seq < 3000; seq++) {
+        fill_item(b, wrapping_size(seq), 3, seq);
+        rc = mp_queue_put(q, MP_FOREVER, "iy#", seq, b, wrapping_size(seq));
+    }
+    return rc;
+}
+
+static void get_wrapping_item(mp_queue *q, int seq)
+{
+    mp_value *v;
+    int got;
+    const void *data;
+    size_t len;
+    MPT_OK(mp_queue_get(q, 30, &v));
+    MPT_OK(mp_unpack(v, "(iy#)", &got, &data, &len));
+    assert_int_equal(got, seq);
+    check_item(data, len, wrapping_size(seq), 3, seq);
+    mp_value_free(v);
+}
+
+/* Items of every size through a 4 KiB ring, one or two waiting at a time
+ * and then streamed from a thread: a put that starts over at the ring's
+ * beginning, skipping its end, and one whose item the end cuts in two
+ * keep every item whole and in order. */
+static void ring_starts_over(void **state)
+{
+    (void)state;
+    mp_queue *q;
+    MPT_OK(mp_queue_new(&q, &(mp_queue_options){.capacity = 4096}));
+    unsigned char b[1000];
+    for (int seq = 0; seq < 3000; seq++) {
+        fill_item(b, wrapping_size(seq), 3, seq);
+        MPT_OK(mp_queue_put(q, 0, "iy#", seq, b, wrapping_size(seq)));
+        if (seq % 3 == 0)
+            continue;
+        get_wrapping_item(q, seq - 1);
+        if (seq % 3 == 2)
+            get_wrapping_item(q, seq);
+    }
+    MPT_CODE(mp_queue_get_nowait(q, &(mp_value *){NULL}), MP_EEMPTY);
+    mp_thread *t;
+    MPT_OK(mp_thread_start(&t, wrapping_putter_thread, q, NULL));
+    for (int seq = 0; seq < 3000; seq++)
+        get_wrapping_item(q, seq);
+    int rc = -1;
+    MPT_OK(mp_thread_join(t, MP_FOREVER, &rc));
+    MPT_OK(rc);
+    mp_queue_free(q);
+}
+
 #define LARGE ((size_t)100 << 10)
 
 /* Items large enough to be copied outside the queue's mutex, from a format
@@ -848,7 +910,7 @@ int main(int argc, char **argv)
 {
     mp_main(argc, argv);
     const struct CMUnitTest tests[] = {
-        MPT_TEST(full_and_empty),     MPT_TEST(ring_limits), MPT_TEST(bad_input),
+        MPT_TEST(full_and_empty),     MPT_TEST(ring_limits), MPT_TEST(ring_starts_over), MPT_TEST(bad_input),
         MPT_TEST(threads),            MPT_TEST(order_from_child),
         MPT_TEST(exit_without_drain), MPT_TEST(joinable), MPT_TEST(task_done_right_after_get),
         MPT_TEST(many_producers_and_consumers), MPT_TEST(killed_consumer), MPT_TEST(passed_twice), MPT_TEST(killed_producer),

@@ -18,6 +18,13 @@
  *     it used beyond 32 MiB goes back to the OS whenever the queue is
  *     empty. An item larger than the ring is MP_ETOOBIG. put also blocks,
  *     like a full Queue, while the ring has no room for the item.
+ *   - The memory in use follows the items waiting, not `capacity`: once a
+ *     put is 1 MiB (or half the ring) in, and the room at the ring's
+ *     beginning would hold the items waiting and twice the new one, the
+ *     item goes there, so that a producer and a consumer that keep
+ *     pace go round the same few MiB, which stay in the CPUs' caches. The
+ *     end of the ring it passes over counts as used until get reaches it,
+ *     so the room there is not all the room the ring has left.
  *   - A large item is copied once on each side: put copies its bytes and
  *     strings from the caller's memory straight into the ring, get
  *     decodes it straight from there.

@@ -1,7 +1,8 @@
 /* queue.c - Queue, SimpleQueue and JoinableQueue (queue.h).
  *
  * The items live in a byte ring in the queue's shared block, each one as
- * an 8-byte length and its packed bytes. Producers and consumers each have
+ * an 8-byte length and its packed bytes, or a length that says the rest
+ * of the ring is skipped. Producers and consumers each have
  * a mutex of their own, a lock word in the block that is taken over from a
  * process that died holding it: a put takes only the put mutex and a get
  * only the get mutex, so that a producer and a consumer never wait for
@@ -51,12 +52,22 @@
 /* Ring memory kept when the queue empties; beyond it is given back.
  * Taking a page from the OS again costs more than copying into it, so the
  * bound is generous. */
-#define KEEP_BYTES ((size_t)32 << 20)
+#define KEEP_BYTES ((size_t)64 << 20)
 /* An empty ring starts over at its beginning, whose pages are the ones most
  * likely still in the cache, once it is this far in. Before that, small
  * items go on to fresh cache lines, so that the consumer does not read each
  * one from the line the producer is writing the next to. */
 #define RESTART_AFTER ((size_t)256 << 10)
+/* A put this far into the ring (or half of it, when that is less) may
+ * start its item over at the ring's beginning, so that the memory in use
+ * follows what waits rather than the ring's size: a producer and a
+ * consumer that go round a few MiB find them in their caches. */
+#define WRAP_AFTER ((size_t)1 << 20)
+/* head is read for a start over once in this many bytes put: it is on
+ * the consumer's line. */
+#define START_OVER_READS ((uint64_t)64 << 10)
+/* The length that tells get to go on at the ring's beginning. */
+#define SKIP_TO_START UINT64_MAX
 /* A put of an item from this size on that wakes a getter lets it run. */
 #define YIELD_AFTER ((size_t)64 << 10)
 #define SLEEP_SLICE 0.5
@@ -94,6 +105,7 @@ typedef struct ring {
     /* put's, under its mutex */
     mp_lock_word put_lock;
     uint64_t head_seen; /* a head read before: the room is at least what it leaves */
+    uint64_t start_over_tried; /* tail when head was last read for a start over */
     step publishing;
     /* what put publishes to get */
     _Alignas(64) _Atomic uint64_t tail;
@@ -233,14 +245,19 @@ static uint64_t ring_put_packed(ring *r, uint64_t pos, const mp_gather *g, size_
     return pos + (to - from);
 }
 
+static void put_length(ring *r, uint64_t pos, uint64_t len)
+{
+    unsigned char b[LENGTH_SIZE];
+    for (int i = 0; i < LENGTH_SIZE; i++)
+        b[i] = (unsigned char)(len >> (8 * (LENGTH_SIZE - 1 - i)));
+    ring_write(r, pos, b, sizeof b);
+}
+
 /* The item g as it lies in the ring from pos: its length, then its bytes,
  * the packed ones and the referenced payloads in their order. */
 static void ring_put(ring *r, uint64_t pos, const mp_gather *g)
 {
-    unsigned char b[LENGTH_SIZE];
-    for (int i = 0; i < LENGTH_SIZE; i++)
-        b[i] = (unsigned char)((uint64_t)g->total >> (8 * (LENGTH_SIZE - 1 - i)));
-    ring_write(r, pos, b, sizeof b);
+    put_length(r, pos, g->total);
     pos += LENGTH_SIZE;
     size_t done = 0;
     for (size_t i = 0; i < g->npieces; i++) {
@@ -455,15 +472,45 @@ static int wait_for_room(mp_queue *q, double timeout, size_t need, bool *locked)
     return MP_OK;
 }
 
-/* With the put mutex held and room there: write the item at tail and
- * publish it, recording first what a put mutex taken over from this
- * process must finish. */
+static bool may_start_over(uint64_t waiting, size_t at, size_t need)
+{
+    return waiting <= at && at - waiting >= waiting + 2 * (uint64_t)need;
+}
+
+/* With the put mutex held and room for need bytes at tail: where the item
+ * goes. Past WRAP_AFTER, when the room before head would hold what waits
+ * and twice the item, the rest of the ring is skipped (a length of
+ * SKIP_TO_START says so) and the item goes at the beginning. The skipped
+ * bytes count as used until get passes them; what is left leaves a
+ * producer that keeps ahead of its consumer room to go on putting. */
+static uint64_t place(ring *r, uint64_t tail, size_t need)
+{
+    size_t at = ring_at(r, tail), rest = r->capacity - at;
+    size_t after = r->capacity / 2 < WRAP_AFTER ? r->capacity / 2 : WRAP_AFTER;
+    if (at < after || rest < LENGTH_SIZE)
+        return tail;
+    if (!may_start_over(tail - r->head_seen, at, need)) {
+        if (tail - r->start_over_tried < START_OVER_READS)
+            return tail;
+        r->start_over_tried = tail;
+        r->head_seen = atomic_load(&r->head);
+        if (!may_start_over(tail - r->head_seen, at, need))
+            return tail;
+    }
+    put_length(r, tail, SKIP_TO_START);
+    return tail + rest;
+}
+
+/* With the put mutex held and room there: write the item and publish it,
+ * recording first what a put mutex taken over from this process must
+ * finish. */
 static void publish(ring *r, const mp_gather *g, size_t need)
 {
-    uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed), end = pos + need;
-    uint64_t used = end - r->base;
+    uint64_t pos = place(r, atomic_load_explicit(&r->tail, memory_order_relaxed), need), end = pos + need;
+    size_t at = ring_at(r, pos);
+    uint64_t used = need <= r->capacity - at ? at + need : r->capacity;
     if (used > atomic_load_explicit(&r->touched, memory_order_relaxed))
-        atomic_store_explicit(&r->touched, used < r->capacity ? used : r->capacity, memory_order_relaxed);
+        atomic_store_explicit(&r->touched, used, memory_order_relaxed);
     ring_put(r, pos, g);
     step_begin(&r->publishing, end, atomic_load_explicit(&r->put_count, memory_order_relaxed) + 1);
     /* Counted unfinished before a get can take it, so that its task_done
@@ -605,9 +652,15 @@ static void taken(mp_queue *q)
 static int pop(mp_queue *q, mp_value **out, bool *locked)
 {
     ring *r = ring_of(q);
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed), left = r->tail_seen - head;
     uint64_t len = item_length(r, head);
-    if (len > r->tail_seen - head - LENGTH_SIZE) {
+    if (len == SKIP_TO_START) {
+        uint64_t rest = r->capacity - ring_at(r, head);
+        head += rest;
+        left = rest < left ? left - rest : 0;
+        len = left >= LENGTH_SIZE ? item_length(r, head) : UINT64_MAX;
+    }
+    if (left < LENGTH_SIZE || len > left - LENGTH_SIZE) {
         atomic_store(&r->get_count, atomic_load(&r->put_count));
         atomic_store(&r->head, r->tail_seen);
         wake(q, &r->putters, ROOM, UINT32_MAX);
