@@ -15,13 +15,17 @@
 
 /* getpid() is a system call (glibc stopped caching it), and locks ask for
  * the pid on every acquire and release. The cache is forgotten in a forked
- * child before anything of ours runs there. */
-static _Atomic long cached_pid;
+ * child before anything of ours runs there. Unknown is -1, not 0, so that
+ * the cache is initialised data: beside the other statics a fork child
+ * writes (child_side.c's), on a page it copies anyway, rather than alone
+ * on a page of zeroes that forgetting would cost it one more fault. */
+#define PID_UNKNOWN (-1L)
+static _Atomic long cached_pid = PID_UNKNOWN;
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
 
 static MP_FORK_PATH void forget_pid(void)
 {
-    atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
+    atomic_store_explicit(&cached_pid, PID_UNKNOWN, memory_order_relaxed);
 }
 
 static void watch_forks(void)
@@ -32,7 +36,7 @@ static void watch_forks(void)
 long mp_os_getpid(void)
 {
     long pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
-    if (pid == 0) {
+    if (pid == PID_UNKNOWN) {
         pthread_once(&pid_once, watch_forks);
         pid = (long)getpid();
         atomic_store_explicit(&cached_pid, pid, memory_order_relaxed);
