@@ -52,7 +52,7 @@
 /* Ring memory kept when the queue empties; beyond it is given back.
  * Taking a page from the OS again costs more than copying into it, so the
  * bound is generous. */
-#define KEEP_BYTES ((size_t)64 << 20)
+#define KEEP_BYTES ((size_t)32 << 20)
 /* An empty ring starts over at its beginning, whose pages are the ones most
  * likely still in the cache, once it is this far in. Before that, small
  * items go on to fresh cache lines, so that the consumer does not read each
